@@ -1,0 +1,144 @@
+"""Enumerations of the workflow, and the transition table of a case.
+
+Case lifecycle (DESIGN.md §3; legal basis in brackets, see the legal-references table):
+
+====================  =================  ================================  ===============================
+transition            source             target                            who may fire it
+====================  =================  ================================  ===============================
+submit                draft              submitted                         the declarant [003 cl. 8 p.1]
+open_from_source      (new)              submitted                         the servant's direct manager,
+                                                                           management, ethics commissioner
+                                                                           [003 cl. 8 p.2 "other sources"]
+start_review          submitted          in_review                         the reviewer (or management when
+                                                                           the notice is addressed to it)
+decide                in_review          awaiting_consent | implementing   the reviewer [003 cl. 8 p.2]
+                                         | resolved
+find_no_conflict      in_review          no_conflict                       the reviewer (reasoned)
+withdraw              submitted,         withdrawn                         the declarant, before any
+                      in_review                                            decision (reasoned)
+consent_accept        awaiting_consent   implementing | resolved           the declarant [003 cl. 8 p.2(3)]
+consent_decline       awaiting_consent   in_review                         the declarant (reasoned)
+complete              implementing       resolved                          HR, by recording the last order
+reassign_reviewer     any open state     (same state)                      management of the body
+discard               draft              (row deleted)                     the declarant
+====================  =================  ================================  ===============================
+
+``overdue`` and ``escalated`` are conditions computed from deadlines, not states.
+
+Measure lifecycle: ``pending_consent --accept--> pending_order --implement--> done``,
+``pending_consent --decline--> declined``; a measure that needs no consent and no order is ``done``
+when decided, one that needs only an order starts at ``pending_order``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DeclarationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    AWAITING_CONSENT = "awaiting_consent", _("Awaiting the servant's consent")
+    IMPLEMENTING = "implementing", _("Measures being implemented")
+    RESOLVED = "resolved", _("Resolved")
+    NO_CONFLICT = "no_conflict", _("No conflict found")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+#: States in which the case is open: the recusal is active and a deadline runs.
+OPEN_STATES = (
+    DeclarationState.SUBMITTED,
+    DeclarationState.IN_REVIEW,
+    DeclarationState.AWAITING_CONSENT,
+    DeclarationState.IMPLEMENTING,
+)
+CLOSED_STATES = (
+    DeclarationState.RESOLVED,
+    DeclarationState.NO_CONFLICT,
+    DeclarationState.WITHDRAWN,
+)
+
+
+class MeasureState(models.TextChoices):
+    PENDING_CONSENT = "pending_consent", _("Awaiting the servant's consent")
+    PENDING_ORDER = "pending_order", _("Awaiting the HR order")
+    DONE = "done", _("Done")
+    DECLINED = "declined", _("Declined by the servant")
+
+
+class MeasureKind(models.TextChoices):
+    REASSIGN = "reassign", _("Give the matter to another person")
+    CHANGE_DUTIES = "change_duties", _("Change the servant's duties")
+    TRANSFER = "transfer", _("Transfer to another position with consent")
+    OTHER = "other", _("Other measure")
+
+
+class Category(models.TextChoices):
+    KINSHIP = "kinship", _("Kinship")
+    PROPERTY = "property", _("Property or financial interest")
+    PRIOR_EMPLOYMENT = "prior_employment", _("Prior employment")
+    PERSONAL_TIES = "personal_ties", _("Fellow-countryman or personal ties")
+    OTHER = "other", _("Other")
+
+
+class ConflictType(models.TextChoices):
+    ACTUAL = "actual", _("Actual")
+    POTENTIAL = "potential", _("Potential")
+
+
+class Addressee(models.TextChoices):
+    MANAGER = "manager", _("Direct manager")
+    MANAGEMENT = "management", _("Management of the state body")
+
+
+class Origin(models.TextChoices):
+    SELF = "self", _("The servant's own notice")
+    OTHER_SOURCE = "other_source", _("Information from other sources")
+
+
+class Role(models.TextChoices):
+    """Roles. SERVANT and MANAGER follow from the structure; the others are grants per body."""
+
+    SERVANT = "servant", _("Servant")
+    MANAGER = "manager", _("Direct manager")
+    MANAGEMENT = "management", _("Management")
+    ETHICS_COMMISSIONER = "ethics_commissioner", _("Ethics commissioner")
+    HR = "hr", _("HR officer")
+    AUDITOR = "auditor", _("Auditor")
+    ADMIN = "admin", _("Administrator")
+
+
+#: The roles that are granted per state body (the others follow from the org structure).
+GRANTED_ROLES = (Role.MANAGEMENT, Role.ETHICS_COMMISSIONER, Role.HR, Role.AUDITOR)
+
+
+class CalendarDayKind(models.TextChoices):
+    DAY_OFF = "day_off", _("Extra day off (moved by decree)")
+    WORKING_DAY = "working_day", _("Extra working day (moved by decree)")
+
+
+class Clock(models.TextChoices):
+    """The deadlines of DESIGN.md §3."""
+
+    START_REVIEW = "start_review", _("Start the review")
+    DECISION = "decision", _("Decide the measures")
+    CONSENT = "consent", _("Answer the transfer proposal")
+    HR_ORDER = "hr_order", _("Record the HR order")
+
+
+class AuditAction(models.TextChoices):
+    DECLARATION_SUBMITTED = "declaration.submitted", _("Notice submitted")
+    DECLARATION_OPENED = "declaration.opened_from_source", _("Case opened from other sources")
+    REVIEW_STARTED = "declaration.review_started", _("Review started")
+    DECIDED = "declaration.decided", _("Measures decided")
+    NO_CONFLICT = "declaration.no_conflict", _("No conflict found")
+    WITHDRAWN = "declaration.withdrawn", _("Notice withdrawn")
+    REVIEWER_REASSIGNED = "declaration.reviewer_reassigned", _("Reviewer reassigned")
+    ADDENDUM = "declaration.addendum", _("Addendum to the notice")
+    COMMENTED = "declaration.commented", _("Comment")
+    CONSENT_ACCEPTED = "measure.consent_accepted", _("Transfer accepted")
+    CONSENT_DECLINED = "measure.consent_declined", _("Transfer declined")
+    MEASURE_IMPLEMENTED = "measure.implemented", _("HR order recorded")
+    DEADLINE_MISSED = "deadline.missed", _("Deadline missed")

@@ -1,0 +1,30 @@
+"""Models, split by subdomain (STYLE.md rule 5), re-exported here."""
+
+from __future__ import annotations
+
+from declarations.models.audit import AppendOnlyError, AuditEvent
+from declarations.models.calendar import CalendarOverride
+from declarations.models.declaration import Declaration, RegistrationCounter, case_state_for
+from declarations.models.legal import LegalBasis, LegalReference
+from declarations.models.measures import Decision, Measure
+from declarations.models.notifications import Notification
+from declarations.models.organization import Position, RoleGrant, Servant, StateBody, Unit
+
+__all__ = [
+    "AppendOnlyError",
+    "AuditEvent",
+    "CalendarOverride",
+    "Decision",
+    "Declaration",
+    "LegalBasis",
+    "LegalReference",
+    "Measure",
+    "Notification",
+    "Position",
+    "RegistrationCounter",
+    "RoleGrant",
+    "Servant",
+    "StateBody",
+    "Unit",
+    "case_state_for",
+]

@@ -1,0 +1,173 @@
+"""The one rulebook: who may do what (STYLE.md rules 9 and 15).
+
+Every predicate takes ``(user, obj)`` and is registered by name in ``rulebook``; the FSM's
+``permission=`` callables, the services, and later the API and the templates all ask the same
+functions. State and conditions are the FSM's business; these say only *who*.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+
+from declarations import selectors
+from declarations.choices import DeclarationState, Origin, Role
+from declarations.models import Declaration, Measure
+from declarations.rulebook import register
+
+W = (Role.MANAGEMENT, Role.ETHICS_COMMISSIONER, Role.AUDITOR)
+
+
+def _authenticated(user: Any) -> bool:
+    return bool(user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated)
+
+
+def is_declarant(user: Any, declaration: Declaration) -> bool:
+    return _authenticated(user) and declaration.declarant.user_id == user.pk
+
+
+def is_management(user: Any, declaration: Declaration) -> bool:
+    return _authenticated(user) and selectors.has_role(user, declaration.body_id, Role.MANAGEMENT)
+
+
+def can_view(user: Any, declaration: Declaration) -> bool:
+    """Mirror of ``selectors.declaration_list_visible_to`` for one object."""
+    if not _authenticated(user):
+        return False
+    if is_declarant(user, declaration):
+        return True
+    if declaration.state == DeclarationState.DRAFT:
+        return False
+    if user.pk in (declaration.reviewer_id, declaration.opened_by_id):
+        return True
+    return selectors.declaration_list_visible_to(user=user).filter(pk=declaration.pk).exists()
+
+
+@register("review")
+def can_review(user: Any, declaration: Declaration) -> bool:
+    """The assigned reviewer; or, while none is assigned (a notice to management), management.
+
+    Never the declarant: nobody reviews their own conflict.
+    """
+    if not _authenticated(user) or is_declarant(user, declaration):
+        return False
+    if declaration.reviewer_id is not None:
+        return bool(declaration.reviewer_id == user.pk)
+    return is_management(user, declaration)
+
+
+register("start_review")(can_review)
+register("decide")(can_review)
+register("find_no_conflict")(can_review)
+
+
+@register("submit")
+def can_submit(user: Any, declaration: Declaration) -> bool:
+    return is_declarant(user, declaration) and declaration.origin == Origin.SELF
+
+
+@register("withdraw")
+def can_withdraw(user: Any, declaration: Declaration) -> bool:
+    """Only the servant's own notice can be withdrawn, and only by them."""
+    return is_declarant(user, declaration) and declaration.origin == Origin.SELF
+
+
+@register("open_from_source")
+def can_open_from_source(user: Any, declaration: Declaration) -> bool:
+    """003 cl. 8 p.2: the direct superior or management acting on information from other sources;
+    the ethics commissioner registers such cases too (DESIGN.md §1)."""
+    if not _authenticated(user) or is_declarant(user, declaration):
+        return False
+    if selectors.has_role(user, declaration.body_id, Role.MANAGEMENT, Role.ETHICS_COMMISSIONER):
+        return True
+    manager = selectors.direct_manager_of(declaration.declarant)
+    return manager is not None and manager.user_id == user.pk
+
+
+@register("answer_consent")
+def can_answer_consent(user: Any, declaration: Declaration) -> bool:
+    """A transfer needs the servant's own consent (003 cl. 8 p.2(3))."""
+    return is_declarant(user, declaration)
+
+
+@register("measure.answer_consent")
+def can_answer_measure_consent(user: Any, measure: Measure) -> bool:
+    return is_declarant(user, measure.declaration)
+
+
+@register("implement")
+def can_implement(user: Any, declaration: Declaration) -> bool:
+    """HR of the body records orders; never on their own case."""
+    if not _authenticated(user) or is_declarant(user, declaration):
+        return False
+    return selectors.has_role(user, declaration.body_id, Role.HR)
+
+
+@register("measure.implement")
+def can_implement_measure(user: Any, measure: Measure) -> bool:
+    return can_implement(user, measure.declaration)
+
+
+@register("reassign_reviewer")
+def can_reassign_reviewer(user: Any, declaration: Declaration) -> bool:
+    return is_management(user, declaration) and not is_declarant(user, declaration)
+
+
+@register("comment")
+def can_comment(user: Any, declaration: Declaration) -> bool:
+    """Ethics commissioners, management and the reviewer comment; auditors only read."""
+    if not _authenticated(user) or is_declarant(user, declaration):
+        return False
+    if declaration.state == DeclarationState.DRAFT:
+        return False
+    if declaration.reviewer_id == user.pk:
+        return True
+    return selectors.has_role(
+        user, declaration.body_id, Role.MANAGEMENT, Role.ETHICS_COMMISSIONER
+    )
+
+
+@register("addendum")
+def can_add_addendum(user: Any, declaration: Declaration) -> bool:
+    return is_declarant(user, declaration)
+
+
+def can_see_source(user: Any, declaration: Declaration) -> bool:
+    """A confidential source (Law 410-V Art. 24) is shown only to ethics commissioners and auditors."""
+    if not declaration.source_confidential:
+        return can_view(user, declaration)
+    return _authenticated(user) and selectors.has_role(
+        user, declaration.body_id, Role.ETHICS_COMMISSIONER, Role.AUDITOR
+    )
+
+
+def roles_of(user: Any) -> dict[int, set[str]]:
+    """All roles per body, for ``/me/``: granted ones plus servant/manager from the structure."""
+    result = selectors.grants_of(user)
+    servant = selectors.servant_of(user)
+    if servant is not None:
+        result.setdefault(servant.body_id, set()).add(Role.SERVANT)
+        if servant.position is not None and servant.position.is_head:
+            result[servant.body_id].add(Role.MANAGER)
+    if getattr(user, "is_superuser", False):
+        for roles in result.values():
+            roles.add(Role.ADMIN)
+    return result
+
+
+__all__ = [
+    "W",
+    "can_add_addendum",
+    "can_answer_consent",
+    "can_comment",
+    "can_implement",
+    "can_open_from_source",
+    "can_reassign_reviewer",
+    "can_review",
+    "can_see_source",
+    "can_submit",
+    "can_view",
+    "can_withdraw",
+    "roles_of",
+]

@@ -1,0 +1,190 @@
+"""Reads that span relations or depend on who is asking (STYLE.md rule 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from declarations.choices import (
+    OPEN_STATES,
+    AuditAction,
+    DeclarationState,
+    MeasureState,
+    Role,
+)
+from declarations.models import (
+    AuditEvent,
+    Declaration,
+    LegalBasis,
+    LegalReference,
+    Measure,
+    Position,
+    RoleGrant,
+    Servant,
+)
+
+UserLike = AbstractBaseUser | AnonymousUser
+
+
+def grants_of(user: UserLike) -> dict[int, set[str]]:
+    """The granted roles of ``user`` per state body id: ``{body_id: {"management", ...}}``."""
+    if not user.is_authenticated:
+        return {}
+    result: dict[int, set[str]] = {}
+    for body_id, role in RoleGrant.objects.filter(user=user).values_list("body_id", "role"):
+        result.setdefault(body_id, set()).add(role)
+    return result
+
+
+def has_role(user: UserLike, body_id: int, *roles: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    return RoleGrant.objects.filter(user=user, body_id=body_id, role__in=roles).exists()
+
+
+def bodies_with_role(user: UserLike, *roles: str) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    return list(
+        RoleGrant.objects.filter(user=user, role__in=roles)
+        .values_list("body_id", flat=True)
+        .distinct()
+    )
+
+
+def servant_of(user: UserLike) -> Servant | None:
+    if not user.is_authenticated:
+        return None
+    return Servant.objects.filter(user=user).select_related("position__unit").first()
+
+
+def direct_manager_of(servant: Servant) -> Servant | None:
+    """The direct superior (DESIGN.md §1).
+
+    An explicit override wins. Otherwise: the head of the servant's unit; for a unit head, the head
+    of the parent unit. Where that head position is vacant we go on up the tree to the nearest held
+    head position, since someone above must receive the notice (003 cl. 8); with nobody above, the
+    servant addresses the management instead.
+    """
+    if servant.manager_override_id is not None:
+        override = Servant.objects.filter(pk=servant.manager_override_id, is_active=True).first()
+        if override is not None and override.pk != servant.pk:
+            return override
+    if servant.position_id is None:
+        return None
+    position = Position.objects.select_related("unit").get(pk=servant.position_id)
+    unit = position.unit.parent if position.is_head else position.unit
+    seen: set[int] = set()
+    while unit is not None and unit.pk not in seen:
+        seen.add(unit.pk)
+        head = (
+            Servant.objects.filter(
+                position__unit=unit, position__is_head=True, is_active=True, body_id=servant.body_id
+            )
+            .exclude(pk=servant.pk)
+            .first()
+        )
+        if head is not None:
+            return head
+        unit = unit.parent
+    return None
+
+
+def management_users(body_id: int) -> QuerySet[Any]:
+    return get_user_model().objects.filter(
+        role_grants__body_id=body_id, role_grants__role=Role.MANAGEMENT, is_active=True
+    ).distinct()
+
+
+def users_with_role(body_id: int, role: str) -> QuerySet[Any]:
+    return get_user_model().objects.filter(
+        role_grants__body_id=body_id, role_grants__role=role, is_active=True
+    ).distinct()
+
+
+def _needs_hr() -> Exists:
+    """Cases with a measure that HR has to act on, or has acted on."""
+    return Exists(
+        Measure.objects.filter(declaration=OuterRef("pk")).filter(
+            Q(state=MeasureState.PENDING_ORDER) | ~Q(order_number="")
+        )
+    )
+
+
+def declaration_list_visible_to(*, user: UserLike) -> QuerySet[Declaration]:
+    """Every case ``user`` may see (the base of every list and detail; others are a 404).
+
+    - the declarant sees their own cases, drafts included;
+    - the current reviewer and the opener of an "other source" case see it once registered;
+    - management, ethics commissioners and auditors see every registered case of their bodies;
+    - HR sees the registered cases of its bodies with a measure that needs an order.
+    Nobody but the declarant ever sees a draft.
+    """
+    qs = Declaration.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    grants = grants_of(user)
+    wide = [b for b, roles in grants.items() if roles & {Role.MANAGEMENT, Role.ETHICS_COMMISSIONER, Role.AUDITOR}]
+    hr = [b for b, roles in grants.items() if Role.HR in roles and b not in wide]
+    registered = ~Q(state=DeclarationState.DRAFT)
+    scope = Q(declarant__user=user)
+    scope |= registered & (Q(reviewer=user) | Q(opened_by=user))
+    if wide:
+        scope |= registered & Q(body_id__in=wide)
+    if hr:
+        qs = qs.annotate(_needs_hr=_needs_hr())
+        scope |= registered & Q(body_id__in=hr, _needs_hr=True)
+    return qs.filter(scope)
+
+
+def declaration_get_visible(*, user: UserLike, code: Any) -> Declaration:
+    """The case with public id ``code`` if ``user`` may see it; ``Declaration.DoesNotExist`` if not."""
+    return declaration_list_visible_to(user=user).get(code=code)
+
+
+def open_declarations_on_matter(*, servant: Servant, matter: str) -> QuerySet[Declaration]:
+    """Open cases in which ``servant`` is recused on ``matter`` (case-insensitive, trimmed)."""
+    return Declaration.objects.filter(
+        declarant=servant, state__in=OPEN_STATES, matter__iexact=matter.strip()
+    )
+
+
+def position_is_vacant(position: Position) -> bool:
+    """No holder, and not already proposed in a transfer that is still pending."""
+    if Servant.objects.filter(position=position).exists():
+        return False
+    return not Measure.objects.filter(
+        position=position, state__in=[MeasureState.PENDING_CONSENT, MeasureState.PENDING_ORDER]
+    ).exists()
+
+
+def vacant_positions(*, body_id: int) -> QuerySet[Position]:
+    pending = Measure.objects.filter(
+        position=OuterRef("pk"),
+        state__in=[MeasureState.PENDING_CONSENT, MeasureState.PENDING_ORDER],
+    )
+    return Position.objects.filter(body_id=body_id, holder__isnull=True).exclude(Exists(pending))
+
+
+def legal_basis(topic: str) -> list[LegalReference]:
+    """The references a transition or measure kind rests on, as administrators set them."""
+    return [
+        b.reference
+        for b in LegalBasis.objects.filter(topic=topic, reference__in_force=True).select_related(
+            "reference"
+        )
+    ]
+
+
+def escalated_clocks(declaration: Declaration) -> set[tuple[str, str, str]]:
+    """(clock, measure code or "", due_at iso) of the deadlines already escalated for a case."""
+    result = set()
+    for data in AuditEvent.objects.filter(
+        declaration=declaration, action=AuditAction.DEADLINE_MISSED
+    ).values_list("data", flat=True):
+        result.add((data["clock"], data.get("measure") or "", data["due_at"]))
+    return result

@@ -1,0 +1,148 @@
+"""Drafts (the only thing ever deleted), addenda and comments."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
+
+from declarations.choices import OPEN_STATES, Addressee, AuditAction, DeclarationState
+from declarations.models import Declaration, Servant
+from declarations.services.calendar import ALMATY
+from declarations.services.transitions import case_transition
+
+DRAFT_FIELDS = (
+    "conflict_type",
+    "category",
+    "matter",
+    "personal_interest",
+    "related_persons",
+    "aware_since",
+    "addressee",
+)
+TEXT_MAX = 5000
+
+
+def _validate_draft(case: Declaration) -> None:
+    case.full_clean(exclude=["state", "declarant", "body", "opened_by", "reviewer"])
+    if case.aware_since > timezone.now().astimezone(ALMATY).date():
+        raise ValidationError({"aware_since": [_("This date cannot be in the future.")]})
+
+
+def declaration_create(
+    *,
+    actor: AbstractBaseUser,
+    conflict_type: str,
+    category: str,
+    matter: str,
+    personal_interest: str,
+    aware_since: date,
+    related_persons: str = "",
+    addressee: str = Addressee.MANAGER,
+) -> Declaration:
+    """A servant starts a notice as a draft. Drafts carry no events: nothing is filed yet."""
+    servant = Servant.objects.filter(user=actor, is_active=True).first()
+    if servant is None:
+        raise PermissionDenied(_("Only a civil servant in service can file a notice."))
+    case = Declaration(
+        body_id=servant.body_id,
+        declarant=servant,
+        conflict_type=conflict_type,
+        category=category,
+        matter=matter,
+        personal_interest=personal_interest,
+        related_persons=related_persons,
+        aware_since=aware_since,
+        addressee=addressee,
+    )
+    _validate_draft(case)
+    case.save()
+    return case
+
+
+def declaration_update_draft(
+    *, declaration: Declaration, actor: AbstractBaseUser, **changes: Any
+) -> Declaration:
+    """Edit a draft. Submitted text is frozen: corrections are addenda."""
+    unknown = set(changes) - set(DRAFT_FIELDS)
+    if unknown:
+        raise ValidationError({f: [_("This field cannot be changed.")] for f in sorted(unknown)})
+    with transaction.atomic():
+        case = Declaration.objects.select_for_update().get(pk=declaration.pk)
+        if case.declarant.user_id != actor.pk:
+            raise PermissionDenied(_("Only the declarant edits their draft."))
+        if case.state != DeclarationState.DRAFT:
+            raise TransitionNotAllowed(
+                _("A filed notice cannot be edited; add an addendum instead.")
+            )
+        for name, value in changes.items():
+            setattr(case, name, value)
+        _validate_draft(case)
+        case.save()
+    declaration.refresh_from_db()
+    return declaration
+
+
+def declaration_discard(*, declaration: Declaration, actor: AbstractBaseUser) -> None:
+    """Delete a draft: drafts are the only thing ever deleted (DESIGN.md §3)."""
+    with transaction.atomic():
+        case = Declaration.objects.select_for_update().get(pk=declaration.pk)
+        if case.declarant.user_id != actor.pk:
+            raise PermissionDenied(_("Only the declarant discards their draft."))
+        if case.state != DeclarationState.DRAFT:
+            raise TransitionNotAllowed(_("Only a draft can be discarded."))
+        case.delete()
+
+
+def declaration_add_addendum(
+    *, declaration: Declaration, actor: AbstractBaseUser, text: str
+) -> Declaration:
+    """The declarant adds to or corrects their filed notice: a new event, never an edit."""
+    with case_transition(
+        declaration=declaration,
+        actor=actor,
+        name=None,
+        rule="addendum",
+        what=_("add an addendum"),
+        expect_state=False,
+    ) as step:
+        if step.case.state not in OPEN_STATES:
+            raise TransitionNotAllowed(_("Addenda can be added while the case is open."))
+        _check_text(text, "text")
+        step.action = AuditAction.ADDENDUM
+        step.data = {"text": text}
+        step.notify("case_assigned", [step.case.reviewer_id])
+    return declaration
+
+
+def declaration_comment(
+    *, declaration: Declaration, actor: AbstractBaseUser, text: str
+) -> Declaration:
+    """A comment by the reviewer, management or an ethics commissioner, on the case's trail."""
+    with case_transition(
+        declaration=declaration,
+        actor=actor,
+        name=None,
+        rule="comment",
+        what=_("comment"),
+        expect_state=False,
+    ) as step:
+        _check_text(text, "text")
+        step.action = AuditAction.COMMENTED
+        step.data = {"text": text}
+    return declaration
+
+
+def _check_text(text: str, field: str) -> None:
+    if not text.strip():
+        raise ValidationError({field: [_("This field cannot be blank.")]})
+    if len(text) > TEXT_MAX:
+        raise ValidationError(
+            {field: [_("At most %(n)d characters.") % {"n": TEXT_MAX}]}
+        )

@@ -1,0 +1,107 @@
+"""The notification outbox (STYLE.md rule 25).
+
+``notification_enqueue`` writes rows inside the caller's transaction and schedules a dispatch after
+commit; ``notifications_send_pending`` claims rows with a conditional update (so two workers never
+send one row twice) and e-mails them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from declarations.models import Declaration, Notification
+from declarations.services.side_effects import after_commit, register_effect
+
+logger = logging.getLogger(__name__)
+
+#: What each kind of notification says; translated when it is sent.
+TITLES = {
+    "case_assigned": _("A conflict-of-interest case awaits your review"),
+    "case_opened_about_you": _("A conflict-of-interest case was opened about you"),
+    "review_started": _("The review of your notice has started"),
+    "decision_made": _("Measures were decided on your case"),
+    "consent_requested": _("You are asked to consent to a transfer"),
+    "substitute_assigned": _("A matter was given to you in place of a recused colleague"),
+    "order_requested": _("An HR order is needed for a measure"),
+    "consent_answered": _("The servant answered the transfer proposal"),
+    "measure_implemented": _("An HR order was recorded"),
+    "case_closed": _("The case was closed"),
+    "reviewer_removed": _("A case was reassigned to another reviewer"),
+    "deadline_missed": _("A deadline was missed"),
+}
+
+
+def notification_enqueue(
+    *,
+    recipient_ids: Iterable[int | None],
+    kind: str,
+    declaration: Declaration | None,
+    context: dict[str, Any] | None = None,
+    exclude_ids: Iterable[int | None] = (),
+) -> int:
+    """Queue one notification per distinct recipient; returns how many were queued."""
+    skip = {i for i in exclude_ids if i is not None}
+    ids = sorted({i for i in recipient_ids if i is not None} - skip)
+    if not ids:
+        return 0
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=i, kind=kind, declaration=declaration, context=context or {})
+            for i in ids
+        ]
+    )
+    after_commit("notifications.dispatch")
+    return len(ids)
+
+
+@register_effect("notifications.dispatch")
+def _dispatch() -> None:
+    # In the embedded set-up mail is sent right after commit; in production a worker runs
+    # `manage.py send_notifications` and this is switched off.
+    if getattr(settings, "COI_SEND_NOTIFICATIONS_INLINE", False):
+        notifications_send_pending()
+
+
+def notifications_send_pending(*, limit: int = 500) -> int:
+    """Claim and send up to ``limit`` queued notifications; returns how many were sent."""
+    sent = 0
+    user_model = get_user_model()
+    candidates = list(
+        Notification.objects.filter(claimed_at__isnull=True).values_list("id", flat=True)[:limit]
+    )
+    for notification_id in candidates:
+        claimed = Notification.objects.filter(pk=notification_id, claimed_at__isnull=True).update(
+            claimed_at=timezone.now()
+        )
+        if not claimed:
+            continue  # another worker took it
+        notification = Notification.objects.select_related("declaration").get(pk=notification_id)
+        recipient = user_model.objects.get(pk=notification.recipient_id)
+        email = getattr(recipient, "email", "")
+        if not email:
+            Notification.objects.filter(pk=notification_id).update(error="recipient has no e-mail")
+            continue
+        context = {"notification": notification, "declaration": notification.declaration}
+        context.update(notification.context)
+        with translation.override(settings.LANGUAGE_CODE):
+            context["title"] = str(TITLES.get(notification.kind, notification.kind))
+            subject = render_to_string("emails/notification-subject.txt", context).strip()
+            body = render_to_string("emails/notification-body.txt", context)
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        except OSError as exc:
+            logger.warning("notification %s not sent: %s", notification_id, exc)
+            Notification.objects.filter(pk=notification_id).update(claimed_at=None, error=str(exc))
+            continue
+        Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now(), error="")
+        sent += 1
+    return sent
