@@ -165,4 +165,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
-COI_SEND_NOTIFICATIONS_INLINE = env_bool("COI_SEND_NOTIFICATIONS_INLINE", DEBUG)
+# Send queued notifications right after each commit (small deployments); otherwise a worker
+# runs `manage.py send_notifications`.
+COI_SEND_NOTIFICATIONS_INLINE = env_bool("COI_SEND_NOTIFICATIONS_INLINE", False)

@@ -45,7 +45,8 @@ class WorkingCalendar:
         """The deadline ``days`` working days after ``start``.
 
         Counting begins on the day after the event, as periods in days usually do; the deadline is
-        the end of the last working day in Almaty (midnight that follows it, in UTC when stored).
+        the end of the last working day in Almaty (23:59:59.999999 local, stored in UTC), and a
+        case is overdue once that instant has passed.
         """
         if days < 1:
             raise ValueError("a deadline is at least one working day")
@@ -55,7 +56,7 @@ class WorkingCalendar:
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
-        return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ALMATY)
+        return datetime.combine(day, time.max, tzinfo=ALMATY)
 
 
 def working_calendar() -> WorkingCalendar:

@@ -111,7 +111,7 @@ def measure_implement(
         if errors:
             raise ValidationError(errors)
         locked.implement(at=step.at, by=actor, order_number=order_number, order_date=order_date)
-        locked.full_clean(exclude=["declaration", "decision", "substitute", "position"])
+        locked.full_clean(exclude=["state", "declaration", "decision", "substitute", "position"])
         locked.save()
         data = {"measure": str(locked.code), "order_number": order_number, "order_date": order_date}
         if locked.kind == MeasureKind.TRANSFER and locked.position is not None:

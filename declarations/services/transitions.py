@@ -436,7 +436,7 @@ def declaration_decide(
                 if state == MeasureState.PENDING_ORDER
                 else None,
             )
-            measure.full_clean(exclude=["declaration", "decision", "substitute", "position"])
+            measure.full_clean(exclude=["state", "declaration", "decision", "substitute", "position"])
             measure.save()
             created.append(measure)
         states = list(case.measures.values_list("state", flat=True))

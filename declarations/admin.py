@@ -1,0 +1,181 @@
+"""Django admin: the org structure, calendar and legal references are edited here; cases,
+measures and audit events are shown read-only (every change to them goes through the services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from declarations.models import (
+    AuditEvent,
+    CalendarOverride,
+    Declaration,
+    LegalBasis,
+    LegalReference,
+    Measure,
+    Notification,
+    Position,
+    RoleGrant,
+    Servant,
+    StateBody,
+    Unit,
+)
+from declarations.services.organization import COLUMNS, org_import_csv
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+class CsvImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What the file lists"), choices=[(k, k) for k in COLUMNS])
+    file = forms.FileField(label=_("CSV file (UTF-8)"))
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_CSV_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        try:
+            text: str = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
+        return text
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StateBody)
+class StateBodyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "slug", "registration_prefix"]
+    change_form_template = "admin/declarations/statebody/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "<int:body_id>/import-csv/",
+                self.admin_site.admin_view(self.import_csv),
+                name="declarations_statebody_import_csv",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def import_csv(self, request: HttpRequest, body_id: int) -> HttpResponse:
+        """Import units, positions or servants from CSV; all or nothing, errors per row."""
+        body = StateBody.objects.get(pk=body_id)
+        if not self.has_change_permission(request, body):
+            return HttpResponse(status=403)
+        form = CsvImportForm(request.POST or None, request.FILES or None)
+        errors: list[Any] = []
+        if request.method == "POST" and form.is_valid():
+            result = org_import_csv(
+                body=body, kind=form.cleaned_data["kind"], text=form.cleaned_data["file"]
+            )
+            if result.ok:
+                messages.success(
+                    request,
+                    _("Imported: %(c)d created, %(u)d updated.")
+                    % {"c": result.created, "u": result.updated},
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:declarations_statebody_change", args=[body.pk])
+                )
+            errors = result.errors
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import CSV into %(body)s") % {"body": body},
+            "body": body,
+            "form": form,
+            "row_errors": errors,
+            "columns": COLUMNS,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/declarations/statebody/import_csv.html", context)
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "body", "parent", "external_id"]
+    list_filter = ["body"]
+    search_fields = ["name", "external_id"]
+    raw_id_fields = ["parent"]
+
+
+@admin.register(Position)
+class PositionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["title", "unit", "is_head", "external_id"]
+    list_filter = ["body", "is_head"]
+    search_fields = ["title", "external_id"]
+    raw_id_fields = ["unit"]
+
+
+@admin.register(Servant)
+class ServantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["full_name", "personnel_number", "position", "body", "is_active"]
+    list_filter = ["body", "is_active"]
+    search_fields = ["full_name", "personnel_number", "user__username"]
+    raw_id_fields = ["user", "position", "manager_override"]
+
+
+@admin.register(RoleGrant)
+class RoleGrantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["user", "role", "body"]
+    list_filter = ["role", "body"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["date", "kind", "reason"]
+    list_filter = ["kind"]
+
+
+@admin.register(LegalReference)
+class LegalReferenceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["key", "act", "article", "clause", "edition_date", "in_force"]
+    list_filter = ["in_force"]
+    search_fields = ["key", "act"]
+
+
+@admin.register(LegalBasis)
+class LegalBasisAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["topic", "reference", "order"]
+    list_filter = ["topic"]
+
+
+@admin.register(Declaration)
+class DeclarationAdmin(ReadOnlyAdmin):
+    list_display = ["registration_number", "declarant", "state", "submitted_at", "due_at"]
+    list_filter = ["state", "body", "origin"]
+    search_fields = ["registration_number", "declarant__full_name"]
+
+
+@admin.register(Measure)
+class MeasureAdmin(ReadOnlyAdmin):
+    list_display = ["declaration", "kind", "state", "order_number"]
+    list_filter = ["kind", "state"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["declaration", "seq", "action", "actor", "from_state", "to_state", "created_at"]
+    list_filter = ["action"]
+    search_fields = ["declaration__registration_number", "hash"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "recipient", "declaration", "created_at", "sent_at", "error"]
+    list_filter = ["kind"]
