@@ -171,13 +171,13 @@ def vacant_positions(*, body_id: int) -> QuerySet[Position]:
 
 
 def legal_basis(topic: str) -> list[LegalReference]:
-    """The references a transition or measure kind rests on, as administrators set them."""
-    return [
-        b.reference
-        for b in LegalBasis.objects.filter(topic=topic, reference__in_force=True).select_related(
-            "reference"
-        )
-    ]
+    """The references a transition or measure kind rests on, as administrators set them.
+
+    Repealed references are kept (with ``in_force`` False): the 2013 akimat rules (seeds/003)
+    are the most detailed statement of the procedure and are shown as its source, next to the
+    act in force.
+    """
+    return [b.reference for b in LegalBasis.objects.filter(topic=topic).select_related("reference")]
 
 
 def escalated_clocks(declaration: Declaration) -> set[tuple[str, str, str]]:

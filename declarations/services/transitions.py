@@ -62,6 +62,7 @@ def legal_basis_data(topic: str) -> list[dict[str, Any]]:
             "article": ref.article,
             "clause": ref.clause,
             "edition_date": ref.edition_date,
+            "in_force": ref.in_force,
         }
         for ref in selectors.legal_basis(topic)
     ]

@@ -1,0 +1,169 @@
+"""Builds an organisation with personas, and drives cases to any state through the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from declarations.choices import Category, ConflictType, DeclarationState, MeasureKind, Role
+from declarations.models import Declaration, Measure, Position, Servant, StateBody
+from declarations.services.declarations import declaration_create
+from declarations.services.measures import measure_consent, measure_implement
+from declarations.services.transitions import (
+    MeasureSpec,
+    declaration_decide,
+    declaration_find_no_conflict,
+    declaration_start_review,
+    declaration_submit,
+    declaration_withdraw,
+)
+from tests.factories import PositionFactory, RoleGrantFactory, ServantFactory, UnitFactory, UserFactory
+
+S = DeclarationState
+
+
+@dataclass
+class Org:
+    """One state body with every persona, and a second body for the outsider.
+
+    servant, servant2 -- servants in the department; ``manager`` is their direct superior
+    manager          -- head of the department (reviews their notices)
+    other_manager    -- head of a sibling department: no authority over servant's cases
+    head             -- head of the body, management grant
+    ethics           -- ethics commissioner of the body
+    hr               -- HR officer of the body
+    auditor          -- auditor granted this body (read-only)
+    outsider         -- servant of another body, with management rights there only
+    admin            -- superuser (system operator): decides nothing
+    """
+
+    body: StateBody
+    users: dict[str, Any]
+    servants: dict[str, Servant]
+    vacancies: list[Position] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["users"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def build_org() -> Org:
+    leadership = UnitFactory(name="Leadership")
+    body = leadership.body
+    dept = UnitFactory(body=body, parent=leadership, name="Procurement")
+    sibling = UnitFactory(body=body, parent=leadership, name="Legal")
+    posts = {
+        "head": PositionFactory(unit=leadership, is_head=True, title="Chairman"),
+        "ethics": PositionFactory(unit=leadership, title="Ethics commissioner"),
+        "hr": PositionFactory(unit=leadership, title="HR officer"),
+        "manager": PositionFactory(unit=dept, is_head=True, title="Director"),
+        "servant": PositionFactory(unit=dept, title="Chief expert"),
+        "servant2": PositionFactory(unit=dept, title="Leading expert"),
+        "other_manager": PositionFactory(unit=sibling, is_head=True, title="Legal director"),
+    }
+    users: dict[str, Any] = {}
+    servants: dict[str, Servant] = {}
+    for name, post in posts.items():
+        servant = ServantFactory(position=post, user__username=f"{name}-{body.slug}")
+        users[name] = servant.user
+        servants[name] = servant
+    users["auditor"] = UserFactory(username=f"auditor-{body.slug}")
+    users["admin"] = UserFactory(username=f"admin-{body.slug}", is_superuser=True, is_staff=True)
+    outsider = ServantFactory(user__username=f"outsider-{body.slug}")
+    users["outsider"] = outsider.user
+    RoleGrantFactory(user=outsider.user, body=outsider.body, role=Role.MANAGEMENT)
+    for name, role in (
+        ("head", Role.MANAGEMENT),
+        ("ethics", Role.ETHICS_COMMISSIONER),
+        ("hr", Role.HR),
+        ("auditor", Role.AUDITOR),
+    ):
+        RoleGrantFactory(user=users[name], body=body, role=role)
+    vacancies = [PositionFactory(unit=dept, title=f"Vacant {i}") for i in range(3)]
+    return Org(body=body, users=users, servants=servants, vacancies=vacancies)
+
+
+def new_draft(org: Org, who: str = "servant", **kw: Any) -> Declaration:
+    values: dict[str, Any] = {
+        "conflict_type": ConflictType.ACTUAL,
+        "category": Category.KINSHIP,
+        "matter": "Tender 42",
+        "personal_interest": "My brother bids.",
+        "aware_since": timezone.localdate() - timedelta(days=1),
+    }
+    values.update(kw)
+    return declaration_create(actor=org.users[who], **values)
+
+
+def transfer(org: Org, index: int = 0) -> MeasureSpec:
+    return MeasureSpec(
+        kind=MeasureKind.TRANSFER,
+        position=org.vacancies[index],
+        proposed_date=date.today() + timedelta(days=10),
+    )
+
+
+def case_in(org: Org, state: str, who: str = "servant") -> Declaration:
+    """A case of ``who`` brought to ``state`` the way users would bring it there."""
+    case = new_draft(org, who)
+    if state == S.DRAFT:
+        return case
+    declaration_submit(declaration=case, actor=org.users[who])
+    if state == S.SUBMITTED:
+        return case
+    if state == S.WITHDRAWN:
+        declaration_withdraw(declaration=case, actor=org.users[who], reason="Mistake")
+        return case
+    declaration_start_review(declaration=case, actor=org.manager)
+    if state == S.IN_REVIEW:
+        return case
+    if state == S.NO_CONFLICT:
+        declaration_find_no_conflict(declaration=case, actor=org.manager, reason="None")
+        return case
+    if state == S.RESOLVED:
+        declaration_decide(
+            declaration=case,
+            actor=org.manager,
+            reason="Divest",
+            measures=[MeasureSpec(kind=MeasureKind.OTHER, description="Sell the shares")],
+        )
+        return case
+    if state == S.AWAITING_CONSENT:
+        declaration_decide(declaration=case, actor=org.manager, reason="Move", measures=[transfer(org)])
+        return case
+    if state == S.IMPLEMENTING:
+        declaration_decide(
+            declaration=case,
+            actor=org.manager,
+            reason="Duties",
+            measures=[
+                MeasureSpec(
+                    kind=MeasureKind.CHANGE_DUTIES,
+                    description="No procurement files",
+                    effective_date=date.today(),
+                )
+            ],
+        )
+        return case
+    raise ValueError(state)
+
+
+def pending_measure(case: Declaration) -> Measure:
+    return case.measures.filter(state__in=["pending_consent", "pending_order"]).get()
+
+
+__all__ = [
+    "Org",
+    "build_org",
+    "case_in",
+    "measure_consent",
+    "measure_implement",
+    "new_draft",
+    "pending_measure",
+    "transfer",
+]

@@ -1,0 +1,360 @@
+"""Every transition × every persona: allowed exactly where DESIGN.md §1/§3 say, refused elsewhere
+with the state and the audit trail unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template import Context, Template
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from declarations.choices import AuditAction, Category, DeclarationState, MeasureKind, Origin
+from declarations.models import AuditEvent, Declaration
+from declarations.services.declarations import declaration_add_addendum, declaration_comment
+from declarations.services.measures import measure_consent, measure_implement
+from declarations.services.transitions import (
+    MeasureSpec,
+    declaration_decide,
+    declaration_find_no_conflict,
+    declaration_open_from_source,
+    declaration_reassign_reviewer,
+    declaration_start_review,
+    declaration_submit,
+    declaration_withdraw,
+)
+from tests.builders import Org, case_in, pending_measure
+
+S = DeclarationState
+PERSONAS = [
+    "servant",
+    "servant2",
+    "manager",
+    "other_manager",
+    "head",
+    "ethics",
+    "hr",
+    "auditor",
+    "outsider",
+    "admin",
+]
+
+Action = Callable[[Org, Declaration, Any], Any]
+
+
+def _decide(org: Org, case: Declaration, actor: Any) -> Any:
+    return declaration_decide(
+        declaration=case,
+        actor=actor,
+        reason="Because",
+        measures=[MeasureSpec(kind=MeasureKind.REASSIGN, substitute=org.servants["servant2"])],
+    )
+
+
+ACTIONS: dict[str, tuple[str, Action, set[str]]] = {
+    # name: (source state, the call, personas allowed)
+    "submit": (S.DRAFT, lambda o, c, a: declaration_submit(declaration=c, actor=a), {"servant"}),
+    "start_review": (
+        S.SUBMITTED,
+        lambda o, c, a: declaration_start_review(declaration=c, actor=a),
+        {"manager"},
+    ),
+    "decide": (S.IN_REVIEW, _decide, {"manager"}),
+    "find_no_conflict": (
+        S.IN_REVIEW,
+        lambda o, c, a: declaration_find_no_conflict(declaration=c, actor=a, reason="None"),
+        {"manager"},
+    ),
+    "withdraw_submitted": (
+        S.SUBMITTED,
+        lambda o, c, a: declaration_withdraw(declaration=c, actor=a, reason="Mistake"),
+        {"servant"},
+    ),
+    "withdraw_in_review": (
+        S.IN_REVIEW,
+        lambda o, c, a: declaration_withdraw(declaration=c, actor=a, reason="Mistake"),
+        {"servant"},
+    ),
+    "consent_accept": (
+        S.AWAITING_CONSENT,
+        lambda o, c, a: measure_consent(measure=pending_measure(c), actor=a, decision="accept"),
+        {"servant"},
+    ),
+    "consent_decline": (
+        S.AWAITING_CONSENT,
+        lambda o, c, a: measure_consent(
+            measure=pending_measure(c), actor=a, decision="decline", reason="Family"
+        ),
+        {"servant"},
+    ),
+    "implement": (
+        S.IMPLEMENTING,
+        lambda o, c, a: measure_implement(
+            measure=pending_measure(c), actor=a, order_number="12-к", order_date=date.today()
+        ),
+        {"hr"},
+    ),
+    "reassign_reviewer": (
+        S.IN_REVIEW,
+        lambda o, c, a: declaration_reassign_reviewer(
+            declaration=c, actor=a, reviewer=o.other_manager, reason="Manager on leave"
+        ),
+        {"head"},
+    ),
+    "comment": (
+        S.IN_REVIEW,
+        lambda o, c, a: declaration_comment(declaration=c, actor=a, text="Noted"),
+        {"manager", "head", "ethics"},
+    ),
+    "addendum": (
+        S.IN_REVIEW,
+        lambda o, c, a: declaration_add_addendum(declaration=c, actor=a, text="Also my uncle"),
+        {"servant"},
+    ),
+}
+TARGET = {
+    "submit": S.SUBMITTED,
+    "start_review": S.IN_REVIEW,
+    "decide": S.RESOLVED,
+    "find_no_conflict": S.NO_CONFLICT,
+    "withdraw_submitted": S.WITHDRAWN,
+    "withdraw_in_review": S.WITHDRAWN,
+    "consent_accept": S.IMPLEMENTING,
+    "consent_decline": S.IN_REVIEW,
+    "implement": S.RESOLVED,
+    "reassign_reviewer": S.IN_REVIEW,
+    "comment": S.IN_REVIEW,
+    "addendum": S.IN_REVIEW,
+}
+
+
+def _snapshot(case: Declaration) -> tuple[str, int, list[str]]:
+    fresh = Declaration.objects.get(pk=case.pk)
+    return (
+        fresh.state,
+        AuditEvent.objects.filter(declaration=case).count(),
+        sorted(fresh.measures.values_list("state", flat=True)),
+    )
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_transition_by_persona(org: Org, action: str, persona: str) -> None:
+    source, call, allowed = ACTIONS[action]
+    case = case_in(org, source)
+    before = _snapshot(case)
+    actor = org.users[persona]
+    if persona in allowed:
+        call(org, case, actor)
+        state, events, _m = _snapshot(case)
+        assert state == TARGET[action]
+        assert events == before[1] + 1, "exactly one audit event per successful step"
+    else:
+        with pytest.raises(PermissionDenied):
+            call(org, case, actor)
+        assert _snapshot(case) == before, "a refusal changes nothing"
+
+
+WRONG_STATES = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.RESOLVED, S.NO_CONFLICT, S.WITHDRAWN]
+
+
+@pytest.mark.parametrize("state", WRONG_STATES + [S.AWAITING_CONSENT, S.IMPLEMENTING])
+@pytest.mark.parametrize(
+    "action",
+    ["submit", "start_review", "decide", "find_no_conflict", "withdraw_submitted"],
+)
+def test_transition_from_wrong_state_is_refused(org: Org, action: str, state: str) -> None:
+    source, call, allowed = ACTIONS[action]
+    if state == source or (action == "withdraw_submitted" and state == S.IN_REVIEW):
+        pytest.skip("allowed from this state; covered above")
+    case = case_in(org, state)
+    before = _snapshot(case)
+    actor = org.users[next(iter(allowed))]
+    with pytest.raises(TransitionNotAllowed):
+        call(org, case, actor)
+    assert _snapshot(case) == before
+
+
+def test_withdraw_after_a_decision_is_refused(org: Org) -> None:
+    """"Before any decision" (DESIGN.md §3): a declined transfer sends the case back to review,
+    but the servant can no longer withdraw it."""
+    case = case_in(org, S.AWAITING_CONSENT)
+    measure_consent(measure=pending_measure(case), actor=org.servant, decision="decline", reason="No")
+    assert case.state == S.IN_REVIEW
+    before = _snapshot(case)
+    with pytest.raises(TransitionNotAllowed):
+        declaration_withdraw(declaration=case, actor=org.servant, reason="Changed my mind")
+    assert _snapshot(case) == before
+
+
+def test_measure_transitions_from_wrong_state_are_refused(org: Org) -> None:
+    case = case_in(org, S.IMPLEMENTING)
+    measure = pending_measure(case)
+    before = _snapshot(case)
+    with pytest.raises(TransitionNotAllowed):
+        measure_consent(measure=measure, actor=org.servant, decision="accept")
+    assert _snapshot(case) == before
+    measure_implement(measure=measure, actor=org.hr, order_number="1", order_date=date.today())
+    with pytest.raises(TransitionNotAllowed):
+        measure_implement(measure=measure, actor=org.hr, order_number="2", order_date=date.today())
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_open_from_source_by_persona(org: Org, persona: str) -> None:
+    """003 cl. 8 p.2: the direct superior or management, on information from other sources; the
+    ethics commissioner registers such cases too."""
+    allowed = {"manager", "head", "ethics"}
+    count = Declaration.objects.count()
+
+    def call() -> Declaration:
+        return declaration_open_from_source(
+            actor=org.users[persona],
+            declarant=org.servants["servant"],
+            category=Category.PROPERTY,
+            matter="Lease",
+            personal_interest="Co-owner of the lessor",
+            aware_since=timezone.localdate(),
+            source_description="A letter",
+        )
+
+    if persona in allowed:
+        case = call()
+        assert case.state == S.SUBMITTED and case.origin == Origin.OTHER_SOURCE
+        assert case.opened_by == org.users[persona]
+        assert [e.action for e in case.events.all()] == [AuditAction.DECLARATION_OPENED]
+        assert case.notifications.filter(
+            recipient=org.servant, kind="case_opened_about_you"
+        ).exists()
+    else:
+        with pytest.raises(PermissionDenied):
+            call()
+        assert Declaration.objects.count() == count
+
+
+def test_servant_cannot_withdraw_a_case_opened_about_them(org: Org) -> None:
+    case = declaration_open_from_source(
+        actor=org.ethics,
+        declarant=org.servants["servant"],
+        category=Category.PROPERTY,
+        matter="Lease",
+        personal_interest="Co-owner",
+        aware_since=timezone.localdate(),
+        source_description="Hotline",
+        source_confidential=True,
+    )
+    with pytest.raises(PermissionDenied):
+        declaration_withdraw(declaration=case, actor=org.servant, reason="Not true")
+
+
+def test_notice_to_management_is_reviewed_by_management(org: Org) -> None:
+    """When the direct manager is a party, the servant writes to management (003 cl. 8 p.1)."""
+    case = case_in(org, S.DRAFT)
+    case.addressee = "management"
+    case.save()
+    declaration_submit(declaration=case, actor=org.servant)
+    assert case.reviewer_id is None
+    with pytest.raises(PermissionDenied):
+        declaration_start_review(declaration=case, actor=org.manager)
+    declaration_start_review(declaration=case, actor=org.head)
+    assert case.reviewer_id == org.head.pk
+
+
+def test_management_takes_over_then_decides(org: Org) -> None:
+    case = case_in(org, S.SUBMITTED)
+    declaration_reassign_reviewer(
+        declaration=case, actor=org.head, reviewer=org.head, reason="Overdue: taken over"
+    )
+    declaration_start_review(declaration=case, actor=org.head)
+    with pytest.raises(PermissionDenied):
+        _decide(org, case, org.manager)  # no longer the reviewer
+    _decide(org, case, org.head)
+    assert case.state == S.RESOLVED
+
+
+def test_reassign_to_the_declarant_is_refused(org: Org) -> None:
+    case = case_in(org, S.IN_REVIEW)
+    with pytest.raises(ValidationError) as exc:
+        declaration_reassign_reviewer(
+            declaration=case, actor=org.head, reviewer=org.servant, reason="x"
+        )
+    assert "reviewer" in exc.value.message_dict
+
+
+def test_stale_copy_gets_a_conflict(org: Org) -> None:
+    """A caller whose copy is out of date loses the race: ConcurrentTransition, nothing written."""
+    from django_fsm import ConcurrentTransition
+
+    case = case_in(org, S.SUBMITTED)
+    stale = Declaration.objects.get(pk=case.pk)
+    declaration_withdraw(declaration=case, actor=org.servant, reason="Mistake")
+    before = _snapshot(case)
+    with pytest.raises(ConcurrentTransition):
+        declaration_start_review(declaration=stale, actor=org.manager)
+    assert _snapshot(case) == before
+
+
+def test_state_cannot_be_assigned_directly(org: Org) -> None:
+    case = case_in(org, S.SUBMITTED)
+    with pytest.raises(AttributeError):
+        case.state = S.RESOLVED
+
+
+def test_templates_cannot_run_transitions(org: Org) -> None:
+    """``alters_data`` (STYLE.md rule 10): a template that names a transition renders nothing."""
+    case = case_in(org, S.DRAFT)
+    names = ["submit", "start_review", "decide", "find_no_conflict", "withdraw", "complete"]
+    html = Template("".join(f"{{{{ d.{n} }}}}" for n in names)).render(Context({"d": case}))
+    assert html == ""
+    assert Declaration.objects.get(pk=case.pk).state == S.DRAFT
+
+
+def test_transitions_record_their_legal_basis(org: Org) -> None:
+    case = case_in(org, S.SUBMITTED)
+    event = case.events.get()
+    keys = [b["key"] for b in event.data["legal_basis"]]
+    assert "akimat-2013-cl8-p1" in keys and "law-410v-art15-p2" in keys
+    assert "akimat-2013-cl6" in keys  # the recusal starts (003 cl. 6)
+
+
+def test_decline_then_change_duties_then_order(org: Org) -> None:
+    """Transfer declined → back to review → change of duties → HR order → resolved."""
+    case = case_in(org, S.AWAITING_CONSENT)
+    assert case.recusal_active
+    measure_consent(measure=pending_measure(case), actor=org.servant, decision="decline", reason="No")
+    assert case.state == S.IN_REVIEW
+    declaration_decide(
+        declaration=case,
+        actor=org.manager,
+        reason="Change duties instead",
+        measures=[
+            MeasureSpec(
+                kind=MeasureKind.CHANGE_DUTIES,
+                description="No procurement files",
+                effective_date=date.today() + timedelta(days=1),
+            )
+        ],
+    )
+    assert case.state == S.IMPLEMENTING
+    measure_implement(measure=pending_measure(case), actor=org.hr, order_number="7", order_date=date.today())
+    case.refresh_from_db()
+    assert case.state == S.RESOLVED and not case.recusal_active
+    assert [e.action for e in case.events.order_by("seq")][-3:] == [
+        AuditAction.CONSENT_DECLINED,
+        AuditAction.DECIDED,
+        AuditAction.MEASURE_IMPLEMENTED,
+    ]
+
+
+def test_accepted_transfer_moves_the_servant(org: Org) -> None:
+    case = case_in(org, S.AWAITING_CONSENT)
+    measure = pending_measure(case)
+    measure_consent(measure=measure, actor=org.servant, decision="accept")
+    assert case.state == S.IMPLEMENTING
+    measure_implement(measure=measure, actor=org.hr, order_number="9-к", order_date=date.today())
+    case.refresh_from_db()
+    assert case.state == S.RESOLVED
+    assert org.servants["servant"].__class__.objects.get(pk=org.servants["servant"].pk).position == org.vacancies[0]
