@@ -46,7 +46,7 @@ class CsvImportForm(forms.Form):
         return text
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -58,7 +58,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(StateBody)
-class StateBodyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class StateBodyAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "registration_prefix"]
     change_form_template = "admin/declarations/statebody/change_form.html"
 
@@ -106,7 +106,7 @@ class StateBodyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UnitAdmin(admin.ModelAdmin):
     list_display = ["name", "body", "parent", "external_id"]
     list_filter = ["body"]
     search_fields = ["name", "external_id"]
@@ -114,7 +114,7 @@ class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PositionAdmin(admin.ModelAdmin):
     list_display = ["title", "unit", "is_head", "external_id"]
     list_filter = ["body", "is_head"]
     search_fields = ["title", "external_id"]
@@ -122,7 +122,7 @@ class PositionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Servant)
-class ServantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ServantAdmin(admin.ModelAdmin):
     list_display = ["full_name", "personnel_number", "position", "body", "is_active"]
     list_filter = ["body", "is_active"]
     search_fields = ["full_name", "personnel_number", "user__username"]
@@ -130,27 +130,27 @@ class ServantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(RoleGrant)
-class RoleGrantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RoleGrantAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "body"]
     list_filter = ["role", "body"]
     raw_id_fields = ["user"]
 
 
 @admin.register(CalendarOverride)
-class CalendarOverrideAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CalendarOverrideAdmin(admin.ModelAdmin):
     list_display = ["date", "kind", "reason"]
     list_filter = ["kind"]
 
 
 @admin.register(LegalReference)
-class LegalReferenceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LegalReferenceAdmin(admin.ModelAdmin):
     list_display = ["key", "act", "article", "clause", "edition_date", "in_force"]
     list_filter = ["in_force"]
     search_fields = ["key", "act"]
 
 
 @admin.register(LegalBasis)
-class LegalBasisAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LegalBasisAdmin(admin.ModelAdmin):
     list_display = ["topic", "reference", "order"]
     list_filter = ["topic"]
 

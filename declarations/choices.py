@@ -2,26 +2,27 @@
 
 Case lifecycle (DESIGN.md §3; legal basis in brackets, see the legal-references table):
 
-====================  =================  ================================  ===============================
-transition            source             target                            who may fire it
-====================  =================  ================================  ===============================
-submit                draft              submitted                         the declarant [003 cl. 8 p.1]
-open_from_source      (new)              submitted                         the servant's direct manager,
-                                                                           management, ethics commissioner
-                                                                           [003 cl. 8 p.2 "other sources"]
-start_review          submitted          in_review                         the reviewer (or management when
-                                                                           the notice is addressed to it)
-decide                in_review          awaiting_consent | implementing   the reviewer [003 cl. 8 p.2]
-                                         | resolved
-find_no_conflict      in_review          no_conflict                       the reviewer (reasoned)
-withdraw              submitted,         withdrawn                         the declarant, before any
-                      in_review                                            decision (reasoned)
-consent_accept        awaiting_consent   implementing | resolved           the declarant [003 cl. 8 p.2(3)]
-consent_decline       awaiting_consent   in_review                         the declarant (reasoned)
-complete              implementing       resolved                          HR, by recording the last order
-reassign_reviewer     any open state     (same state)                      management of the body
-discard               draft              (row deleted)                     the declarant
-====================  =================  ================================  ===============================
+=================  ================  ==============================  ============================
+transition         source            target                          who may fire it
+=================  ================  ==============================  ============================
+submit             draft             submitted                       the declarant [003 cl. 8 p.1]
+open_from_source   (new)             submitted                       direct manager, management,
+                                                                     ethics commissioner
+                                                                     [003 cl. 8 p.2, "other
+                                                                     sources"]
+start_review       submitted         in_review                       the reviewer (management for
+                                                                     a notice addressed to it)
+decide             in_review         awaiting_consent, implementing  the reviewer [003 cl. 8 p.2]
+                                     or resolved
+find_no_conflict   in_review         no_conflict                     the reviewer (reasoned)
+withdraw           submitted,        withdrawn                       the declarant, before any
+                   in_review                                         decision (reasoned)
+consent_accept     awaiting_consent  implementing or resolved        the declarant [003 8.2(3)]
+consent_decline    awaiting_consent  in_review                       the declarant (reasoned)
+complete           implementing      resolved                        HR, recording the last order
+reassign_reviewer  any open state    (same state)                    management of the body
+discard            draft             (row deleted)                   the declarant
+=================  ================  ==============================  ============================
 
 ``overdue`` and ``escalated`` are conditions computed from deadlines, not states.
 

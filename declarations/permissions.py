@@ -123,9 +123,7 @@ def can_comment(user: Any, declaration: Declaration) -> bool:
         return False
     if declaration.reviewer_id == user.pk:
         return True
-    return selectors.has_role(
-        user, declaration.body_id, Role.MANAGEMENT, Role.ETHICS_COMMISSIONER
-    )
+    return selectors.has_role(user, declaration.body_id, Role.MANAGEMENT, Role.ETHICS_COMMISSIONER)
 
 
 @register("addendum")
@@ -134,7 +132,7 @@ def can_add_addendum(user: Any, declaration: Declaration) -> bool:
 
 
 def can_see_source(user: Any, declaration: Declaration) -> bool:
-    """A confidential source (Law 410-V Art. 24) is shown only to ethics commissioners and auditors."""
+    """A confidential source (Law 410-V Art. 24) only ethics and auditors see."""
     if not declaration.source_confidential:
         return can_view(user, declaration)
     return _authenticated(user) and selectors.has_role(

@@ -27,7 +27,7 @@ def register(name: str) -> Callable[[Predicate], Predicate]:
 
 
 def allows(name: str, user: Any, obj: Any) -> bool:
-    """Whether rule ``name`` lets ``user`` act on ``obj``. An unknown rule is a programming error."""
+    """Whether rule ``name`` lets ``user`` act on ``obj`` (an unknown rule is a KeyError: a bug)."""
     return bool(_RULES[name](user, obj))
 
 

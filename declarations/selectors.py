@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -27,7 +26,10 @@ from declarations.models import (
     Servant,
 )
 
-UserLike = AbstractBaseUser | AnonymousUser
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+UserLike: TypeAlias = "User | AnonymousUser"
 
 
 def grants_of(user: UserLike) -> dict[int, set[str]]:
@@ -95,15 +97,21 @@ def direct_manager_of(servant: Servant) -> Servant | None:
 
 
 def management_users(body_id: int) -> QuerySet[Any]:
-    return get_user_model().objects.filter(
-        role_grants__body_id=body_id, role_grants__role=Role.MANAGEMENT, is_active=True
-    ).distinct()
+    return (
+        get_user_model()
+        .objects.filter(
+            role_grants__body_id=body_id, role_grants__role=Role.MANAGEMENT, is_active=True
+        )
+        .distinct()
+    )
 
 
 def users_with_role(body_id: int, role: str) -> QuerySet[Any]:
-    return get_user_model().objects.filter(
-        role_grants__body_id=body_id, role_grants__role=role, is_active=True
-    ).distinct()
+    return (
+        get_user_model()
+        .objects.filter(role_grants__body_id=body_id, role_grants__role=role, is_active=True)
+        .distinct()
+    )
 
 
 def _needs_hr() -> Exists:
@@ -128,7 +136,11 @@ def declaration_list_visible_to(*, user: UserLike) -> QuerySet[Declaration]:
     if not user.is_authenticated:
         return qs.none()
     grants = grants_of(user)
-    wide = [b for b, roles in grants.items() if roles & {Role.MANAGEMENT, Role.ETHICS_COMMISSIONER, Role.AUDITOR}]
+    wide = [
+        b
+        for b, roles in grants.items()
+        if roles & {Role.MANAGEMENT, Role.ETHICS_COMMISSIONER, Role.AUDITOR}
+    ]
     hr = [b for b, roles in grants.items() if Role.HR in roles and b not in wide]
     registered = ~Q(state=DeclarationState.DRAFT)
     scope = Q(declarant__user=user)
@@ -142,7 +154,7 @@ def declaration_list_visible_to(*, user: UserLike) -> QuerySet[Declaration]:
 
 
 def declaration_get_visible(*, user: UserLike, code: Any) -> Declaration:
-    """The case with public id ``code`` if ``user`` may see it; ``Declaration.DoesNotExist`` if not."""
+    """The case ``code`` if ``user`` may see it; ``Declaration.DoesNotExist`` if not (a 404)."""
     return declaration_list_visible_to(user=user).get(code=code)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -20,7 +20,13 @@ from declarations.services.transitions import (
     declaration_submit,
     declaration_withdraw,
 )
-from tests.factories import PositionFactory, RoleGrantFactory, ServantFactory, UnitFactory, UserFactory
+from tests.factories import (
+    PositionFactory,
+    RoleGrantFactory,
+    ServantFactory,
+    UnitFactory,
+    UserFactory,
+)
 
 S = DeclarationState
 
@@ -104,7 +110,7 @@ def transfer(org: Org, index: int = 0) -> MeasureSpec:
     return MeasureSpec(
         kind=MeasureKind.TRANSFER,
         position=org.vacancies[index],
-        proposed_date=date.today() + timedelta(days=10),
+        proposed_date=timezone.localdate() + timedelta(days=10),
     )
 
 
@@ -134,7 +140,9 @@ def case_in(org: Org, state: str, who: str = "servant") -> Declaration:
         )
         return case
     if state == S.AWAITING_CONSENT:
-        declaration_decide(declaration=case, actor=org.manager, reason="Move", measures=[transfer(org)])
+        declaration_decide(
+            declaration=case, actor=org.manager, reason="Move", measures=[transfer(org)]
+        )
         return case
     if state == S.IMPLEMENTING:
         declaration_decide(
@@ -145,7 +153,7 @@ def case_in(org: Org, state: str, who: str = "servant") -> Declaration:
                 MeasureSpec(
                     kind=MeasureKind.CHANGE_DUTIES,
                     description="No procurement files",
-                    effective_date=date.today(),
+                    effective_date=timezone.localdate(),
                 )
             ],
         )

@@ -3,6 +3,8 @@ tampering with a stored event is found and named by verify_audit."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -29,17 +31,21 @@ def _tamper(sql: str, params: list[object]) -> None:
     """Change stored rows behind the application's back, as a database superuser could."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER declarations_auditevent_append_only")
+            cursor.execute(
+                f"ALTER TABLE {TABLE} DISABLE TRIGGER declarations_auditevent_append_only"
+            )
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER declarations_auditevent_append_only")
+            cursor.execute(
+                f"ALTER TABLE {TABLE} ENABLE TRIGGER declarations_auditevent_append_only"
+            )
 
 
 def test_chain_links_and_verifies(history: Declaration) -> None:
     events = list(history.events.order_by("seq"))
     assert [e.seq for e in events] == [1, 2, 3]
     assert events[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     assert history.audit_head == events[-1].hash
     checked, broken = audit_verify_all()
     assert checked == 3 and broken == []
@@ -75,14 +81,23 @@ def test_admin_shows_events_read_only(rf, admin_user) -> None:  # type: ignore[n
 def test_postgres_refuses_update_and_delete(history: Declaration) -> None:
     event = history.events.first()
     assert event is not None
-    for sql in (f"UPDATE {TABLE} SET action = 'x' WHERE id = %s", f"DELETE FROM {TABLE} WHERE id = %s"):
+    for sql in (
+        f"UPDATE {TABLE} SET action = 'x' WHERE id = %s",
+        f"DELETE FROM {TABLE} WHERE id = %s",
+    ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             connection.cursor().execute(sql, [event.pk])
 
 
 TAMPERING = {
-    "action": ("UPDATE {t} SET action = 'declaration.no_conflict' WHERE id = %s", "hash does not match"),
-    "data": ("UPDATE {t} SET data = '{{\"reason\": \"forged\"}}' WHERE id = %s", "hash does not match"),
+    "action": (
+        "UPDATE {t} SET action = 'declaration.no_conflict' WHERE id = %s",
+        "hash does not match",
+    ),
+    "data": (
+        'UPDATE {t} SET data = \'{{"reason": "forged"}}\' WHERE id = %s',
+        "hash does not match",
+    ),
     "to_state": ("UPDATE {t} SET to_state = 'withdrawn' WHERE id = %s", "hash does not match"),
     "actor": ("UPDATE {t} SET actor_id = NULL WHERE id = %s", "hash does not match"),
     "created_at": (

@@ -24,10 +24,19 @@ def test_seed_demo_is_idempotent_and_made_through_services() -> None:
     call_command("seed_demo", "--password", "pw-12345")
     assert Declaration.objects.count() == first == 7
     states = set(Declaration.objects.values_list("state", flat=True))
-    assert {S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.RESOLVED, S.AWAITING_CONSENT, S.NO_CONFLICT} <= states
+    assert {
+        S.DRAFT,
+        S.SUBMITTED,
+        S.IN_REVIEW,
+        S.RESOLVED,
+        S.AWAITING_CONSENT,
+        S.NO_CONFLICT,
+    } <= states
     servant = Servant.objects.get(user__username="servant")
     for name in ("servant", "servant2"):
-        assert direct_manager_of(Servant.objects.get(user__username=name)).user.username == "manager"  # type: ignore[union-attr]
+        assert (
+            direct_manager_of(Servant.objects.get(user__username=name)).user.username == "manager"
+        )  # type: ignore[union-attr]
     assert servant.user.check_password("pw-12345")
     assert AuditEvent.objects.count() > 10
     assert audit_verify_all()[1] == []
@@ -55,7 +64,9 @@ def test_outbox_is_sent_once(org: Org) -> None:
 
 
 def test_notifications_are_dispatched_only_after_commit(
-    org: Org, django_capture_on_commit_callbacks, settings  # type: ignore[no-untyped-def]
+    org: Org,
+    django_capture_on_commit_callbacks,
+    settings,  # type: ignore[no-untyped-def]
 ) -> None:
     settings.COI_SEND_NOTIFICATIONS_INLINE = True
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -39,7 +39,12 @@ CAL = WorkingCalendar()
         (at(2026, 11, 20), 1, end_of(2026, 11, 23), "Friday → over the weekend to Monday"),
         (at(2026, 11, 21), 1, end_of(2026, 11, 23), "filed on Saturday: Monday is the first day"),
         (at(2026, 11, 20), 3, end_of(2026, 11, 25), "three working days from Friday"),
-        (at(2026, 3, 20), 1, end_of(2026, 3, 26), "Nauryz 21–23 March with the 24th, 25th moved off"),
+        (
+            at(2026, 3, 20),
+            1,
+            end_of(2026, 3, 26),
+            "Nauryz 21–23 March with the 24th, 25th moved off",
+        ),
         (at(2027, 3, 19), 1, end_of(2027, 3, 25), "Nauryz 2027: 22–24 off, Sunday 21st"),
         (at(2026, 12, 15), 1, end_of(2026, 12, 17), "Independence Day, 16 December"),
         (at(2026, 12, 31), 1, end_of(2027, 1, 5), "New Year: 1–2 January and the moved 4th"),

@@ -8,12 +8,13 @@ the servant's consent; a resolved case has a done measure and none pending.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -200,9 +201,9 @@ class Lifecycle(RuleBasedStateMachine):
                     kind=kind,
                     substitute=self.org.servants[other],
                     description="Described",
-                    effective_date=date.today(),
+                    effective_date=timezone.localdate(),
                     position=self.org.vacancies[vacancy],
-                    proposed_date=date.today() + timedelta(days=7),
+                    proposed_date=timezone.localdate() + timedelta(days=7),
                     needs_order=needs_order,
                 )
             )
@@ -257,7 +258,7 @@ class Lifecycle(RuleBasedStateMachine):
                 measure=measure,
                 actor=self._user(actor, case, "hr"),
                 order_number="1-к",
-                order_date=date.today(),
+                order_date=timezone.localdate(),
             ),
         )
 

@@ -4,7 +4,7 @@ with the state and the audit trail unchanged."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -94,7 +94,10 @@ ACTIONS: dict[str, tuple[str, Action, set[str]]] = {
     "implement": (
         S.IMPLEMENTING,
         lambda o, c, a: measure_implement(
-            measure=pending_measure(c), actor=a, order_number="12-к", order_date=date.today()
+            measure=pending_measure(c),
+            actor=a,
+            order_number="12-к",
+            order_date=timezone.localdate(),
         ),
         {"hr"},
     ),
@@ -162,7 +165,7 @@ def test_transition_by_persona(org: Org, action: str, persona: str) -> None:
 WRONG_STATES = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.RESOLVED, S.NO_CONFLICT, S.WITHDRAWN]
 
 
-@pytest.mark.parametrize("state", WRONG_STATES + [S.AWAITING_CONSENT, S.IMPLEMENTING])
+@pytest.mark.parametrize("state", [*WRONG_STATES, S.AWAITING_CONSENT, S.IMPLEMENTING])
 @pytest.mark.parametrize(
     "action",
     ["submit", "start_review", "decide", "find_no_conflict", "withdraw_submitted"],
@@ -180,10 +183,12 @@ def test_transition_from_wrong_state_is_refused(org: Org, action: str, state: st
 
 
 def test_withdraw_after_a_decision_is_refused(org: Org) -> None:
-    """"Before any decision" (DESIGN.md §3): a declined transfer sends the case back to review,
+    """ "Before any decision" (DESIGN.md §3): a declined transfer sends the case back to review,
     but the servant can no longer withdraw it."""
     case = case_in(org, S.AWAITING_CONSENT)
-    measure_consent(measure=pending_measure(case), actor=org.servant, decision="decline", reason="No")
+    measure_consent(
+        measure=pending_measure(case), actor=org.servant, decision="decline", reason="No"
+    )
     assert case.state == S.IN_REVIEW
     before = _snapshot(case)
     with pytest.raises(TransitionNotAllowed):
@@ -198,9 +203,13 @@ def test_measure_transitions_from_wrong_state_are_refused(org: Org) -> None:
     with pytest.raises(TransitionNotAllowed):
         measure_consent(measure=measure, actor=org.servant, decision="accept")
     assert _snapshot(case) == before
-    measure_implement(measure=measure, actor=org.hr, order_number="1", order_date=date.today())
+    measure_implement(
+        measure=measure, actor=org.hr, order_number="1", order_date=timezone.localdate()
+    )
     with pytest.raises(TransitionNotAllowed):
-        measure_implement(measure=measure, actor=org.hr, order_number="2", order_date=date.today())
+        measure_implement(
+            measure=measure, actor=org.hr, order_number="2", order_date=timezone.localdate()
+        )
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -324,7 +333,9 @@ def test_decline_then_change_duties_then_order(org: Org) -> None:
     """Transfer declined → back to review → change of duties → HR order → resolved."""
     case = case_in(org, S.AWAITING_CONSENT)
     assert case.recusal_active
-    measure_consent(measure=pending_measure(case), actor=org.servant, decision="decline", reason="No")
+    measure_consent(
+        measure=pending_measure(case), actor=org.servant, decision="decline", reason="No"
+    )
     assert case.state == S.IN_REVIEW
     declaration_decide(
         declaration=case,
@@ -334,12 +345,17 @@ def test_decline_then_change_duties_then_order(org: Org) -> None:
             MeasureSpec(
                 kind=MeasureKind.CHANGE_DUTIES,
                 description="No procurement files",
-                effective_date=date.today() + timedelta(days=1),
+                effective_date=timezone.localdate() + timedelta(days=1),
             )
         ],
     )
     assert case.state == S.IMPLEMENTING
-    measure_implement(measure=pending_measure(case), actor=org.hr, order_number="7", order_date=date.today())
+    measure_implement(
+        measure=pending_measure(case),
+        actor=org.hr,
+        order_number="7",
+        order_date=timezone.localdate(),
+    )
     case.refresh_from_db()
     assert case.state == S.RESOLVED and not case.recusal_active
     assert [e.action for e in case.events.order_by("seq")][-3:] == [
@@ -354,7 +370,12 @@ def test_accepted_transfer_moves_the_servant(org: Org) -> None:
     measure = pending_measure(case)
     measure_consent(measure=measure, actor=org.servant, decision="accept")
     assert case.state == S.IMPLEMENTING
-    measure_implement(measure=measure, actor=org.hr, order_number="9-к", order_date=date.today())
+    measure_implement(
+        measure=measure, actor=org.hr, order_number="9-к", order_date=timezone.localdate()
+    )
     case.refresh_from_db()
     assert case.state == S.RESOLVED
-    assert org.servants["servant"].__class__.objects.get(pk=org.servants["servant"].pk).position == org.vacancies[0]
+    assert (
+        org.servants["servant"].__class__.objects.get(pk=org.servants["servant"].pk).position
+        == org.vacancies[0]
+    )

@@ -83,7 +83,11 @@ def test_confidential_source_is_shown_only_to_ethics_and_auditors(org: Org) -> N
         source_description="Whistleblower X",
         source_confidential=True,
     )
-    see = {p for p in ("servant", "manager", "head", "ethics", "auditor") if permissions.can_see_source(org.users[p], case)}
+    see = {
+        p
+        for p in ("servant", "manager", "head", "ethics", "auditor")
+        if permissions.can_see_source(org.users[p], case)
+    }
     assert see == {"ethics", "auditor"}
     assert permissions.can_view(org.servant, case)
 

@@ -21,12 +21,12 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events are append-only")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("audit events are append-only")
 
 
 class AuditEvent(models.Model):
-    """One event of a case's chain. ``hash`` covers the canonical JSON of the fields and ``prev_hash``.
+    """One event of a case's chain; ``hash`` covers the canonical JSON of its fields and prev_hash.
 
     Written only by ``services.audit.audit_record``. On PostgreSQL a trigger refuses UPDATE and
     DELETE as well (migration 0003).

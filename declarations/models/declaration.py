@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-
-from django.contrib.auth.base_user import AbstractBaseUser
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -24,6 +23,9 @@ from declarations.choices import (
 from declarations.models.base import PublicIdMixin, TimeStampedModel
 from declarations.models.organization import Servant, StateBody
 from declarations.rulebook import fsm_permission
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 S = DeclarationState
 
@@ -56,7 +58,9 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     declarant = models.ForeignKey(
         Servant, on_delete=models.PROTECT, related_name="declarations", verbose_name=_("declarant")
     )
-    origin = models.CharField(_("origin"), max_length=16, choices=Origin.choices, default=Origin.SELF)
+    origin = models.CharField(
+        _("origin"), max_length=16, choices=Origin.choices, default=Origin.SELF
+    )
     addressee = models.CharField(
         _("addressee"), max_length=16, choices=Addressee.choices, default=Addressee.MANAGER
     )
@@ -207,8 +211,8 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
         self.closed_at = at
         self.recusal_ended_at = at
 
-    def _undecided(self) -> bool:
-        return self.decided_at is None
+    def _undecided(self: models.Model) -> bool:
+        return getattr(self, "decided_at", None) is None
 
     @transition(
         field=state,
@@ -261,20 +265,20 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
         target=None,
         permission=fsm_permission("reassign_reviewer"),
     )
-    def reassign_reviewer(self, *, reviewer: AbstractBaseUser | None) -> None:
-        self.reviewer = reviewer  # type: ignore[assignment]
+    def reassign_reviewer(self, *, reviewer: User | None) -> None:
+        self.reviewer = reviewer
 
     # A template must never run a transition: ``{{ declaration.submit }}`` renders nothing.
-    submit.alters_data = True  # type: ignore[attr-defined]
-    open_from_source.alters_data = True  # type: ignore[attr-defined]
-    start_review.alters_data = True  # type: ignore[attr-defined]
-    decide.alters_data = True  # type: ignore[attr-defined]
-    find_no_conflict.alters_data = True  # type: ignore[attr-defined]
-    withdraw.alters_data = True  # type: ignore[attr-defined]
-    consent_accept.alters_data = True  # type: ignore[attr-defined]
-    consent_decline.alters_data = True  # type: ignore[attr-defined]
-    complete.alters_data = True  # type: ignore[attr-defined]
-    reassign_reviewer.alters_data = True  # type: ignore[attr-defined]
+    submit.alters_data = True
+    open_from_source.alters_data = True
+    start_review.alters_data = True
+    decide.alters_data = True
+    find_no_conflict.alters_data = True
+    withdraw.alters_data = True
+    consent_accept.alters_data = True
+    consent_decline.alters_data = True
+    complete.alters_data = True
+    reassign_reviewer.alters_data = True
 
 
 class RegistrationCounter(models.Model):
@@ -288,3 +292,6 @@ class RegistrationCounter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["body", "year"], name="registration_counter_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.body_id}/{self.year}: {self.last}"

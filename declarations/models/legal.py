@@ -26,7 +26,11 @@ class LegalReference(models.Model):
         ordering = ["key"]
 
     def __str__(self) -> str:
-        parts = [self.act, self.article and f"art. {self.article}", self.clause and f"cl. {self.clause}"]
+        parts = [
+            self.act,
+            self.article and f"art. {self.article}",
+            self.clause and f"cl. {self.clause}",
+        ]
         return ", ".join(p for p in parts if p)
 
     def text(self, language: str | None = None) -> str:
@@ -45,7 +49,9 @@ class LegalBasis(models.Model):
     topic = models.CharField(
         _("topic"),
         max_length=64,
-        help_text=_("A transition name (e.g. 'submit') or a measure kind (e.g. 'measure.transfer')."),
+        help_text=_(
+            "A transition name (e.g. 'submit') or a measure kind (e.g. 'measure.transfer')."
+        ),
     )
     reference = models.ForeignKey(LegalReference, on_delete=models.CASCADE, related_name="bases")
     order = models.PositiveSmallIntegerField(default=0)

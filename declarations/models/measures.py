@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -16,6 +16,9 @@ from declarations.models.declaration import MATTER_MAX, REASON_MAX, Declaration
 from declarations.models.organization import Position, Servant
 from declarations.rulebook import fsm_permission
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 M = MeasureState
 
 
@@ -23,7 +26,9 @@ class Decision(PublicIdMixin, TimeStampedModel):
     """One decision of a reviewer: a reason and one or more measures."""
 
     declaration = models.ForeignKey(Declaration, on_delete=models.PROTECT, related_name="decisions")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(_("decided at"))
     reason = models.TextField(_("reason"), max_length=REASON_MAX)
 
@@ -111,12 +116,12 @@ class Measure(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
         target=M.DONE,
         permission=fsm_permission("measure.implement"),
     )
-    def implement(self, *, at: datetime, by: AbstractBaseUser, order_number: str, order_date: date) -> None:
+    def implement(self, *, at: datetime, by: User, order_number: str, order_date: date) -> None:
         self.order_number = order_number
-        self.order_date = order_date  # type: ignore[assignment]
-        self.implemented_by = by  # type: ignore[assignment]
-        self.implemented_at = at  # type: ignore[assignment]
+        self.order_date = order_date
+        self.implemented_by = by
+        self.implemented_at = at
 
-    accept.alters_data = True  # type: ignore[attr-defined]
-    decline.alters_data = True  # type: ignore[attr-defined]
-    implement.alters_data = True  # type: ignore[attr-defined]
+    accept.alters_data = True
+    decline.alters_data = True
+    implement.alters_data = True

@@ -7,14 +7,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import rfc8785
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from declarations.models import AuditEvent, Declaration
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 GENESIS = "0" * 64
 
@@ -49,12 +51,13 @@ def event_hash(
         "at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "prev": prev_hash,
     }
-    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+    canonical: bytes = rfc8785.dumps(cast(Any, document))
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def audit_record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     declaration: Declaration,
     action: str,
     from_state: str = "",
@@ -167,7 +170,9 @@ def audit_verify_chain(declaration: Declaration, events: list[AuditEvent]) -> Br
         prev = event.hash
     if len(events) != declaration.audit_seq or prev != (declaration.audit_head or GENESIS):
         return broken(
-            len(events) + 1, None, f"chain head says {declaration.audit_seq} events, found {len(events)}"
+            len(events) + 1,
+            None,
+            f"chain head says {declaration.audit_seq} events, found {len(events)}",
         )
     return None
 

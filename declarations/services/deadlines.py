@@ -47,7 +47,7 @@ def running_clocks(declaration: Declaration, measures: Iterable[Measure]) -> lis
 def compute_due_at(
     *, declaration: Declaration, measures: Iterable[Measure], escalated: set[tuple[str, str, str]]
 ) -> tuple[datetime | None, datetime | None]:
-    """(due_at, escalation_at): the earliest running deadline, and the earliest not yet escalated."""
+    """(due_at, escalation_at): the earliest running deadline, and earliest not yet escalated."""
     clocks = running_clocks(declaration, measures)
     due = min((c.due_at for c in clocks), default=None)
     pending = min((c.due_at for c in clocks if c.key not in escalated), default=None)
@@ -91,7 +91,9 @@ def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
     """
     with transaction.atomic():
         declaration = (
-            Declaration.objects.select_for_update().select_related("declarant").get(pk=declaration_id)
+            Declaration.objects.select_for_update()
+            .select_related("declarant")
+            .get(pk=declaration_id)
         )
         measures = list(declaration.measures.all())
         escalated = selectors.escalated_clocks(declaration)
@@ -132,7 +134,5 @@ def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
 
 def declarations_process_deadlines(*, now: datetime) -> int:
     """The sweep: one indexed query for the due cases, then the same service per case."""
-    due_ids = list(
-        Declaration.objects.filter(escalation_at__lte=now).values_list("pk", flat=True)
-    )
+    due_ids = list(Declaration.objects.filter(escalation_at__lte=now).values_list("pk", flat=True))
     return sum(declaration_escalate_missed(declaration_id=pk, now=now) for pk in due_ids)

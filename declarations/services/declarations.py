@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +15,9 @@ from declarations.choices import OPEN_STATES, Addressee, AuditAction, Declaratio
 from declarations.models import Declaration, Servant
 from declarations.services.calendar import ALMATY
 from declarations.services.transitions import case_transition
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DRAFT_FIELDS = (
     "conflict_type",
@@ -37,7 +39,7 @@ def _validate_draft(case: Declaration) -> None:
 
 def declaration_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     conflict_type: str,
     category: str,
     matter: str,
@@ -67,7 +69,7 @@ def declaration_create(
 
 
 def declaration_update_draft(
-    *, declaration: Declaration, actor: AbstractBaseUser, **changes: Any
+    *, declaration: Declaration, actor: User, **changes: Any
 ) -> Declaration:
     """Edit a draft. Submitted text is frozen: corrections are addenda."""
     unknown = set(changes) - set(DRAFT_FIELDS)
@@ -89,7 +91,7 @@ def declaration_update_draft(
     return declaration
 
 
-def declaration_discard(*, declaration: Declaration, actor: AbstractBaseUser) -> None:
+def declaration_discard(*, declaration: Declaration, actor: User) -> None:
     """Delete a draft: drafts are the only thing ever deleted (DESIGN.md §3)."""
     with transaction.atomic():
         case = Declaration.objects.select_for_update().get(pk=declaration.pk)
@@ -100,9 +102,7 @@ def declaration_discard(*, declaration: Declaration, actor: AbstractBaseUser) ->
         case.delete()
 
 
-def declaration_add_addendum(
-    *, declaration: Declaration, actor: AbstractBaseUser, text: str
-) -> Declaration:
+def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str) -> Declaration:
     """The declarant adds to or corrects their filed notice: a new event, never an edit."""
     with case_transition(
         declaration=declaration,
@@ -121,9 +121,7 @@ def declaration_add_addendum(
     return declaration
 
 
-def declaration_comment(
-    *, declaration: Declaration, actor: AbstractBaseUser, text: str
-) -> Declaration:
+def declaration_comment(*, declaration: Declaration, actor: User, text: str) -> Declaration:
     """A comment by the reviewer, management or an ethics commissioner, on the case's trail."""
     with case_transition(
         declaration=declaration,
@@ -143,6 +141,4 @@ def _check_text(text: str, field: str) -> None:
     if not text.strip():
         raise ValidationError({field: [_("This field cannot be blank.")]})
     if len(text) > TEXT_MAX:
-        raise ValidationError(
-            {field: [_("At most %(n)d characters.") % {"n": TEXT_MAX}]}
-        )
+        raise ValidationError({field: [_("At most %(n)d characters.") % {"n": TEXT_MAX}]})

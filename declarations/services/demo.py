@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -41,7 +41,6 @@ from declarations.models import (
 )
 from declarations.services.audit import GENESIS, event_hash
 from declarations.services.declarations import declaration_create
-from declarations.services.measures import measure_consent
 from declarations.services.transitions import (
     MeasureSpec,
     declaration_decide,
@@ -82,7 +81,10 @@ def seed_demo(*, password: str) -> DemoOrg:
     with transaction.atomic():
         body, _c = StateBody.objects.get_or_create(
             slug=DEMO_SLUG,
-            defaults={"name": "Demo Agency for Civil Service Affairs", "registration_prefix": "DEMO"},
+            defaults={
+                "name": "Demo Agency for Civil Service Affairs",
+                "registration_prefix": "DEMO",
+            },
         )
 
         def unit(ext: str, name: str, parent: Unit | None) -> Unit:
@@ -110,8 +112,14 @@ def seed_demo(*, password: str) -> DemoOrg:
                 position("P3", "Director of Public Procurement", procurement, True),
             ),
             "servant": ("Asel Kairatovna Ermekova", position("P4", "Chief Expert", procurement)),
-            "servant2": ("Nurlan Askarovich Tokayev", position("P5", "Leading Expert", procurement)),
-            "hr": ("Gulnara Maratovna Ospanova", position("P6", "Head of Personnel", personnel, True)),
+            "servant2": (
+                "Nurlan Askarovich Tokayev",
+                position("P5", "Leading Expert", procurement),
+            ),
+            "hr": (
+                "Gulnara Maratovna Ospanova",
+                position("P6", "Head of Personnel", personnel, True),
+            ),
         }
         vacant = position("P7", "Chief Expert, Division of Contracts", contracts)
         users: dict[str, Any] = {}
@@ -157,24 +165,39 @@ def _demo_cases(u: dict[str, Any], vacant: Position) -> int:
             **kw,
         )
 
-    draft("servant", "Tender 2026-114 (office furniture)", "My cousin owns a bidder.", Category.KINSHIP)
+    draft(
+        "servant",
+        "Tender 2026-114 (office furniture)",
+        "My cousin owns a bidder.",
+        Category.KINSHIP,
+    )
 
     submitted = draft(
-        "servant", "Audit of Kazakh Roads LLP", "I held shares in the company until 2025.",
-        Category.PROPERTY, related_persons="Kazakh Roads LLP",
+        "servant",
+        "Audit of Kazakh Roads LLP",
+        "I held shares in the company until 2025.",
+        Category.PROPERTY,
+        related_persons="Kazakh Roads LLP",
     )
     declaration_submit(declaration=submitted, actor=u["servant"])
 
     in_review = draft(
-        "servant2", "Appeal No. 77 of Zhanibek Ltd", "I worked at Zhanibek Ltd until last year.",
-        Category.PRIOR_EMPLOYMENT, conflict_type=ConflictType.POTENTIAL,
+        "servant2",
+        "Appeal No. 77 of Zhanibek Ltd",
+        "I worked at Zhanibek Ltd until last year.",
+        Category.PRIOR_EMPLOYMENT,
+        conflict_type=ConflictType.POTENTIAL,
     )
     declaration_submit(declaration=in_review, actor=u["servant2"])
     declaration_start_review(declaration=in_review, actor=u["manager"])
 
     resolved = draft(
-        "servant", "Permit for Nur Construction", "The director is my brother-in-law.",
-        Category.KINSHIP, related_persons="Serik Akhmetov (brother-in-law)", days_ago=3,
+        "servant",
+        "Permit for Nur Construction",
+        "The director is my brother-in-law.",
+        Category.KINSHIP,
+        related_persons="Serik Akhmetov (brother-in-law)",
+        days_ago=3,
     )
     declaration_submit(declaration=resolved, actor=u["servant"])
     declaration_start_review(declaration=resolved, actor=u["manager"])
@@ -186,8 +209,11 @@ def _demo_cases(u: dict[str, Any], vacant: Position) -> int:
     )
 
     consent = draft(
-        "servant2", "Contracts with Almaty Supply JSC", "My wife is its chief accountant.",
-        Category.KINSHIP, related_persons="Dana Tokayeva (wife)",
+        "servant2",
+        "Contracts with Almaty Supply JSC",
+        "My wife is its chief accountant.",
+        Category.KINSHIP,
+        related_persons="Dana Tokayeva (wife)",
     )
     declaration_submit(declaration=consent, actor=u["servant2"])
     declaration_start_review(declaration=consent, actor=u["manager"])
@@ -196,13 +222,19 @@ def _demo_cases(u: dict[str, Any], vacant: Position) -> int:
         actor=u["manager"],
         reason="The conflict is lasting: a transfer to the Division of Contracts is proposed.",
         measures=[
-            MeasureSpec(kind=MeasureKind.TRANSFER, position=vacant, proposed_date=today + timedelta(days=14))
+            MeasureSpec(
+                kind=MeasureKind.TRANSFER, position=vacant, proposed_date=today + timedelta(days=14)
+            )
         ],
     )
 
     no_conflict = draft(
-        "servant", "Training contract with Qazaq Tili centre", "A former classmate teaches there.",
-        Category.PERSONAL_TIES, conflict_type=ConflictType.POTENTIAL, addressee=Addressee.MANAGEMENT,
+        "servant",
+        "Training contract with Qazaq Tili centre",
+        "A former classmate teaches there.",
+        Category.PERSONAL_TIES,
+        conflict_type=ConflictType.POTENTIAL,
+        addressee=Addressee.MANAGEMENT,
     )
     declaration_submit(declaration=no_conflict, actor=u["servant"])
     declaration_start_review(declaration=no_conflict, actor=u["head"])
@@ -236,7 +268,9 @@ _STATE_MIX = [
 ]
 
 
-def seed_large(*, servants: int, declarations: int, password: str, seed: int = 2026) -> dict[str, int]:
+def seed_large(
+    *, servants: int, declarations: int, password: str, seed: int = 2026
+) -> dict[str, int]:
     """Bulk-create a body with ``servants`` servants and ``declarations`` cases with history.
 
     Units of about 20 positions, one head each, under a tree of departments; cases spread over
@@ -259,7 +293,12 @@ def seed_large(*, servants: int, declarations: int, password: str, seed: int = 2
         ]
         Unit.objects.bulk_create(departments, batch_size=batch)
         units = [
-            Unit(body=body, parent=rng.choice(departments), name=f"Division {i}", external_id=f"BU{i}")
+            Unit(
+                body=body,
+                parent=rng.choice(departments),
+                name=f"Division {i}",
+                external_id=f"BU{i}",
+            )
             for i in range(n_units)
         ]
         Unit.objects.bulk_create(units, batch_size=batch)
@@ -343,12 +382,28 @@ def _bulk_cases(
                 decision_due_at=submitted_at + timedelta(days=3),
             )
             events = [
-                _event(case, 1, declarant.user_id, AuditAction.DECLARATION_SUBMITTED, S.DRAFT, S.SUBMITTED, submitted_at)
+                _event(
+                    case,
+                    1,
+                    declarant.user_id,
+                    AuditAction.DECLARATION_SUBMITTED,
+                    S.DRAFT,
+                    S.SUBMITTED,
+                    submitted_at,
+                )
             ]
             if state != S.SUBMITTED and state != S.WITHDRAWN:
                 case.review_started_at = submitted_at + timedelta(hours=rng.randrange(1, 30))
                 events.append(
-                    _event(case, 2, reviewer.user_id, AuditAction.REVIEW_STARTED, S.SUBMITTED, S.IN_REVIEW, case.review_started_at)
+                    _event(
+                        case,
+                        2,
+                        reviewer.user_id,
+                        AuditAction.REVIEW_STARTED,
+                        S.SUBMITTED,
+                        S.IN_REVIEW,
+                        case.review_started_at,
+                    )
                 )
             closing = {
                 S.RESOLVED: (AuditAction.DECIDED, reviewer.user_id),
@@ -361,7 +416,15 @@ def _bulk_cases(
                 if state == S.RESOLVED:
                     case.decided_at = closed_at
                 events.append(
-                    _event(case, len(events) + 1, closing[1], closing[0], events[-1].to_state, state, closed_at)
+                    _event(
+                        case,
+                        len(events) + 1,
+                        closing[1],
+                        closing[0],
+                        events[-1].to_state,
+                        state,
+                        closed_at,
+                    )
                 )
             else:
                 case.due_at = case.escalation_at = (
@@ -383,11 +446,22 @@ def _bulk_cases(
 
 
 def _event(
-    case: Declaration, seq: int, actor_id: int, action: str, from_state: str, to_state: str, at: datetime
+    case: Declaration,
+    seq: int,
+    actor_id: int,
+    action: str,
+    from_state: str,
+    to_state: str,
+    at: datetime,
 ) -> AuditEvent:
     return AuditEvent(
-        seq=seq, actor_id=actor_id, action=action, from_state=from_state, to_state=to_state,
-        data={}, created_at=at,
+        seq=seq,
+        actor_id=actor_id,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        data={},
+        created_at=at,
     )
 
 
@@ -396,9 +470,15 @@ def _chain(case: Declaration, events: list[AuditEvent]) -> None:
     for event in events:
         event.prev_hash = prev
         event.hash = event_hash(
-            case_code=str(case.code), seq=event.seq, actor_id=event.actor_id, action=event.action,
-            from_state=event.from_state, to_state=event.to_state, data={},
-            created_at=event.created_at, prev_hash=prev,
+            case_code=str(case.code),
+            seq=event.seq,
+            actor_id=event.actor_id,
+            action=event.action,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            data={},
+            created_at=event.created_at,
+            prev_hash=prev,
         )
         prev = event.hash
     case.audit_seq = len(events)
@@ -408,14 +488,22 @@ def _chain(case: Declaration, events: list[AuditEvent]) -> None:
 def _bulk_measures(cases: list[Declaration], rng: random.Random, batch: int) -> None:
     resolved = [c for c in cases if c.state == S.RESOLVED]
     decisions = [
-        Decision(declaration=c, decided_by_id=c.reviewer_id, decided_at=c.decided_at, reason="Generated")
+        Decision(
+            declaration=c,
+            decided_by_id=cast(int, c.reviewer_id),
+            decided_at=cast(datetime, c.decided_at),
+            reason="Generated",
+        )
         for c in resolved
     ]
     Decision.objects.bulk_create(decisions, batch_size=batch)
     Measure.objects.bulk_create(
         [
             Measure(
-                declaration=d.declaration, decision=d, kind=MeasureKind.OTHER, state=MeasureState.DONE,
+                declaration=d.declaration,
+                decision=d,
+                kind=MeasureKind.OTHER,
+                state=MeasureState.DONE,
                 description="The servant divested the interest.",
             )
             for d in decisions

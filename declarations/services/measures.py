@@ -8,8 +8,8 @@ case's chain (the shape of ``transitions.case_transition``).
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
@@ -24,6 +24,9 @@ from declarations.services.transitions import (
     measure_snapshot,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 S = DeclarationState
 ACCEPT = "accept"
 DECLINE = "decline"
@@ -37,9 +40,7 @@ def _lock_measure(measure: Measure, case: Declaration) -> Measure:
     return locked
 
 
-def measure_consent(
-    *, measure: Measure, actor: AbstractBaseUser, decision: str, reason: str = ""
-) -> Measure:
+def measure_consent(*, measure: Measure, actor: User, decision: str, reason: str = "") -> Measure:
     """The servant accepts or declines a proposed transfer (003 cl. 8 p.2(3): with consent).
 
     Accepting sends it to HR for the order; declining (with reasons) sends the case back to the
@@ -88,7 +89,7 @@ def measure_consent(
 
 
 def measure_implement(
-    *, measure: Measure, actor: AbstractBaseUser, order_number: str, order_date: date
+    *, measure: Measure, actor: User, order_number: str, order_date: date
 ) -> Measure:
     """HR records the order that carries out a measure; the last one resolves the case.
 

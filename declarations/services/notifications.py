@@ -90,7 +90,10 @@ def notifications_send_pending(*, limit: int = 500) -> int:
         if not email:
             Notification.objects.filter(pk=notification_id).update(error="recipient has no e-mail")
             continue
-        context = {"notification": notification, "declaration": notification.declaration}
+        context: dict[str, Any] = {
+            "notification": notification,
+            "declaration": notification.declaration,
+        }
         context.update(notification.context)
         with translation.override(settings.LANGUAGE_CODE):
             context["title"] = str(TITLES.get(notification.kind, notification.kind))

@@ -4,7 +4,8 @@ CSV files are UTF-8 (a BOM is accepted) with a header row:
 
 - units:     ``external_id,name,parent_external_id``
 - positions: ``external_id,unit_external_id,title,is_head``
-- servants:  ``personnel_number,username,full_name,email,position_external_id,manager_personnel_number``
+- servants:  ``personnel_number,username,full_name,email,position_external_id,``
+  ``manager_personnel_number``
 
 Rows are matched on their external id (personnel number for servants) and created or updated.
 An import is all or nothing: any row error rolls the whole file back and every error is
@@ -17,15 +18,18 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from declarations.choices import GRANTED_ROLES
 from declarations.models import Position, RoleGrant, Servant, StateBody, Unit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 UNITS, POSITIONS, SERVANTS = "units", "positions", "servants"
 COLUMNS = {
@@ -65,11 +69,11 @@ class ImportResult:
         return not self.errors
 
 
-class _Rollback(Exception):  # noqa: N818 - control flow, never escapes this module
+class _Rollback(Exception):
     pass
 
 
-def role_grant(*, user: AbstractBaseUser, body: StateBody, role: str) -> RoleGrant:
+def role_grant(*, user: User, body: StateBody, role: str) -> RoleGrant:
     if role not in GRANTED_ROLES:
         raise ValidationError({"role": [_("This role is not granted per body.")]})
     grant, _created = RoleGrant.objects.get_or_create(user=user, body=body, role=role)
@@ -118,7 +122,7 @@ def _require(row: dict[str, str], line: int, names: list[str], result: ImportRes
 def _unit_row(body: StateBody, line: int, row: dict[str, str], result: ImportResult) -> None:
     if not _require(row, line, ["external_id", "name"], result):
         return
-    unit, created = Unit.objects.update_or_create(
+    _unit, created = Unit.objects.update_or_create(
         body=body, external_id=row["external_id"], defaults={"name": row["name"][:255]}
     )
     result.created += created
@@ -163,9 +167,12 @@ def _position_row(body: StateBody, line: int, row: dict[str, str], result: Impor
         result.errors.append(RowError(line, "is_head", _("expected yes or no")))
         return
     is_head = flag in TRUE
-    if is_head and Position.objects.filter(unit=unit, is_head=True).exclude(
-        external_id=row["external_id"]
-    ).exists():
+    if (
+        is_head
+        and Position.objects.filter(unit=unit, is_head=True)
+        .exclude(external_id=row["external_id"])
+        .exists()
+    ):
         result.errors.append(RowError(line, "is_head", _("the unit already has a head position")))
         return
     _pos, created = Position.objects.update_or_create(
@@ -183,7 +190,9 @@ def _servant_row(body: StateBody, line: int, row: dict[str, str], result: Import
     user_model = get_user_model()
     position = None
     if row.get("position_external_id"):
-        position = Position.objects.filter(body=body, external_id=row["position_external_id"]).first()
+        position = Position.objects.filter(
+            body=body, external_id=row["position_external_id"]
+        ).first()
         if position is None:
             result.errors.append(RowError(line, "position_external_id", _("no such position")))
             return
@@ -202,7 +211,9 @@ def _servant_row(body: StateBody, line: int, row: dict[str, str], result: Import
         ).first()
         if manager is None:
             result.errors.append(
-                RowError(line, "manager_personnel_number", _("no such servant (list managers first)"))
+                RowError(
+                    line, "manager_personnel_number", _("no such servant (list managers first)")
+                )
             )
             return
     user, _user_created = user_model.objects.get_or_create(

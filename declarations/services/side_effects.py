@@ -31,7 +31,7 @@ def register_effect(name: str) -> Callable[[Effect], Effect]:
 def _run(name: str, payload: dict[str, Any]) -> None:
     try:
         _EFFECTS[name](**payload)
-    except Exception:  # noqa: BLE001 - an effect must never undo a committed change
+    except Exception:
         logger.exception("side effect %s failed; it stays queued for the worker", name)
 
 

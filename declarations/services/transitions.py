@@ -14,13 +14,12 @@ Any exception rolls all of it back: nothing is half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -49,6 +48,9 @@ from declarations.services.audit import audit_record
 from declarations.services.calendar import ALMATY, working_calendar
 from declarations.services.deadlines import declaration_refresh_deadlines
 from declarations.services.notifications import notification_enqueue
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 S = DeclarationState
 
@@ -80,12 +82,12 @@ class Step:
     legal_topics: list[str] = field(default_factory=list)
     notifications: list[tuple[str, list[int | None], dict[str, Any]]] = field(default_factory=list)
 
-    def notify(self, kind: str, recipient_ids: list[int | None], **context: Any) -> None:
-        self.notifications.append((kind, recipient_ids, context))
+    def notify(self, kind: str, recipient_ids: Sequence[int | None], **context: Any) -> None:
+        self.notifications.append((kind, list(recipient_ids), context))
 
 
 def lock_case(declaration: Declaration, *, expect_state: bool = True) -> Declaration:
-    """Lock the case row. With ``expect_state``, refuse if the state moved since the caller read it."""
+    """Lock the case row; with ``expect_state`` refuse if the state moved since the caller read."""
     locked = (
         Declaration.objects.select_for_update()
         .select_related("body", "declarant__user")
@@ -99,7 +101,7 @@ def lock_case(declaration: Declaration, *, expect_state: bool = True) -> Declara
     return locked
 
 
-def check_transition(method: Any, actor: AbstractBaseUser | None, *, what: str) -> None:
+def check_transition(method: Any, actor: User | None, *, what: str) -> None:
     if not can_proceed(method):
         instance = method.__self__
         raise TransitionNotAllowed(
@@ -116,7 +118,7 @@ def check_transition(method: Any, actor: AbstractBaseUser | None, *, what: str) 
 def case_transition(
     *,
     declaration: Declaration,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     name: str | None,
     what: str,
     rule: str | None = None,
@@ -194,8 +196,11 @@ def _register(step: Step) -> None:
     """Assign the number, the reviewer, the snapshot of the post and the first two clocks."""
     case = step.case
     case.reviewer_id = _reviewer_for(case)
+    position_id = case.declarant.position_id
     position = (
-        Position.objects.select_related("unit").filter(pk=case.declarant.position_id).first()
+        Position.objects.select_related("unit").filter(pk=position_id).first()
+        if position_id is not None
+        else None
     )
     if position is not None:
         case.position_title = position.title
@@ -219,7 +224,7 @@ def _check_notice(case: Declaration, at: datetime) -> None:
         raise ValidationError({"aware_since": _("This date cannot be in the future.")})
 
 
-def declaration_submit(*, declaration: Declaration, actor: AbstractBaseUser) -> Declaration:
+def declaration_submit(*, declaration: Declaration, actor: User) -> Declaration:
     """The servant files their notice (003 cl. 8 p.1; Law 410-V Art. 15 p.2). Its text is frozen."""
     with case_transition(
         declaration=declaration, actor=actor, name="submit", what=_("submit")
@@ -255,7 +260,7 @@ def _notice_snapshot(case: Declaration) -> dict[str, Any]:
 
 def declaration_open_from_source(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     declarant: Servant,
     conflict_type: str = ConflictType.POTENTIAL,
     category: str,
@@ -311,7 +316,7 @@ def declaration_open_from_source(
     return case
 
 
-def declaration_start_review(*, declaration: Declaration, actor: AbstractBaseUser) -> Declaration:
+def declaration_start_review(*, declaration: Declaration, actor: User) -> Declaration:
     """The reviewer starts the review. For a notice to management, the member who starts it
     becomes its reviewer."""
     with case_transition(
@@ -386,7 +391,9 @@ def _validate_measures(case: Declaration, specs: list[MeasureSpec]) -> None:
 def _initial_measure_state(spec: MeasureSpec) -> str:
     if spec.kind == MeasureKind.TRANSFER:
         return MeasureState.PENDING_CONSENT
-    if spec.kind == MeasureKind.CHANGE_DUTIES or (spec.kind == MeasureKind.OTHER and spec.needs_order):
+    if spec.kind == MeasureKind.CHANGE_DUTIES or (
+        spec.kind == MeasureKind.OTHER and spec.needs_order
+    ):
         return MeasureState.PENDING_ORDER
     return MeasureState.DONE
 
@@ -394,7 +401,7 @@ def _initial_measure_state(spec: MeasureSpec) -> str:
 def declaration_decide(
     *,
     declaration: Declaration,
-    actor: AbstractBaseUser,
+    actor: User,
     measures: list[MeasureSpec],
     reason: str,
 ) -> Decision:
@@ -437,7 +444,9 @@ def declaration_decide(
                 if state == MeasureState.PENDING_ORDER
                 else None,
             )
-            measure.full_clean(exclude=["state", "declaration", "decision", "substitute", "position"])
+            measure.full_clean(
+                exclude=["state", "declaration", "decision", "substitute", "position"]
+            )
             measure.save()
             created.append(measure)
         states = list(case.measures.values_list("state", flat=True))
@@ -482,7 +491,7 @@ def measure_snapshot(m: Measure) -> dict[str, Any]:
 
 
 def declaration_find_no_conflict(
-    *, declaration: Declaration, actor: AbstractBaseUser, reason: str
+    *, declaration: Declaration, actor: User, reason: str
 ) -> Declaration:
     """The reviewer finds, with reasons, that there is no conflict of interest."""
     with case_transition(
@@ -497,9 +506,7 @@ def declaration_find_no_conflict(
     return declaration
 
 
-def declaration_withdraw(
-    *, declaration: Declaration, actor: AbstractBaseUser, reason: str
-) -> Declaration:
+def declaration_withdraw(*, declaration: Declaration, actor: User, reason: str) -> Declaration:
     """The declarant withdraws their notice, with reasons, before any decision."""
     with case_transition(
         declaration=declaration, actor=actor, name="withdraw", what=_("withdraw")
@@ -516,8 +523,8 @@ def declaration_withdraw(
 def declaration_reassign_reviewer(
     *,
     declaration: Declaration,
-    actor: AbstractBaseUser,
-    reviewer: AbstractBaseUser,
+    actor: User,
+    reviewer: User,
     reason: str,
 ) -> Declaration:
     """Management gives the case to another reviewer, or takes it over itself (DESIGN.md §1)."""

@@ -10,7 +10,9 @@ from declarations.services.organization import POSITIONS, SERVANTS, UNITS, org_i
 
 
 class Command(BaseCommand):
-    help = "Import units, positions and servants of a state body from CSV (all or nothing per file)."
+    help = (
+        "Import units, positions and servants of a state body from CSV (all or nothing per file)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("body", help="the state body's short name (slug)")

@@ -23,7 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         demo = seed_demo(password=options["password"])
         self.stdout.write(
-            f"demo body {demo.body.slug!r}: {len(demo.users)} users, {demo.created_cases} cases created"
+            f"demo body {demo.body.slug!r}: {len(demo.users)} users, "
+            f"{demo.created_cases} cases created"
         )
         if options["servants"]:
             started = time.monotonic()
