@@ -91,7 +91,7 @@ def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
     """
     with transaction.atomic():
         declaration = (
-            Declaration.objects.select_for_update()
+            Declaration.objects.select_for_update(of=("self",))
             .select_related("declarant")
             .get(pk=declaration_id)
         )

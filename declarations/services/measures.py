@@ -33,7 +33,11 @@ DECLINE = "decline"
 
 
 def _lock_measure(measure: Measure, case: Declaration) -> Measure:
-    locked = Measure.objects.select_for_update().select_related("position").get(pk=measure.pk)
+    locked = (
+        Measure.objects.select_for_update(of=("self",))
+        .select_related("position")
+        .get(pk=measure.pk)
+    )
     if locked.state != measure.state or locked.declaration_id != case.pk:
         raise ConcurrentTransition(_("The measure changed while you were working on it."))
     locked.declaration = case

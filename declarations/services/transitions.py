@@ -89,7 +89,7 @@ class Step:
 def lock_case(declaration: Declaration, *, expect_state: bool = True) -> Declaration:
     """Lock the case row; with ``expect_state`` refuse if the state moved since the caller read."""
     locked = (
-        Declaration.objects.select_for_update()
+        Declaration.objects.select_for_update(of=("self",))
         .select_related("body", "declarant__user")
         .get(pk=declaration.pk)
     )
