@@ -55,6 +55,21 @@ def event_hash(
     return hashlib.sha256(canonical).hexdigest()
 
 
+def hash_event(*, case_code: str, event: AuditEvent) -> str:
+    """The hash an event's stored fields and ``prev_hash`` call for."""
+    return event_hash(
+        case_code=case_code,
+        seq=event.seq,
+        actor_id=event.actor_id,
+        action=event.action,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        data=event.data,
+        created_at=event.created_at,
+        prev_hash=event.prev_hash,
+    )
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -154,17 +169,7 @@ def audit_verify_chain(declaration: Declaration, events: list[AuditEvent]) -> Br
             return broken(expected_seq, event.pk, f"sequence gap: found seq {event.seq}")
         if event.prev_hash != prev:
             return broken(event.seq, event.pk, "prev_hash does not match the previous event")
-        recomputed = event_hash(
-            case_code=str(declaration.code),
-            seq=event.seq,
-            actor_id=event.actor_id,
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            data=event.data,
-            created_at=event.created_at,
-            prev_hash=event.prev_hash,
-        )
+        recomputed = hash_event(case_code=str(declaration.code), event=event)
         if recomputed != event.hash:
             return broken(event.seq, event.pk, "hash does not match the event's content")
         prev = event.hash

@@ -117,7 +117,7 @@ def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str
         _check_text(text, "text")
         step.action = AuditAction.ADDENDUM
         step.data = {"text": text}
-        step.notify("case_assigned", [step.case.reviewer_id])
+        step.notify("addendum_added", [step.case.reviewer_id])
     return declaration
 
 

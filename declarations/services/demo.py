@@ -39,7 +39,7 @@ from declarations.models import (
     StateBody,
     Unit,
 )
-from declarations.services.audit import GENESIS, event_hash
+from declarations.services.audit import GENESIS, hash_event
 from declarations.services.declarations import declaration_create
 from declarations.services.transitions import (
     MeasureSpec,
@@ -469,17 +469,7 @@ def _chain(case: Declaration, events: list[AuditEvent]) -> None:
     prev = GENESIS
     for event in events:
         event.prev_hash = prev
-        event.hash = event_hash(
-            case_code=str(case.code),
-            seq=event.seq,
-            actor_id=event.actor_id,
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            data={},
-            created_at=event.created_at,
-            prev_hash=prev,
-        )
+        event.hash = hash_event(case_code=str(case.code), event=event)
         prev = event.hash
     case.audit_seq = len(events)
     case.audit_head = prev

@@ -36,6 +36,7 @@ TITLES = {
     "measure_implemented": _("An HR order was recorded"),
     "case_closed": _("The case was closed"),
     "reviewer_removed": _("A case was reassigned to another reviewer"),
+    "addendum_added": _("The declarant added to their notice"),
     "deadline_missed": _("A deadline was missed"),
 }
 
