@@ -331,7 +331,11 @@ def seed_large(
             for i in range(servants)
         ]
         Servant.objects.bulk_create(people, batch_size=batch)
-        people = list(Servant.objects.filter(body=body).order_by("personnel_number"))
+        people = list(
+            Servant.objects.filter(body=body)
+            .select_related("position")
+            .order_by("personnel_number")
+        )
         heads = {p.position.unit_id: p for p in people[:n_units]}  # type: ignore[union-attr]
         # management: the first head
         RoleGrant.objects.get_or_create(user=people[0].user, body=body, role=Role.MANAGEMENT)
