@@ -379,3 +379,11 @@ def test_accepted_transfer_moves_the_servant(org: Org) -> None:
         org.servants["servant"].__class__.objects.get(pk=org.servants["servant"].pk).position
         == org.vacancies[0]
     )
+
+
+def test_decision_cites_each_reference_once(org: Org) -> None:
+    case = case_in(org, S.IN_REVIEW)
+    _decide(org, case, org.manager)
+    keys = [b["key"] for b in case.events.get(action=AuditAction.DECIDED).data["legal_basis"]]
+    assert len(keys) == len(set(keys))
+    assert {"akimat-2013-cl8-p2", "akimat-2013-cl8-p2-1", "law-410v-art15-p3"} <= set(keys)

@@ -138,12 +138,17 @@ def case_transition(
             raise PermissionDenied(_("You may not “%(what)s” on this case.") % {"what": what})
         step = Step(case=case, at=timezone.now(), from_state=case.state)
         yield step
+        if not step.action:
+            raise RuntimeError("a case step must name its audit action")
         declaration_refresh_deadlines(declaration=case)
         case.save()
         data = dict(step.data)
-        basis = [ref for topic in step.legal_topics for ref in legal_basis_data(topic)]
+        basis: dict[str, dict[str, Any]] = {}
+        for topic in step.legal_topics:
+            for ref in legal_basis_data(topic):
+                basis.setdefault(ref["key"], ref)
         if basis:
-            data["legal_basis"] = basis
+            data["legal_basis"] = list(basis.values())
         audit_record(
             actor=actor,
             declaration=case,
