@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
@@ -68,9 +69,20 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
         _("actual or potential"), max_length=16, choices=ConflictType.choices
     )
     category = models.CharField(_("category"), max_length=32, choices=Category.choices)
-    matter = models.TextField(_("the matter"), max_length=MATTER_MAX)
-    personal_interest = models.TextField(_("the personal interest"), max_length=INTEREST_MAX)
-    related_persons = models.TextField(_("related persons"), max_length=RELATED_MAX, blank=True)
+    matter = models.TextField(
+        _("the matter"), max_length=MATTER_MAX, validators=[MaxLengthValidator(MATTER_MAX)]
+    )
+    personal_interest = models.TextField(
+        _("the personal interest"),
+        max_length=INTEREST_MAX,
+        validators=[MaxLengthValidator(INTEREST_MAX)],
+    )
+    related_persons = models.TextField(
+        _("related persons"),
+        max_length=RELATED_MAX,
+        validators=[MaxLengthValidator(RELATED_MAX)],
+        blank=True,
+    )
     aware_since = models.DateField(_("aware of the conflict since"))
 
     # "Other source" cases (003 cl. 8 p.2): who opened it and what the source was. A confidential
@@ -82,7 +94,12 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
         blank=True,
         related_name="+",
     )
-    source_description = models.TextField(_("the source"), max_length=REASON_MAX, blank=True)
+    source_description = models.TextField(
+        _("the source"),
+        max_length=REASON_MAX,
+        validators=[MaxLengthValidator(REASON_MAX)],
+        blank=True,
+    )
     source_confidential = models.BooleanField(_("confidential source"), default=False)
 
     state = FSMField(
@@ -108,7 +125,9 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     review_started_at = models.DateTimeField(_("review started at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("first decided at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    closing_reason = models.TextField(_("reason"), max_length=REASON_MAX, blank=True)
+    closing_reason = models.TextField(
+        _("reason"), max_length=REASON_MAX, validators=[MaxLengthValidator(REASON_MAX)], blank=True
+    )
     recusal_started_at = models.DateTimeField(_("recusal from"), null=True, blank=True)
     recusal_ended_at = models.DateTimeField(_("recusal until"), null=True, blank=True)
 

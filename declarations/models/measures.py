@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -30,7 +31,9 @@ class Decision(PublicIdMixin, TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided at"))
-    reason = models.TextField(_("reason"), max_length=REASON_MAX)
+    reason = models.TextField(
+        _("reason"), max_length=REASON_MAX, validators=[MaxLengthValidator(REASON_MAX)]
+    )
 
     class Meta:
         verbose_name = _("decision")
@@ -51,9 +54,19 @@ class Measure(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     substitute = models.ForeignKey(
         Servant, on_delete=models.PROTECT, null=True, blank=True, related_name="substitutions"
     )
-    matter = models.TextField(_("the matter"), max_length=MATTER_MAX, blank=True)
+    matter = models.TextField(
+        _("the matter"),
+        max_length=MATTER_MAX,
+        validators=[MaxLengthValidator(MATTER_MAX)],
+        blank=True,
+    )
     # change_duties, other
-    description = models.TextField(_("description"), max_length=REASON_MAX, blank=True)
+    description = models.TextField(
+        _("description"),
+        max_length=REASON_MAX,
+        validators=[MaxLengthValidator(REASON_MAX)],
+        blank=True,
+    )
     effective_date = models.DateField(_("effective date"), null=True, blank=True)
     needs_order = models.BooleanField(_("needs an HR order"), default=False)
     # transfer
@@ -63,7 +76,12 @@ class Measure(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     proposed_date = models.DateField(_("proposed date"), null=True, blank=True)
     consent_due_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
-    answer_reason = models.TextField(_("the servant's reason"), max_length=REASON_MAX, blank=True)
+    answer_reason = models.TextField(
+        _("the servant's reason"),
+        max_length=REASON_MAX,
+        validators=[MaxLengthValidator(REASON_MAX)],
+        blank=True,
+    )
     # HR order
     order_due_at = models.DateTimeField(null=True, blank=True)
     order_number = models.CharField(_("order number"), max_length=64, blank=True)
