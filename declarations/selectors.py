@@ -182,14 +182,20 @@ def vacant_positions(*, body_id: int) -> QuerySet[Position]:
     return Position.objects.filter(body_id=body_id, holder__isnull=True).exclude(Exists(pending))
 
 
-def legal_basis(topic: str) -> list[LegalReference]:
+def legal_basis(*topics: str) -> list[LegalReference]:
     """The references a transition or measure kind rests on, as administrators set them.
 
     Repealed references are kept (with ``in_force`` False): the 2013 akimat rules (seeds/003)
     are the most detailed statement of the procedure and are shown as its source, next to the
     act in force.
     """
-    return [b.reference for b in LegalBasis.objects.filter(topic=topic).select_related("reference")]
+    rank = {topic: i for i, topic in enumerate(topics)}
+    bases = LegalBasis.objects.filter(topic__in=topics).select_related("reference")
+    ordered = sorted(bases, key=lambda b: (rank[b.topic], b.order))
+    seen: dict[str, LegalReference] = {}
+    for basis in ordered:
+        seen.setdefault(basis.reference.key, basis.reference)
+    return list(seen.values())
 
 
 def escalated_clocks(declaration: Declaration) -> set[tuple[str, str, str]]:

@@ -78,12 +78,14 @@ def audit_record(
     from_state: str = "",
     to_state: str = "",
     data: dict[str, Any] | None = None,
+    save_head: bool = True,
 ) -> AuditEvent:
     """Append one event to the case's chain. The caller holds the case's row lock.
 
     1. take the chain head (``audit_seq``/``audit_head``) from the locked row;
     2. hash the canonical event with the previous hash and insert it;
-    3. move the head on the case row, so that a deleted last event is detected too.
+    3. move the head on the case row, so that a deleted last event is detected too. A caller
+       that saves the case itself right after passes ``save_head=False``: its save writes it.
     """
     payload = _canonical_data(data)
     seq = declaration.audit_seq + 1
@@ -113,7 +115,8 @@ def audit_record(
         prev_hash=prev_hash,
         hash=digest,
     )
-    Declaration.objects.filter(pk=declaration.pk).update(audit_seq=seq, audit_head=digest)
+    if save_head:
+        Declaration.objects.filter(pk=declaration.pk).update(audit_seq=seq, audit_head=digest)
     declaration.audit_seq = seq
     declaration.audit_head = digest
     return event

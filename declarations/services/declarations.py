@@ -32,7 +32,9 @@ TEXT_MAX = 5000
 
 
 def _validate_draft(case: Declaration) -> None:
-    case.full_clean(exclude=["state", "declarant", "body", "opened_by", "reviewer"])
+    case.full_clean(
+        exclude=["state", "declarant", "body", "opened_by", "reviewer"], validate_unique=False
+    )
     if case.aware_since > timezone.now().astimezone(ALMATY).date():
         raise ValidationError({"aware_since": [_("This date cannot be in the future.")]})
 

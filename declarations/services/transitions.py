@@ -6,8 +6,10 @@ The fixed shape, inside one transaction:
 2. check the transition is allowed from the current state (``can_proceed``; else 409) and that the
    actor may fire it (``has_transition_perm``; else ``PermissionDenied``, a 403);
 3. the service body validates its input (``ValidationError``, a 400) and calls the transition;
-4. recompute the deadlines, ``save()`` (django-fsm-2's optimistic check is a second guard);
-5. write exactly one audit event, with the legal basis the step rests on;
+4. recompute the deadlines and write exactly one audit event, with the legal basis the step
+   rests on;
+5. ``save()`` the case with its new chain head (django-fsm-2's optimistic check is a second
+   guard);
 6. queue notifications in the outbox; sending happens after commit.
 Any exception rolls all of it back: nothing is half-written.
 """
@@ -55,7 +57,7 @@ if TYPE_CHECKING:
 S = DeclarationState
 
 
-def legal_basis_data(topic: str) -> list[dict[str, Any]]:
+def legal_basis_data(*topics: str) -> list[dict[str, Any]]:
     """The references a step rests on, frozen into its audit event as they read at the time."""
     return [
         {
@@ -66,7 +68,7 @@ def legal_basis_data(topic: str) -> list[dict[str, Any]]:
             "edition_date": ref.edition_date,
             "in_force": ref.in_force,
         }
-        for ref in selectors.legal_basis(topic)
+        for ref in selectors.legal_basis(*topics)
     ]
 
 
@@ -141,14 +143,9 @@ def case_transition(
         if not step.action:
             raise RuntimeError("a case step must name its audit action")
         declaration_refresh_deadlines(declaration=case)
-        case.save()
         data = dict(step.data)
-        basis: dict[str, dict[str, Any]] = {}
-        for topic in step.legal_topics:
-            for ref in legal_basis_data(topic):
-                basis.setdefault(ref["key"], ref)
-        if basis:
-            data["legal_basis"] = list(basis.values())
+        if step.legal_topics:
+            data["legal_basis"] = legal_basis_data(*step.legal_topics)
         audit_record(
             actor=actor,
             declaration=case,
@@ -156,7 +153,9 @@ def case_transition(
             from_state=step.from_state,
             to_state=case.state,
             data=data,
+            save_head=False,
         )
+        case.save()  # the transition, the deadlines and the new chain head in one UPDATE
         for kind, recipient_ids, context in step.notifications:
             notification_enqueue(
                 recipient_ids=recipient_ids,
@@ -224,7 +223,9 @@ def _register(step: Step) -> None:
 
 def _check_notice(case: Declaration, at: datetime) -> None:
     """Validate the notice's own fields (and ``aware_since`` not in the future)."""
-    case.full_clean(exclude=["state", "declarant", "body", "opened_by", "reviewer"])
+    case.full_clean(
+        exclude=["state", "declarant", "body", "opened_by", "reviewer"], validate_unique=False
+    )
     if case.aware_since > at.astimezone(ALMATY).date():
         raise ValidationError({"aware_since": _("This date cannot be in the future.")})
 
@@ -425,7 +426,7 @@ def declaration_decide(
         _validate_measures(case, measures)
         calendar = working_calendar()
         decision = Decision(declaration=case, decided_by=actor, decided_at=step.at, reason=reason)
-        decision.full_clean(exclude=["declaration", "decided_by"])
+        decision.full_clean(exclude=["declaration", "decided_by"], validate_unique=False)
         decision.save()
         created = []
         for spec in measures:
@@ -449,11 +450,13 @@ def declaration_decide(
                 if state == MeasureState.PENDING_ORDER
                 else None,
             )
+            # uuid4 codes: the unique constraint guards them, no SELECT per measure
             measure.full_clean(
-                exclude=["state", "declaration", "decision", "substitute", "position"]
+                exclude=["state", "declaration", "decision", "substitute", "position"],
+                validate_unique=False,
             )
-            measure.save()
             created.append(measure)
+        Measure.objects.bulk_create(created)
         states = list(case.measures.values_list("state", flat=True))
         case.decide(at=step.at, measure_states=states)
         step.action = AuditAction.DECIDED

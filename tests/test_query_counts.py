@@ -1,0 +1,55 @@
+"""Pinned query counts of the transition path: the audit trail and the checks must stay cheap
+(issue 3 measures a transition with its audit event against one without)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from declarations.choices import DeclarationState, MeasureKind
+from declarations.services.transitions import (
+    MeasureSpec,
+    declaration_decide,
+    declaration_start_review,
+    declaration_submit,
+)
+from tests.builders import Org, case_in, new_draft
+
+S = DeclarationState
+
+
+def test_submit_queries(org: Org, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    case = new_draft(org)
+    # savepoint, lock, counter (3), position, manager (2), calendar, measures,
+    # escalations, legal bases, event, case update, outbox, release, caller refresh
+    with django_assert_num_queries(17):
+        declaration_submit(declaration=case, actor=org.servant)
+
+
+def test_start_review_queries(org: Org, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    case = case_in(org, S.SUBMITTED)
+    # savepoint, lock, measures, escalations, event, case update, outbox, release, refresh
+    with django_assert_num_queries(9):
+        declaration_start_review(declaration=case, actor=org.manager)
+
+
+def test_decide_queries_do_not_grow_with_measures(
+    org: Org,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    one = case_in(org, S.IN_REVIEW)
+    three = case_in(org, S.IN_REVIEW, who="servant2")
+    spec = MeasureSpec(kind=MeasureKind.OTHER, description="Divest")
+    duties = MeasureSpec(
+        kind=MeasureKind.CHANGE_DUTIES, description="No files", effective_date=timezone.localdate()
+    )
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        declaration_decide(declaration=one, actor=org.manager, reason="r", measures=[spec])
+    with CaptureQueriesContext(connection) as second:
+        declaration_decide(
+            declaration=three, actor=org.manager, reason="r", measures=[spec, duties, spec]
+        )
+    # measures go in one INSERT; the only extra query is the HR lookup for the order
+    assert len(second) - len(first) == 1
