@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -61,6 +62,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class StateBodyAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "registration_prefix"]
     change_form_template = "admin/declarations/statebody/change_form.html"
+    actions = ["import_csv_action"]
+
+    @admin.action(description=_("Import units, positions or servants from CSV"))
+    def import_csv_action(self, request: HttpRequest, queryset: QuerySet[StateBody]) -> Any:
+        """The list action: pick one body, then the import page takes the file."""
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one state body."), messages.WARNING)
+            return None
+        body = queryset.get()
+        return HttpResponseRedirect(
+            reverse("admin:declarations_statebody_import_csv", args=[body.pk])
+        )
 
     def get_urls(self) -> list[URLPattern]:
         custom = [

@@ -135,3 +135,15 @@ def test_admin_csv_import_view(admin_client, db: None) -> None:  # type: ignore[
     response = admin_client.post(url, {"kind": "units", "file": good})
     assert response.status_code == 302
     assert Unit.objects.filter(body=body).count() == 2
+
+
+def test_admin_list_action_opens_the_import(admin_client, db: None) -> None:  # type: ignore[no-untyped-def]
+    one, two = StateBodyFactory(), StateBodyFactory()
+    url = "/admin/declarations/statebody/"
+    response = admin_client.post(url, {"action": "import_csv_action", "_selected_action": [one.pk]})
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/statebody/{one.pk}/import-csv/")
+    response = admin_client.post(
+        url, {"action": "import_csv_action", "_selected_action": [one.pk, two.pk]}, follow=True
+    )
+    assert "Select exactly one state body." in response.content.decode()
