@@ -79,3 +79,8 @@ def test_verify_audit_command_ok(org: Org, capsys) -> None:  # type: ignore[no-u
     case_in(org, S.RESOLVED)
     call_command("verify_audit")
     assert "1 chains verified" in capsys.readouterr().out
+
+
+def test_front_door_leads_to_the_admin(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
