@@ -16,8 +16,6 @@ from declarations.choices import DeclarationState, Origin, Role
 from declarations.models import Declaration, Measure
 from declarations.rulebook import register
 
-W = (Role.MANAGEMENT, Role.ETHICS_COMMISSIONER, Role.AUDITOR)
-
 
 def _authenticated(user: Any) -> bool:
     return bool(user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated)
@@ -155,7 +153,6 @@ def roles_of(user: Any) -> dict[int, set[str]]:
 
 
 __all__ = [
-    "W",
     "can_add_addendum",
     "can_answer_consent",
     "can_comment",

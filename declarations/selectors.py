@@ -96,22 +96,16 @@ def direct_manager_of(servant: Servant) -> Servant | None:
     return None
 
 
-def management_users(body_id: int) -> QuerySet[Any]:
-    return (
-        get_user_model()
-        .objects.filter(
-            role_grants__body_id=body_id, role_grants__role=Role.MANAGEMENT, is_active=True
-        )
-        .distinct()
-    )
-
-
 def users_with_role(body_id: int, role: str) -> QuerySet[Any]:
     return (
         get_user_model()
         .objects.filter(role_grants__body_id=body_id, role_grants__role=role, is_active=True)
         .distinct()
     )
+
+
+def management_users(body_id: int) -> QuerySet[Any]:
+    return users_with_role(body_id, Role.MANAGEMENT)
 
 
 def _needs_hr() -> Exists:

@@ -11,11 +11,11 @@ from django.utils import timezone
 from declarations.choices import Category, ConflictType, DeclarationState, MeasureKind, Role
 from declarations.models import Declaration, Measure, Position, Servant, StateBody
 from declarations.services.declarations import declaration_create
-from declarations.services.measures import measure_consent, measure_implement
 from declarations.services.transitions import (
     MeasureSpec,
     declaration_decide,
     declaration_find_no_conflict,
+    declaration_open_from_source,
     declaration_start_review,
     declaration_submit,
     declaration_withdraw,
@@ -106,6 +106,20 @@ def new_draft(org: Org, who: str = "servant", **kw: Any) -> Declaration:
     return declaration_create(actor=org.users[who], **values)
 
 
+def opened_case(org: Org, opener: str = "ethics", **kw: Any) -> Declaration:
+    """A case about ``servant`` opened by ``opener`` on information from other sources."""
+    values: dict[str, Any] = {
+        "declarant": org.servants["servant"],
+        "category": Category.PROPERTY,
+        "matter": "Lease",
+        "personal_interest": "Co-owner of the lessor",
+        "aware_since": timezone.localdate(),
+        "source_description": "A letter",
+    }
+    values.update(kw)
+    return declaration_open_from_source(actor=org.users[opener], **values)
+
+
 def transfer(org: Org, index: int = 0) -> MeasureSpec:
     return MeasureSpec(
         kind=MeasureKind.TRANSFER,
@@ -163,15 +177,3 @@ def case_in(org: Org, state: str, who: str = "servant") -> Declaration:
 
 def pending_measure(case: Declaration) -> Measure:
     return case.measures.filter(state__in=["pending_consent", "pending_order"]).get()
-
-
-__all__ = [
-    "Org",
-    "build_org",
-    "case_in",
-    "measure_consent",
-    "measure_implement",
-    "new_draft",
-    "pending_measure",
-    "transfer",
-]

@@ -13,7 +13,7 @@ from django.template import Context, Template
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from declarations.choices import AuditAction, Category, DeclarationState, MeasureKind, Origin
+from declarations.choices import AuditAction, DeclarationState, MeasureKind, Origin
 from declarations.models import AuditEvent, Declaration
 from declarations.services.declarations import declaration_add_addendum, declaration_comment
 from declarations.services.measures import measure_consent, measure_implement
@@ -21,13 +21,12 @@ from declarations.services.transitions import (
     MeasureSpec,
     declaration_decide,
     declaration_find_no_conflict,
-    declaration_open_from_source,
     declaration_reassign_reviewer,
     declaration_start_review,
     declaration_submit,
     declaration_withdraw,
 )
-from tests.builders import Org, case_in, pending_measure
+from tests.builders import Org, case_in, opened_case, pending_measure
 
 S = DeclarationState
 PERSONAS = [
@@ -224,15 +223,7 @@ def test_open_from_source_by_persona(org: Org, persona: str) -> None:
     count = Declaration.objects.count()
 
     def call() -> Declaration:
-        return declaration_open_from_source(
-            actor=org.users[persona],
-            declarant=org.servants["servant"],
-            category=Category.PROPERTY,
-            matter="Lease",
-            personal_interest="Co-owner of the lessor",
-            aware_since=timezone.localdate(),
-            source_description="A letter",
-        )
+        return opened_case(org, persona)
 
     if persona in allowed:
         case = call()
@@ -249,16 +240,7 @@ def test_open_from_source_by_persona(org: Org, persona: str) -> None:
 
 
 def test_servant_cannot_withdraw_a_case_opened_about_them(org: Org) -> None:
-    case = declaration_open_from_source(
-        actor=org.ethics,
-        declarant=org.servants["servant"],
-        category=Category.PROPERTY,
-        matter="Lease",
-        personal_interest="Co-owner",
-        aware_since=timezone.localdate(),
-        source_description="Hotline",
-        source_confidential=True,
-    )
+    case = opened_case(org, source_description="Hotline", source_confidential=True)
     with pytest.raises(PermissionDenied):
         declaration_withdraw(declaration=case, actor=org.servant, reason="Not true")
 

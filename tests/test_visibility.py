@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 
 from declarations import permissions
-from declarations.choices import Category, DeclarationState, MeasureKind
+from declarations.choices import DeclarationState, MeasureKind
 from declarations.selectors import declaration_list_visible_to
 from declarations.services.transitions import (
     MeasureSpec,
     declaration_decide,
-    declaration_open_from_source,
 )
-from tests.builders import Org, case_in
+from tests.builders import Org, case_in, opened_case
 
 S = DeclarationState
 
@@ -73,16 +71,7 @@ def test_hr_keeps_seeing_cases_it_acted_on(org: Org) -> None:
 
 
 def test_confidential_source_is_shown_only_to_ethics_and_auditors(org: Org) -> None:
-    case = declaration_open_from_source(
-        actor=org.ethics,
-        declarant=org.servants["servant"],
-        category=Category.PROPERTY,
-        matter="Lease",
-        personal_interest="Co-owner",
-        aware_since=timezone.localdate(),
-        source_description="Whistleblower X",
-        source_confidential=True,
-    )
+    case = opened_case(org, source_description="Whistleblower X", source_confidential=True)
     see = {
         p
         for p in ("servant", "manager", "head", "ethics", "auditor")

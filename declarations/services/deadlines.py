@@ -64,23 +64,21 @@ def declaration_refresh_deadlines(*, declaration: Declaration) -> None:
     )
 
 
-def _responsible(declaration: Declaration, clock: str) -> tuple[list[int | None], list[int]]:
+def _role_ids(declaration: Declaration, role: str) -> list[int | None]:
+    return list(selectors.users_with_role(declaration.body_id, role).values_list("pk", flat=True))
+
+
+def _responsible(declaration: Declaration, clock: str) -> tuple[list[int | None], list[int | None]]:
     """(who was due to act, who is told) for a missed clock (R4: 003 cl. 9)."""
-    management = list(selectors.management_users(declaration.body_id).values_list("pk", flat=True))
-    ethics = list(
-        selectors.users_with_role(declaration.body_id, Role.ETHICS_COMMISSIONER).values_list(
-            "pk", flat=True
-        )
-    )
-    hr = list(selectors.users_with_role(declaration.body_id, Role.HR).values_list("pk", flat=True))
+    management = _role_ids(declaration, Role.MANAGEMENT)
+    reviewer = declaration.reviewer_id
     if clock == Clock.CONSENT:
-        return [declaration.declarant.user_id], [declaration.reviewer_id or 0, *management]
+        return [declaration.declarant.user_id], [reviewer, *management]
     if clock == Clock.HR_ORDER:
-        return list(hr), [*hr, *management]
-    due_to_act: list[int | None] = (
-        [declaration.reviewer_id] if declaration.reviewer_id else list(management)
-    )
-    return due_to_act, [*management, *ethics, declaration.reviewer_id or 0]
+        hr = _role_ids(declaration, Role.HR)
+        return hr, [*hr, *management]
+    ethics = _role_ids(declaration, Role.ETHICS_COMMISSIONER)
+    return ([reviewer] if reviewer else management), [*management, *ethics, reviewer]
 
 
 def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
@@ -114,9 +112,10 @@ def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
                     "due_at": clock.key[2],
                     "due_to_act": due_to_act,
                 },
+                save_head=False,
             )
             notification_enqueue(
-                recipient_ids=[i for i in told if i],
+                recipient_ids=told,
                 kind="deadline_missed",
                 declaration=declaration,
                 context={"clock": clock.clock},
@@ -127,7 +126,10 @@ def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
             declaration=declaration, measures=measures, escalated=escalated
         )
         Declaration.objects.filter(pk=declaration.pk).update(
-            due_at=declaration.due_at, escalation_at=declaration.escalation_at
+            due_at=declaration.due_at,
+            escalation_at=declaration.escalation_at,
+            audit_seq=declaration.audit_seq,
+            audit_head=declaration.audit_head,
         )
         return count
 

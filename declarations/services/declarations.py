@@ -13,8 +13,7 @@ from django_fsm import TransitionNotAllowed
 
 from declarations.choices import OPEN_STATES, Addressee, AuditAction, DeclarationState
 from declarations.models import Declaration, Servant
-from declarations.services.calendar import ALMATY
-from declarations.services.transitions import case_transition
+from declarations.services.transitions import case_transition, notice_validate
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -29,14 +28,6 @@ DRAFT_FIELDS = (
     "addressee",
 )
 TEXT_MAX = 5000
-
-
-def _validate_draft(case: Declaration) -> None:
-    case.full_clean(
-        exclude=["state", "declarant", "body", "opened_by", "reviewer"], validate_unique=False
-    )
-    if case.aware_since > timezone.now().astimezone(ALMATY).date():
-        raise ValidationError({"aware_since": [_("This date cannot be in the future.")]})
 
 
 def declaration_create(
@@ -65,7 +56,7 @@ def declaration_create(
         aware_since=aware_since,
         addressee=addressee,
     )
-    _validate_draft(case)
+    notice_validate(case, timezone.now())
     case.save()
     return case
 
@@ -87,7 +78,7 @@ def declaration_update_draft(
             )
         for name, value in changes.items():
             setattr(case, name, value)
-        _validate_draft(case)
+        notice_validate(case, timezone.now())
         case.save()
     declaration.refresh_from_db()
     return declaration

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.contrib.auth import get_user_model
@@ -387,7 +387,6 @@ def _bulk_cases(
             )
             events = [
                 _event(
-                    case,
                     1,
                     declarant.user_id,
                     AuditAction.DECLARATION_SUBMITTED,
@@ -400,7 +399,6 @@ def _bulk_cases(
                 case.review_started_at = submitted_at + timedelta(hours=rng.randrange(1, 30))
                 events.append(
                     _event(
-                        case,
                         2,
                         reviewer.user_id,
                         AuditAction.REVIEW_STARTED,
@@ -421,7 +419,6 @@ def _bulk_cases(
                     case.decided_at = closed_at
                 events.append(
                     _event(
-                        case,
                         len(events) + 1,
                         closing[1],
                         closing[0],
@@ -450,7 +447,6 @@ def _bulk_cases(
 
 
 def _event(
-    case: Declaration,
     seq: int,
     actor_id: int,
     action: str,
@@ -504,6 +500,3 @@ def _bulk_measures(cases: list[Declaration], rng: random.Random, batch: int) -> 
         ],
         batch_size=batch,
     )
-
-
-__all__ = ["DemoOrg", "date", "seed_demo", "seed_large"]

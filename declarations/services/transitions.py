@@ -221,13 +221,13 @@ def _register(step: Step) -> None:
     step.legal_topics += ["recusal"]
 
 
-def _check_notice(case: Declaration, at: datetime) -> None:
-    """Validate the notice's own fields (and ``aware_since`` not in the future)."""
+def notice_validate(case: Declaration, at: datetime) -> None:
+    """Validate a notice's own fields, and that ``aware_since`` is not in the future (Almaty)."""
     case.full_clean(
         exclude=["state", "declarant", "body", "opened_by", "reviewer"], validate_unique=False
     )
     if case.aware_since > at.astimezone(ALMATY).date():
-        raise ValidationError({"aware_since": _("This date cannot be in the future.")})
+        raise ValidationError({"aware_since": [_("This date cannot be in the future.")]})
 
 
 def declaration_submit(*, declaration: Declaration, actor: User) -> Declaration:
@@ -236,7 +236,7 @@ def declaration_submit(*, declaration: Declaration, actor: User) -> Declaration:
         declaration=declaration, actor=actor, name="submit", what=_("submit")
     ) as step:
         case = step.case
-        _check_notice(case, step.at)
+        notice_validate(case, step.at)
         case.submit(at=step.at, registration_number=_next_registration_number(case, step.at))
         _register(step)
         step.action = AuditAction.DECLARATION_SUBMITTED
@@ -299,7 +299,7 @@ def declaration_open_from_source(
     )
     with transaction.atomic():
         check_transition(case.open_from_source, actor, what=_("open a case"))
-        _check_notice(case, timezone.now())
+        notice_validate(case, timezone.now())
         if not source_description.strip():
             raise ValidationError({"source_description": _("Say what the information is.")})
         case.save()
