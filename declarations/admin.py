@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -87,7 +88,7 @@ class StateBodyAdmin(admin.ModelAdmin):
 
     def import_csv(self, request: HttpRequest, body_id: int) -> HttpResponse:
         """Import units, positions or servants from CSV; all or nothing, errors per row."""
-        body = StateBody.objects.get(pk=body_id)
+        body = get_object_or_404(StateBody, pk=body_id)
         if not self.has_change_permission(request, body):
             return HttpResponse(status=403)
         form = CsvImportForm(request.POST or None, request.FILES or None)

@@ -147,3 +147,7 @@ def test_admin_list_action_opens_the_import(admin_client, db: None) -> None:  # 
         url, {"action": "import_csv_action", "_selected_action": [one.pk, two.pk]}, follow=True
     )
     assert "Select exactly one state body." in response.content.decode()
+
+
+def test_admin_import_for_an_unknown_body_is_404(admin_client, db: None) -> None:  # type: ignore[no-untyped-def]
+    assert admin_client.get("/admin/declarations/statebody/999999/import-csv/").status_code == 404
