@@ -73,6 +73,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
     "declarations",
 ]
 
@@ -141,6 +146,53 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded attachments. They are served only through the API, after the scope check, never as
+# static files.
+MEDIA_ROOT = Path(env_str("COI_MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+COI_ATTACHMENT_MAX_BYTES = env_int("COI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Everything but the file itself must be small: 1 MB of JSON or form fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# The REST API (declarations/api). One error shape for every error (api/errors.py); session
+# authentication (with CSRF) for the web pages and tokens for programs.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "declarations.api.auth.ExpiringTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["declarations.api.throttles.WriteRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env_str("COI_THROTTLE_LOGIN", "10/min"),
+        "write": env_str("COI_THROTTLE_WRITE", "120/min"),
+    },
+    "EXCEPTION_HANDLER": "declarations.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "declarations.api.schema.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Conflict-of-interest declarations API",
+    "DESCRIPTION": (
+        "Written notices of a conflict of interest by civil servants of the Republic of Kazakhstan "
+        'and the measures taken on them (Law No. 410-V "On Combating Corruption", Art. 15). '
+        "Every error has the shape of `Error`. Send `Accept-Language: kk`, `ru` or `en`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "DeclarationStateEnum": "declarations.choices.DeclarationState",
+        "MeasureStateEnum": "declarations.choices.MeasureState",
+    },
+}
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "coi@localhost")
@@ -150,6 +202,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
+# API tokens live as long as a session; then the program logs in again.
+COI_TOKEN_TTL_SECONDS = env_int("COI_TOKEN_TTL_SECONDS", SESSION_COOKIE_AGE)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,13 +1,27 @@
-"""URL configuration. The API and web pages are mounted here as later issues add them."""
+"""URL configuration: the admin, the REST API v1 with its schema and docs."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import include, path
+from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     # Until the web pages exist (a later issue), the front door is the admin.
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("declarations.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Unknown URLs under ``/api/`` answer in the API's one error shape, not an HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
+    return page_not_found(request, exception)

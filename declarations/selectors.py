@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from declarations.choices import (
     OPEN_STATES,
@@ -200,3 +200,58 @@ def escalated_clocks(declaration: Declaration) -> set[tuple[str, str, str]]:
     ).values_list("data", flat=True):
         result.add((data["clock"], data.get("measure") or "", data["due_at"]))
     return result
+
+
+def bodies_of(user: UserLike) -> list[int]:
+    """The bodies ``user`` works in or holds a role in: the scope of the pickers."""
+    if not user.is_authenticated:
+        return []
+    bodies = set(grants_of(user))
+    servant = Servant.objects.filter(user=user).values_list("body_id", flat=True).first()
+    if servant is not None:
+        bodies.add(servant)
+    return sorted(bodies)
+
+
+def servant_search(*, user: UserLike, query: str = "") -> QuerySet[Servant]:
+    """Servants in service in the caller's bodies, by name or personnel number (a picker)."""
+    qs = Servant.objects.filter(body_id__in=bodies_of(user), is_active=True)
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(full_name__icontains=query) | Q(personnel_number__iexact=query))
+    return qs.select_related("body", "position__unit")
+
+
+def position_search(
+    *, user: UserLike, vacant: bool | None = None, query: str = ""
+) -> QuerySet[Any]:
+    """Positions of the caller's bodies; ``vacant=True`` gives what a transfer may target."""
+    pending = Measure.objects.filter(
+        position=OuterRef("pk"),
+        state__in=[MeasureState.PENDING_CONSENT, MeasureState.PENDING_ORDER],
+    )
+    qs = Position.objects.filter(body_id__in=bodies_of(user)).annotate(
+        vacant=ExpressionWrapper(Q(holder__isnull=True) & ~Exists(pending), BooleanField())
+    )
+    if vacant is not None:
+        qs = qs.filter(vacant=vacant)
+    if query.strip():
+        qs = qs.filter(Q(title__icontains=query.strip()) | Q(unit__name__icontains=query.strip()))
+    return qs.select_related("unit", "body")
+
+
+def measure_list_visible_to(*, user: UserLike) -> QuerySet[Measure]:
+    """Measures of the cases ``user`` may see."""
+    visible = declaration_list_visible_to(user=user).values("pk")
+    return Measure.objects.filter(declaration__in=visible).select_related(
+        "declaration", "decision", "substitute", "position__unit"
+    )
+
+
+def event_list_visible_to(*, user: UserLike, declaration: Declaration) -> QuerySet[AuditEvent]:
+    """The trail of a case the caller can see. Comments are the internal notes of reviewers,
+    management and ethics commissioners: the declarant does not see them."""
+    qs = AuditEvent.objects.filter(declaration=declaration).select_related("actor__servant")
+    if user.is_authenticated and declaration.declarant.user_id == user.pk:
+        qs = qs.exclude(action=AuditAction.COMMENTED)
+    return qs.order_by("seq")

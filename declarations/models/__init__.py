@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from declarations.models.attachments import Attachment
 from declarations.models.audit import AppendOnlyError, AuditEvent
 from declarations.models.calendar import CalendarOverride
 from declarations.models.declaration import Declaration, RegistrationCounter, case_state_for
@@ -12,6 +13,7 @@ from declarations.models.organization import Position, RoleGrant, Servant, State
 
 __all__ = [
     "AppendOnlyError",
+    "Attachment",
     "AuditEvent",
     "CalendarOverride",
     "Decision",

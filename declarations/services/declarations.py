@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from declarations.choices import OPEN_STATES, Addressee, AuditAction, DeclarationState
-from declarations.models import Declaration, Servant
+from declarations.models import Attachment, Declaration, Servant
 from declarations.services.transitions import case_transition, notice_validate
 
 if TYPE_CHECKING:
@@ -92,7 +92,16 @@ def declaration_discard(*, declaration: Declaration, actor: User) -> None:
             raise PermissionDenied(_("Only the declarant discards their draft."))
         if case.state != DeclarationState.DRAFT:
             raise TransitionNotAllowed(_("Only a draft can be discarded."))
+        names = list(case.attachments.values_list("file", flat=True))
+        case.attachments.all().delete()
         case.delete()
+        storage = Attachment.file.field.storage
+
+        def delete_files() -> None:
+            for name in names:
+                storage.delete(name)
+
+        transaction.on_commit(delete_files)
 
 
 def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str) -> Declaration:

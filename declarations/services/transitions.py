@@ -261,6 +261,12 @@ def _notice_snapshot(case: Declaration) -> dict[str, Any]:
         "addressee": case.addressee,
         "position": case.position_title,
         "unit": case.unit_name,
+        "attachments": [
+            {"name": name, "content_type": ctype, "size": size, "sha256": sha}
+            for name, ctype, size, sha in case.attachments.values_list(
+                "filename", "content_type", "size", "sha256"
+            )
+        ],
     }
 
 

@@ -1,0 +1,144 @@
+"""One error shape for every error of the API (STYLE.md rule 20).
+
+``{"code": "...", "message": "...", "fields": {"name": ["..."]}}``: ``code`` is stable and meant
+for programs, ``message`` is for people, in the caller's language (``Accept-Language``), and
+``fields`` holds per-field messages (nested for lists, e.g. the measures of a decision).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from declarations.services.attachments import FileTooLarge, UnsupportedFileType
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The case is not in a state that allows this."
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The case has changed since you read it."
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The upload is too large."
+
+
+def _django_fields(error: DjangoValidationError) -> dict[str, Any]:
+    if not hasattr(error, "error_dict"):
+        return {"non_field_errors": list(error.messages)}
+    result: dict[str, Any] = {}
+    for name, errors in error.error_dict.items():
+        key = "non_field_errors" if name == NON_FIELD_ERRORS else name
+        result[key] = _plain(errors)
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """Django's nested errors (lists of dicts for the measures) as plain JSON."""
+    if isinstance(value, DjangoValidationError):
+        if hasattr(value, "error_dict"):
+            return _django_fields(value)
+        if hasattr(value, "error_list") and len(value.error_list) == 1 and value.params is None:
+            inner = value.error_list[0].message
+            if isinstance(inner, dict | list):
+                return _plain(inner)
+        return [str(m) for m in value.messages]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        items = [_plain(v) for v in value]
+        # flatten [["msg"], ["msg2"]] coming from lists of ValidationErrors
+        if all(isinstance(i, list) and all(isinstance(s, str) for s in i) for i in items):
+            return [s for i in items for s in i]
+        return items
+    return str(value)
+
+
+def _drf_fields(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return {str(k): _drf_plain(v) for k, v in detail.items()}
+    return {"non_field_errors": _drf_plain(detail)}
+
+
+def _drf_plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _drf_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_drf_plain(v) for v in value]
+    return str(value)
+
+
+def error_response(
+    code: str, message: str, http_status: int, fields: dict[str, Any] | None = None
+) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return Response(body, status=http_status)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Map every exception the services and DRF raise onto the one shape and its status code."""
+    if isinstance(exc, FileTooLarge):
+        return error_response(
+            "payload_too_large", _("The upload is too large."), 413, _django_fields(exc)
+        )
+    if isinstance(exc, UnsupportedFileType):
+        return error_response(
+            "unsupported_media_type",
+            _("This type of file is not accepted."),
+            415,
+            _django_fields(exc),
+        )
+    if isinstance(exc, DjangoValidationError):
+        return error_response("invalid", _("Some fields are not valid."), 400, _django_fields(exc))
+    if isinstance(exc, ConcurrentTransition):
+        return error_response("conflict", str(exc) or _("The case changed meanwhile."), 409)
+    if isinstance(exc, TransitionNotAllowed):
+        return error_response("conflict", str(exc) or _("Not possible in this state."), 409)
+    if isinstance(exc, DjangoPermissionDenied):
+        return error_response(
+            "permission_denied", str(exc) or _("You may not do this on this case."), 403
+        )
+    if isinstance(exc, Http404 | ObjectDoesNotExist | exceptions.NotFound):
+        return error_response("not_found", _("Not found."), 404)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real server error: Django's 500 handling and logging
+    assert isinstance(exc, exceptions.APIException)  # noqa: S101 - DRF answered only for these
+    if isinstance(exc, exceptions.ValidationError):
+        body: dict[str, Any] = {
+            "code": "invalid",
+            "message": _("Some fields are not valid."),
+            "fields": _drf_fields(exc.detail),
+        }
+    else:
+        detail = exc.detail
+        code = exc.get_codes() if not isinstance(detail, dict | list) else exc.default_code
+        body = {
+            "code": code if isinstance(code, str) else exc.default_code,
+            "message": str(detail) if not isinstance(detail, dict | list) else str(exc),
+        }
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            body["retry_after"] = int(wait) + 1
+    response.data = body
+    return response

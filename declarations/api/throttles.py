@@ -1,0 +1,77 @@
+"""Rate limits: logins per address and user name, writes per user (429 with ``Retry-After``).
+
+Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` and are read on every request (DRF
+binds them once at import), so a deployment or a test can change them through settings.
+Counters live in the default cache: per process with the local-memory cache, shared when a
+deployment configures a shared one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class _LiveRateThrottle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
+        return str(rate) if rate is not None else None
+
+    def __init__(self) -> None:  # DRF reads the rate in __init__; read it live instead
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+
+
+class LoginRateThrottle(_LiveRateThrottle):
+    """Password guessing: by client address and, separately, by the user name tried."""
+
+    scope = "login"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    _by_name: _UsernameThrottle | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self._by_name = None
+        if not super().allow_request(request, view):
+            return False
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        if not isinstance(username, str) or not username:
+            return True
+        by_name = _UsernameThrottle(username)
+        if by_name.allow_request(request, view):
+            return True
+        self._by_name = by_name
+        return False
+
+    def wait(self) -> float | None:
+        return self._by_name.wait() if self._by_name is not None else super().wait()
+
+
+class _UsernameThrottle(_LiveRateThrottle):
+    scope = "login"
+
+    def __init__(self, username: str) -> None:
+        super().__init__()
+        self.username = username.strip().lower()[:150]
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": "login-user", "ident": self.username}
+
+
+class WriteRateThrottle(_LiveRateThrottle):
+    """Every unsafe request of a signed-in user counts; reads are not limited here."""
+
+    scope = "write"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if request.method in SAFE_METHODS:
+            return None
+        ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}

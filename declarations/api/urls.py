@@ -1,0 +1,34 @@
+"""``/api/v1/`` (DESIGN.md §6 "Resource map")."""
+
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from declarations.api import views
+
+app_name = "declarations-api"
+
+router = SimpleRouter()
+router.register("declarations", views.DeclarationViewSet, basename="declaration")
+router.register("measures", views.MeasureViewSet, basename="measure")
+router.register("servants", views.ServantViewSet, basename="servant")
+router.register("positions", views.PositionViewSet, basename="position")
+
+UUID = "<uuid:id>"
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path(
+        f"declarations/{UUID}/attachments/",
+        views.AttachmentViewSet.as_view({"get": "list_for_case", "post": "create_for_case"}),
+        name="declaration-attachments",
+    ),
+    path(
+        f"attachments/{UUID}/",
+        views.AttachmentViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="attachment-detail",
+    ),
+    *router.urls,
+]
