@@ -11,7 +11,9 @@ BASE = "/api/v1"
 
 
 def client_for(user: Any | None, **headers: str) -> APIClient:
-    """A client authenticated with a real token (``None``: anonymous)."""
+    """A client authenticated with a real token (``None``: anonymous), reading English unless
+    told otherwise (the deployment's default language is Russian)."""
+    headers.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
     client = APIClient(**headers)
     if user is not None:
         token, _ = Token.objects.get_or_create(user=user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-deployment-0123456789")
 
@@ -20,3 +21,9 @@ if (
 ):
     DATABASES["default"]["NAME"] = ":memory:"
     DATABASES["default"]["OPTIONS"] = {}
+
+# Uploaded files go to a throw-away folder per test process, never into the work tree.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="coi-test-media-")
+
+# Tests read English unless they ask for another language (the deployment's default is Russian).
+LANGUAGE_CODE = "en"

@@ -47,6 +47,25 @@ def _django_fields(error: DjangoValidationError) -> dict[str, Any]:
     for name, errors in error.error_dict.items():
         key = "non_field_errors" if name == NON_FIELD_ERRORS else name
         result[key] = _plain(errors)
+    return _nest(result)
+
+
+def _nest(fields: dict[str, Any]) -> dict[str, Any]:
+    """``{"measures.1.position": [...]}`` -> ``{"measures": [{}, {"position": [...]}]}``, the
+    shape DRF gives nested input, so both sources of errors read the same."""
+    result: dict[str, Any] = {}
+    for key, messages in fields.items():
+        parts = key.split(".")
+        if len(parts) != 3 or not parts[1].isdigit():
+            result[key] = messages
+            continue
+        name, index, field = parts[0], int(parts[1]), parts[2]
+        items = result.setdefault(name, [])
+        if not isinstance(items, list):
+            continue
+        while len(items) <= index:
+            items.append({})
+        items[index][field] = messages
     return result
 
 

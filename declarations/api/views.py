@@ -474,6 +474,7 @@ class AttachmentViewSet(viewsets.GenericViewSet):
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     serializer_class = io.AttachmentOutput
     pagination_class = None
+    parser_classes = [parsers.MultiPartParser]  # only the upload has a body
 
     def get_queryset(self) -> Any:
         visible = selectors.declaration_list_visible_to(user=self.request.user).values("pk")
@@ -534,11 +535,6 @@ class AttachmentViewSet(viewsets.GenericViewSet):
     def destroy(self, request: Request, id: str) -> Response:
         attachment_services.attachment_remove(attachment=self.get_object(), actor=acting(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def get_parsers(self) -> list[Any]:
-        if getattr(self, "action", None) == "create_for_case":
-            return [parsers.MultiPartParser()]
-        return super().get_parsers()
 
 
 # ---- measures --------------------------------------------------------------------------------

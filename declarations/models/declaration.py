@@ -113,8 +113,10 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
         related_name="+",
         help_text=_("Who must act. Empty while a notice to management awaits one of its members."),
     )
-    registration_number = models.CharField(
-        _("registration number"), max_length=32, unique=True, null=True, blank=True
+    # Each body keeps its own register (the prefix is the body's, set by administrators), so
+    # the number is unique within the body. NULL (not "") for drafts, so that they do not collide.
+    registration_number = models.CharField(  # noqa: DJ001
+        _("registration number"), max_length=32, null=True, blank=True
     )
     # Snapshot of the declarant's post when the case was registered: the record must say what it
     # was then, not what it is after a transfer.
@@ -158,6 +160,13 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
                 name="declaration_escalation_at",
             ),
             models.Index(fields=["body", "state", "submitted_at"], name="declaration_body_state"),
+            # the API's keyset pagination walks the cases newest first
+            models.Index(fields=["created_at"], name="declaration_created_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["body", "registration_number"], name="registration_number_per_body"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -357,6 +357,8 @@ class MeasureSpec:
 
 
 def _validate_measures(case: Declaration, specs: list[MeasureSpec]) -> None:
+    """Errors are keyed ``measures.<index>.<field>``: Django's ``ValidationError`` flattens
+    nested dicts, and the caller must know which measure of the decision is wrong."""
     errors: list[dict[str, list[str]]] = []
     transfers = 0
     for spec in specs:
@@ -397,7 +399,13 @@ def _validate_measures(case: Declaration, specs: list[MeasureSpec]) -> None:
     if transfers > 1:
         raise ValidationError({"measures": [_("Propose at most one transfer at a time.")]})
     if any(errors):
-        raise ValidationError({"measures": errors})
+        raise ValidationError(
+            {
+                f"measures.{index}.{name}": messages
+                for index, err in enumerate(errors)
+                for name, messages in err.items()
+            }
+        )
 
 
 def _initial_measure_state(spec: MeasureSpec) -> str:
