@@ -70,6 +70,8 @@ def test_not_json_at_all(org: Org) -> None:
         ("aware_since", 20250101),
         ("addressee", None),
         ("matter", ""),
+        ("matter", 0),
+        ("personal_interest", True),
     ],
 )
 def test_wrong_types(org: Org, field: str, value: Any) -> None:
@@ -220,7 +222,11 @@ def test_bad_filters(org: Org) -> None:
         "invalid",
     )
     assert set(body["fields"]) == {"state", "submitted_from"}
-    refused(client.get(f"{BASE}/declarations/", {"cursor": "garbage"}), 404, "not_found")
+    refused(client.get(f"{BASE}/declarations/", {"cursor": "garbage"}), 400, "invalid")
+    refused(client.get(f"{BASE}/declarations/", {"unit": ""}), 400, "invalid")
+    refused(client.get(f"{BASE}/declarations/", {"overdue": "maybe"}), 400, "invalid")
+    refused(client.get(f"{BASE}/declarations/", {"page_size": "0"}), 400, "invalid")
+    refused(client.get(f"{BASE}/declarations/", {"page_size": "201"}), 400, "invalid")
     refused(client.get(f"{BASE}/positions/", {"vacant": "perhaps"}), 400, "invalid")
 
 

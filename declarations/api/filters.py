@@ -6,8 +6,10 @@ from datetime import datetime, time
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from declarations.choices import OPEN_STATES, DeclarationState, MeasureKind, MeasureState
 from declarations.models import Declaration, Measure
@@ -22,12 +24,27 @@ def _end_of(day: Any) -> datetime:
     return datetime.combine(day, time.max, tzinfo=ALMATY)
 
 
+class StrictFilterForm(forms.Form):
+    """A filter given with an empty value is an error, not "no filter": a client that sends
+    ``unit=`` meant some unit, and must not silently get every case."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        for name in self.fields:
+            raw = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            if any(value == "" for value in raw):
+                self.add_error(name, _("Give a value or leave the parameter out."))
+        return cleaned
+
+
 class DeclarationFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(
         choices=DeclarationState.choices, help_text="One or more states (repeat the parameter)."
     )
-    overdue = django_filters.BooleanFilter(
-        method="filter_overdue", help_text="Open cases past their earliest running deadline."
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_overdue",
+        help_text="true: open cases past their earliest running deadline; false: the others.",
     )
     body = django_filters.CharFilter(
         field_name="body__slug", help_text="The state body's short name (slug)."
@@ -51,10 +68,11 @@ class DeclarationFilter(django_filters.FilterSet):
     class Meta:
         model = Declaration
         fields: list[str] = []
+        form = StrictFilterForm
 
-    def filter_overdue(self, qs: QuerySet[Declaration], name: str, value: bool) -> QuerySet[Any]:
+    def filter_overdue(self, qs: QuerySet[Declaration], name: str, value: str) -> QuerySet[Any]:
         late = Q(state__in=list(OPEN_STATES), due_at__lt=timezone.now())
-        return qs.filter(late) if value else qs.exclude(late)
+        return qs.filter(late) if value == "true" else qs.exclude(late)
 
     def filter_submitted_from(self, qs: QuerySet[Declaration], name: str, value: Any) -> Any:
         return qs.filter(submitted_at__gte=_start_of(value))
@@ -75,3 +93,4 @@ class MeasureFilter(django_filters.FilterSet):
     class Meta:
         model = Measure
         fields: list[str] = []
+        form = StrictFilterForm

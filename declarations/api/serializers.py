@@ -30,6 +30,33 @@ from declarations.services.measures import ACCEPT, DECLINE
 # ---- inputs -------------------------------------------------------------------------------
 
 
+class StrictCharField(serializers.CharField):
+    """Text only: DRF's ``CharField`` would turn ``0`` or ``true`` into ``"0"``/``"True"``."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true``/``false`` only, not ``"yes"``, ``1`` or ``"on"``."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID in its text form only (DRF also takes an integer as ``UUID(int=...)``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know: a typo must not be silently dropped."""
 
@@ -44,9 +71,9 @@ class StrictSerializer(serializers.Serializer):
 class NoticeFieldsInput(StrictSerializer):
     conflict_type = serializers.ChoiceField(choices=ConflictType.choices)
     category = serializers.ChoiceField(choices=Category.choices)
-    matter = serializers.CharField(max_length=MATTER_MAX)
-    personal_interest = serializers.CharField(max_length=INTEREST_MAX)
-    related_persons = serializers.CharField(
+    matter = StrictCharField(max_length=MATTER_MAX)
+    personal_interest = StrictCharField(max_length=INTEREST_MAX)
+    related_persons = StrictCharField(
         max_length=RELATED_MAX, required=False, allow_blank=True, default=""
     )
     aware_since = serializers.DateField(
@@ -60,13 +87,13 @@ class DeclarationCreateInput(NoticeFieldsInput):
     other sources about a servant (``origin: other_source``, registered at once)."""
 
     origin = serializers.ChoiceField(choices=Origin.choices, default=Origin.SELF)
-    declarant = serializers.UUIDField(
+    declarant = StrictUUIDField(
         required=False, help_text="The servant concerned (other-source cases only)."
     )
-    source_description = serializers.CharField(
+    source_description = StrictCharField(
         max_length=REASON_MAX, required=False, allow_blank=True, default=""
     )
-    source_confidential = serializers.BooleanField(
+    source_confidential = StrictBooleanField(
         required=False,
         default=False,
         help_text="Law 410-V Art. 24: only ethics commissioners and auditors see the source.",
@@ -92,30 +119,30 @@ class DeclarationUpdateInput(NoticeFieldsInput):
 
 
 class ReasonInput(StrictSerializer):
-    reason = serializers.CharField(max_length=REASON_MAX)
+    reason = StrictCharField(max_length=REASON_MAX)
 
 
 class ReassignReviewerInput(ReasonInput):
-    reviewer = serializers.UUIDField(help_text="The servant who reviews the case from now on.")
+    reviewer = StrictUUIDField(help_text="The servant who reviews the case from now on.")
 
 
 class TextInput(StrictSerializer):
-    text = serializers.CharField(max_length=TEXT_MAX)
+    text = StrictCharField(max_length=TEXT_MAX)
 
 
 class MeasureInput(StrictSerializer):
     kind = serializers.ChoiceField(choices=MeasureKind.choices)
-    substitute = serializers.UUIDField(
+    substitute = StrictUUIDField(
         required=False, allow_null=True, help_text="reassign: the servant who takes the matter."
     )
-    matter = serializers.CharField(
+    matter = StrictCharField(
         max_length=MATTER_MAX,
         required=False,
         allow_blank=True,
         default="",
         help_text="reassign: the matter handed over (default: the matter of the notice).",
     )
-    description = serializers.CharField(
+    description = StrictCharField(
         max_length=REASON_MAX,
         required=False,
         allow_blank=True,
@@ -123,23 +150,23 @@ class MeasureInput(StrictSerializer):
         help_text="change_duties, other: what changes or what is done.",
     )
     effective_date = serializers.DateField(required=False, allow_null=True)
-    position = serializers.UUIDField(
+    position = StrictUUIDField(
         required=False, allow_null=True, help_text="transfer: the vacant position."
     )
     proposed_date = serializers.DateField(required=False, allow_null=True)
-    needs_order = serializers.BooleanField(
+    needs_order = StrictBooleanField(
         required=False, default=False, help_text="other: HR records an order to carry it out."
     )
 
 
 class DecideInput(StrictSerializer):
     measures = MeasureInput(many=True, min_length=1, max_length=10)  # type: ignore[call-arg]
-    reason = serializers.CharField(max_length=REASON_MAX)
+    reason = StrictCharField(max_length=REASON_MAX)
 
 
 class ConsentInput(StrictSerializer):
     decision = serializers.ChoiceField(choices=[(ACCEPT, ACCEPT), (DECLINE, DECLINE)])
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=REASON_MAX,
         required=False,
         allow_blank=True,
@@ -149,13 +176,13 @@ class ConsentInput(StrictSerializer):
 
 
 class ImplementInput(StrictSerializer):
-    order_number = serializers.CharField(max_length=64)
+    order_number = StrictCharField(max_length=64)
     order_date = serializers.DateField()
 
 
 class TokenInput(StrictSerializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, style={"input_type": "password"})
 
 
 class AttachmentInput(StrictSerializer):

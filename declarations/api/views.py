@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
-from django.http import FileResponse
+from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
@@ -25,7 +26,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -45,6 +46,7 @@ from declarations.services import attachments as attachment_services
 from declarations.services import declarations as declaration_services
 from declarations.services import measures as measure_services
 from declarations.services import transitions
+from declarations.services.attachments import ALLOWED_TYPES
 from declarations.services.transitions import MeasureSpec, lock_case
 
 if TYPE_CHECKING:
@@ -85,19 +87,47 @@ def with_etag(response: Response, obj: Declaration | Measure) -> Response:
 # ---- pagination -------------------------------------------------------------------------------
 
 
-class CasePagination(CursorPagination):
-    """Keyset pagination: a page deep in the list costs what the first one does."""
+class StrictCursorPagination(CursorPagination):
+    """Keyset pagination: a page deep in the list costs what the first one does.
 
+    ``page_size`` must be a whole number from 1 to ``max_page_size``; DRF would silently fall
+    back to the default on anything else.
+    """
+
+    page_size_query_param = "page_size"
+
+    def get_page_size(self, request: Request) -> int | None:
+        values = request.query_params.getlist("page_size")
+        if not values:
+            return self.page_size
+        if (
+            len(values) > 1
+            or not values[0].isdigit()
+            or not 1 <= int(values[0]) <= (self.max_page_size or 0)
+        ):
+            raise serializers.ValidationError(
+                {"page_size": [_("A whole number from 1 to %(n)d.") % {"n": self.max_page_size}]}
+            )
+        return int(values[0])
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:  # DRF answers a mangled cursor with 404; it is bad input
+            raise serializers.ValidationError(
+                {"cursor": [_("This is not a cursor from a previous page.")]}
+            ) from None
+
+
+class CasePagination(StrictCursorPagination):
     ordering = "-created_at"
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 200
 
 
-class NamePagination(CursorPagination):
+class NamePagination(StrictCursorPagination):
     ordering = "full_name"
     page_size = 20
-    page_size_query_param = "page_size"
     max_page_size = 100
 
 
@@ -517,15 +547,21 @@ class AttachmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["attachments"],
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        responses={
+            (200, content_type): OpenApiResponse(OpenApiTypes.BINARY)
+            for content_type in ALLOWED_TYPES
+        },
     )
-    def retrieve(self, request: Request, id: str) -> FileResponse:
+    def retrieve(self, request: Request, id: str) -> HttpResponse:
         attachment = self.get_object()
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
+        # Read whole (files are small, COI_ATTACHMENT_MAX_BYTES): no file handle outlives the
+        # request, whether or not the client reads the body.
+        with attachment.file.open("rb") as f:
+            content = f.read()
+        response = HttpResponse(content, content_type=attachment.content_type)
+        response["Content-Disposition"] = (
+            content_disposition_header(as_attachment=True, filename=attachment.filename)
+            or "attachment"
         )
         # never rendered in our origin, whatever the file holds
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
