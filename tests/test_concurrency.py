@@ -88,3 +88,80 @@ def test_withdraw_races_a_decision() -> None:
     assert final.state in (S.WITHDRAWN, S.NO_CONFLICT)
     assert AuditEvent.objects.filter(declaration=case).count() == 3  # submitted, review, one end
     assert final.audit_seq == 3
+
+
+# ---- the same races through the API -------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_many_api_requests_for_one_transition() -> None:
+    """Eight managers' tabs press "start review" at once: one 200, seven 409, one event."""
+    from tests.api import case_url, client_for
+
+    org = build_org()
+    case = case_in(org, S.SUBMITTED)
+    clients = [client_for(org.manager) for _ in range(8)]
+    results = _race([lambda c=c: c.post(case_url(case, "start-review")) for c in clients])
+    codes = sorted(r.status_code for r in results)  # type: ignore[attr-defined]
+    assert codes == [200] + [409] * 7, codes
+    assert all(r.json()["code"] == "conflict" for r in results if r.status_code == 409)
+    assert (
+        AuditEvent.objects.filter(declaration=case, action="declaration.review_started").count()
+        == 1
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_api_withdraw_races_a_decision() -> None:
+    from tests.api import case_url, client_for
+
+    org = build_org()
+    case = case_in(org, S.IN_REVIEW)
+    servant, manager = client_for(org.servant), client_for(org.manager)
+    results = _race(
+        [
+            lambda: servant.post(case_url(case, "withdraw"), {"reason": "x"}, format="json"),
+            lambda: manager.post(
+                case_url(case, "decide"),
+                {"reason": "r", "measures": [{"kind": "other", "description": "d"}]},
+                format="json",
+            ),
+        ]
+    )
+    codes = sorted(r.status_code for r in results)  # type: ignore[attr-defined]
+    assert codes == [200, 409], codes
+    assert AuditEvent.objects.filter(declaration=case).count() == 3  # submit, review, winner
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_cases_propose_the_same_vacancy_at_once() -> None:
+    """The vacancy row is locked while a decision proposes it: the second proposal is refused
+    as not vacant, not written twice."""
+    from django.utils import timezone
+
+    from tests.api import case_url, client_for
+
+    org = build_org()
+    first = case_in(org, S.IN_REVIEW)
+    second = case_in(org, S.IN_REVIEW, who="servant2")
+    vacancy = str(org.vacancies[0].code)
+    body = {
+        "reason": "Move",
+        "measures": [
+            {"kind": "transfer", "position": vacancy, "proposed_date": str(timezone.localdate())}
+        ],
+    }
+    manager_a, manager_b = client_for(org.manager), client_for(org.manager)
+    results = _race(
+        [
+            lambda: manager_a.post(case_url(first, "decide"), body, format="json"),
+            lambda: manager_b.post(case_url(second, "decide"), body, format="json"),
+        ]
+    )
+    codes = sorted(r.status_code for r in results)  # type: ignore[attr-defined]
+    assert codes == [200, 400], codes
+    loser = next(r for r in results if r.status_code == 400)  # type: ignore[attr-defined]
+    assert loser.json()["fields"]["measures"][0]["position"] == ["This position is not vacant."]

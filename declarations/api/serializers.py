@@ -263,6 +263,60 @@ class DeclarationOutput(serializers.Serializer):
         now = self.context.get("now") or timezone.now()
         return bool(obj.is_open and obj.due_at is not None and obj.due_at < now)
 
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """The fields above, built directly: DRF's generic walk costs ~0.6 ms a row (field
+        lookup, ``get_FOO_display`` through ``inspect``), three quarters of a page of 50.
+        ``tests/test_api_queries.py`` checks this gives exactly what the generic walk gives."""
+        obj = instance
+        now = self.context.get("now") or timezone.now()
+        if "labels" not in self.context:  # once per page: the context is the list's
+            self.context["labels"] = _labels()
+        states, categories = self.context["labels"]
+        body = obj.body
+        declarant = obj.declarant
+        return {
+            "id": str(obj.code),
+            "registration_number": obj.registration_number,
+            "state": obj.state,
+            "state_display": states[obj.state],
+            "origin": obj.origin,
+            "addressee": obj.addressee,
+            "conflict_type": obj.conflict_type,
+            "category": obj.category,
+            "category_display": categories[obj.category],
+            "matter": obj.matter,
+            "personal_interest": obj.personal_interest,
+            "related_persons": obj.related_persons,
+            "aware_since": obj.aware_since.isoformat(),
+            "body": {"id": str(body.code), "slug": body.slug, "name": body.name},
+            "declarant": {"id": str(declarant.code), "full_name": declarant.full_name},
+            "position_title": obj.position_title,
+            "unit_name": obj.unit_name,
+            "reviewer": user_ref(obj.reviewer),
+            "submitted_at": _dt(obj.submitted_at),
+            "due_at": _dt(obj.due_at),
+            "overdue": bool(obj.is_open and obj.due_at is not None and obj.due_at < now),
+            "recusal_active": obj.recusal_active,
+            "closed_at": _dt(obj.closed_at),
+            "created_at": _dt(obj.created_at),
+            "updated_at": _dt(obj.updated_at),
+        }
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _dt(value: Any) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _labels() -> tuple[dict[str, str], dict[str, str]]:
+    """State and category labels in the active language (resolved once per call)."""
+    return (
+        {value: str(label) for value, label in DeclarationState.choices},
+        {value: str(label) for value, label in Category.choices},
+    )
+
 
 class SourceOutput(serializers.Serializer):
     opened_by = UserRefField()
@@ -297,6 +351,17 @@ class DeclarationDetailOutput(DeclarationOutput):
         child=serializers.CharField(),
         help_text="Actions the caller may take now, by endpoint name (e.g. start-review).",
     )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        listed = DeclarationOutput._declared_fields
+        for field in self._readable_fields:
+            name = str(field.field_name)
+            if name in listed:
+                continue
+            value = field.get_attribute(instance)
+            data[name] = None if value is None else field.to_representation(value)
+        return data
 
     @extend_schema_field(SourceOutput(allow_null=True))
     def get_source(self, obj: Any) -> dict[str, Any] | None:

@@ -289,9 +289,26 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     # -- reads
 
+    #: the columns a list row shows (and the cursor orders by); long texts the row does not
+    #: show, the chain head and the user rows' other columns stay in the database
+    LIST_COLUMNS = (
+        *("code", "registration_number", "state", "origin", "addressee", "conflict_type"),
+        *("category", "matter", "personal_interest", "related_persons", "aware_since"),
+        *("position_title", "unit_name", "submitted_at", "due_at", "recusal_started_at"),
+        *("recusal_ended_at", "closed_at", "created_at", "updated_at"),
+        *("body__code", "body__slug", "body__name", "declarant__code", "declarant__full_name"),
+        *("reviewer__username", "reviewer__first_name", "reviewer__last_name"),
+        *("reviewer__servant__code", "reviewer__servant__full_name"),
+    )
+
     @extend_schema(tags=["declarations"], responses=io.DeclarationOutput(many=True))
     def list(self, request: Request) -> Response:
-        qs = self.filter_queryset(self.get_queryset())
+        qs = (
+            selectors.declaration_list_visible_to(user=request.user)
+            .select_related("body", "declarant", "reviewer__servant")
+            .only(*self.LIST_COLUMNS)
+        )
+        qs = self.filter_queryset(qs)
         page = self.paginate_queryset(qs)
         context = {"now": timezone.now()}
         return self.get_paginated_response(

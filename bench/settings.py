@@ -1,0 +1,18 @@
+"""Settings for the benchmarks: the project's production-like settings (DEBUG off), with the
+plain comparison views mounted, no throttling and quiet logs."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnop")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+
+from coi.settings import *  # noqa: F403
+from coi.settings import REST_FRAMEWORK
+
+ROOT_URLCONF = "bench.urls"
+ALLOWED_HOSTS = ["testserver"]
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,0 +1,50 @@
+"""The project's URLs plus the plain views the benchmarks compare against."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+
+from coi.urls import urlpatterns as project
+from declarations.selectors import declaration_list_visible_to
+
+
+def plain_list(request: HttpRequest) -> JsonResponse:
+    """The floor: the same scoped rows, newest first, as dicts, no serializer."""
+    rows = list(
+        declaration_list_visible_to(user=request.user)
+        .order_by("-created_at")
+        .values(
+            "code",
+            "registration_number",
+            "state",
+            "origin",
+            "addressee",
+            "conflict_type",
+            "category",
+            "matter",
+            "personal_interest",
+            "related_persons",
+            "aware_since",
+            "body__code",
+            "body__slug",
+            "body__name",
+            "declarant__code",
+            "declarant__full_name",
+            "position_title",
+            "unit_name",
+            "reviewer__servant__code",
+            "reviewer__servant__full_name",
+            "submitted_at",
+            "due_at",
+            "recusal_started_at",
+            "recusal_ended_at",
+            "closed_at",
+            "created_at",
+            "updated_at",
+        )[:50]
+    )
+    return JsonResponse({"results": rows})
+
+
+urlpatterns = [path("bench/plain/", plain_list), *project]
