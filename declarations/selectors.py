@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 
 from declarations.choices import (
     OPEN_STATES,
@@ -152,10 +153,29 @@ def declaration_get_visible(*, user: UserLike, code: Any) -> Declaration:
     return declaration_list_visible_to(user=user).get(code=code)
 
 
+def containing(qs: QuerySet[Any], fields: list[str], text: str) -> QuerySet[Any]:
+    """Rows where every word of ``text`` is in one of ``fields``, ignoring case in any script.
+
+    ``icontains`` would do on PostgreSQL but not on SQLite, whose case folding is ASCII-only;
+    ``LOWER()`` is Unicode-aware on both (see ``apps.sqlite_unicode_lower``).
+    """
+    lowered = {f"_lower_{name}": Lower(name) for name in fields}
+    qs = qs.alias(**lowered)
+    for word in text.lower().split()[:8]:
+        match = Q()
+        for alias in lowered:
+            match |= Q(**{f"{alias}__contains": word})
+        qs = qs.filter(match)
+    return qs
+
+
 def open_declarations_on_matter(*, servant: Servant, matter: str) -> QuerySet[Declaration]:
-    """Open cases in which ``servant`` is recused on ``matter`` (case-insensitive, trimmed)."""
-    return Declaration.objects.filter(
-        declarant=servant, state__in=OPEN_STATES, matter__iexact=matter.strip()
+    """Open cases in which ``servant`` is recused on ``matter`` (case-insensitive in any
+    script, trimmed)."""
+    return (
+        Declaration.objects.filter(declarant=servant, state__in=OPEN_STATES)
+        .alias(_lower_matter=Lower("matter"))
+        .filter(_lower_matter=matter.strip().lower())
     )
 
 
@@ -218,7 +238,7 @@ def servant_search(*, user: UserLike, query: str = "") -> QuerySet[Servant]:
     qs = Servant.objects.filter(body_id__in=bodies_of(user), is_active=True)
     query = query.strip()
     if query:
-        qs = qs.filter(Q(full_name__icontains=query) | Q(personnel_number__iexact=query))
+        qs = containing(qs, ["full_name"], query) | qs.filter(personnel_number=query)
     return qs.select_related("body", "position__unit")
 
 
@@ -236,7 +256,7 @@ def position_search(
     if vacant is not None:
         qs = qs.filter(vacant=vacant)
     if query.strip():
-        qs = qs.filter(Q(title__icontains=query.strip()) | Q(unit__name__icontains=query.strip()))
+        qs = containing(qs, ["title"], query) | containing(qs, ["unit__name"], query)
     return qs.select_related("unit", "body")
 
 

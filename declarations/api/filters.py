@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from declarations.choices import OPEN_STATES, DeclarationState, MeasureKind, MeasureState
 from declarations.models import Declaration, Measure
+from declarations.selectors import containing
 from declarations.services.calendar import ALMATY
 
 
@@ -81,9 +82,7 @@ class DeclarationFilter(django_filters.FilterSet):
         return qs.filter(submitted_at__lte=_end_of(value))
 
     def filter_search(self, qs: QuerySet[Declaration], name: str, value: str) -> Any:
-        for word in value.split()[:8]:
-            qs = qs.filter(Q(matter__icontains=word) | Q(personal_interest__icontains=word))
-        return qs
+        return containing(qs, ["matter", "personal_interest"], value)
 
 
 class MeasureFilter(django_filters.FilterSet):
