@@ -32,7 +32,21 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 
 
 @pytest.fixture
-def world(db: None) -> dict[str, Any]:
+def keep_connection() -> Any:
+    """Schemathesis calls the WSGI app directly, whose request signals would close the database
+    connection the test's transaction lives on (Django's own test client disconnects them)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(db: None, keep_connection: None) -> dict[str, Any]:
     """One organisation with cases in every state, a measure of each waiting kind and a file."""
     import io
 
