@@ -62,7 +62,7 @@ def bodies_with_role(user: UserLike, *roles: str) -> list[int]:
 def servant_of(user: UserLike) -> Servant | None:
     if not user.is_authenticated:
         return None
-    return Servant.objects.filter(user=user).select_related("position__unit").first()
+    return Servant.objects.filter(user=user).select_related("body", "position__unit").first()
 
 
 def direct_manager_of(servant: Servant) -> Servant | None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
+from django.conf import settings
+from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
@@ -247,8 +251,6 @@ def test_upload_is_hashed_and_typed_by_content(org: Org) -> None:
     body = ok(_upload(org, case, content, "../../etc/photo.pdf"), 201)
     assert body["content_type"] == "image/png"  # what it is, not what the name says
     assert body["filename"] == "photo.pdf"  # no path
-    import hashlib
-
     assert body["sha256"] == hashlib.sha256(content).hexdigest()
 
 
@@ -332,13 +334,11 @@ def test_accept_language_selects_messages_and_labels(org: Org) -> None:
 
 @override_settings(
     REST_FRAMEWORK={
-        **__import__("django.conf", fromlist=["settings"]).settings.REST_FRAMEWORK,
+        **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"login": "3/min", "write": "2/min"},
     }
 )
 def test_throttling(org: Org) -> None:
-    from django.core.cache import cache
-
     cache.clear()
     anon = client_for(None)
     codes = [
@@ -382,9 +382,7 @@ def test_token_login_and_logout(org: Org) -> None:
     )
 
 
-def test_expired_token(org: Org, settings: Any) -> None:
-    import time_machine
-
+def test_expired_token(org: Org) -> None:
     client = client_for(org.servant)
     ok(client.get(f"{BASE}/me/"))
     with time_machine.travel(

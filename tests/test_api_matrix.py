@@ -18,8 +18,9 @@ from django.utils import timezone
 from declarations.choices import DeclarationState, MeasureKind
 from declarations.models import Declaration
 from declarations.services.attachments import attachment_add
+from declarations.services.transitions import declaration_submit
 from tests.api import BASE, case_url, client_for, measure_url
-from tests.builders import Org, case_in, new_draft, pending_measure
+from tests.builders import Org, build_org, case_in, new_draft, opened_case, pending_measure
 
 S = DeclarationState
 PERSONAS = ["servant", "servant2", "manager", "head", "ethics", "hr", "auditor", "anonymous"]
@@ -191,8 +192,6 @@ MATRIX: dict[str, tuple[Setup, str]] = {
 
 
 def _submitted_file(org: Org) -> str:
-    from declarations.services.transitions import declaration_submit
-
     case = _draft_with_file(org)
     declaration_submit(declaration=case, actor=org.servant)
     return str(case.attachments.get().code)
@@ -246,8 +245,6 @@ def _everything(org: Org, other: Org) -> dict[str, Declaration]:
 
 
 def org_open(org: Org) -> Declaration:
-    from tests.builders import opened_case
-
     return opened_case(org, opener="manager", declarant=org.servants["servant2"])
 
 
@@ -263,8 +260,6 @@ def _listed(client: Any) -> set[str]:
 
 @pytest.mark.django_db
 def test_no_list_leaks_outside_scope() -> None:
-    from tests.builders import build_org
-
     org, other = build_org(), build_org()
     cases = _everything(org, other)
     ids = {name: str(case.code) for name, case in cases.items()}

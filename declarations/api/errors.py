@@ -46,7 +46,7 @@ def _django_fields(error: DjangoValidationError) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, errors in error.error_dict.items():
         key = "non_field_errors" if name == NON_FIELD_ERRORS else name
-        result[key] = _plain(errors)
+        result[key] = list(DjangoValidationError(errors).messages)
     return _nest(result)
 
 
@@ -67,27 +67,6 @@ def _nest(fields: dict[str, Any]) -> dict[str, Any]:
             items.append({})
         items[index][field] = messages
     return result
-
-
-def _plain(value: Any) -> Any:
-    """Django's nested errors (lists of dicts for the measures) as plain JSON."""
-    if isinstance(value, DjangoValidationError):
-        if hasattr(value, "error_dict"):
-            return _django_fields(value)
-        if hasattr(value, "error_list") and len(value.error_list) == 1 and value.params is None:
-            inner = value.error_list[0].message
-            if isinstance(inner, dict | list):
-                return _plain(inner)
-        return [str(m) for m in value.messages]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        items = [_plain(v) for v in value]
-        # flatten [["msg"], ["msg2"]] coming from lists of ValidationErrors
-        if all(isinstance(i, list) and all(isinstance(s, str) for s in i) for i in items):
-            return [s for i in items for s in i]
-        return items
-    return str(value)
 
 
 def _drf_fields(detail: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -23,10 +24,16 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, NotFound
+from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -59,6 +66,27 @@ def acting(request: Request) -> User:
     if not user.is_authenticated:
         raise NotAuthenticated()
     return user
+
+
+def valid_input(serializer_class: type[serializers.Serializer], request: Request, **kw: Any) -> Any:
+    """The request body checked by an input serializer (400 with per-field messages)."""
+    data = serializer_class(data=request.data, **kw)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+def in_body(model: type[Servant] | type[Position], code: Any, body_id: int, key: str) -> Any:
+    """An object of the case's body named by the client, or a 400 on ``key``. ``key`` may be
+    ``measures.<i>.<field>``: the error handler nests it like the service's own errors."""
+    found = model.objects.filter(code=code, body_id=body_id).first()
+    if found is None:
+        message = (
+            _("No such servant in this body.")
+            if model is Servant
+            else _("No such position in this body.")
+        )
+        raise DjangoValidationError({key: [message]})
+    return found
 
 
 # ---- versions (ETag / If-Match) ---------------------------------------------------------------
@@ -165,13 +193,8 @@ class TokenView(APIView):
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
-        data = io.TokenInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
-        )
+        data = valid_input(io.TokenInput, request)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Unable to log in with this user name and password.")]}
@@ -194,8 +217,6 @@ class MeView(APIView):
         bodies = StateBody.objects.in_bulk(list(roles))
         servant = selectors.servant_of(user)
         manager = selectors.direct_manager_of(servant) if servant is not None else None
-        if servant is not None:
-            servant = Servant.objects.select_related("body", "position__unit").get(pk=servant.pk)
         data = {
             "username": user.get_username(),
             "full_name": servant.full_name if servant else user.get_full_name(),
@@ -239,6 +260,18 @@ def allowed_actions(case: Declaration, user: Any) -> list[str]:
     return result
 
 
+def _measure_spec(case: Declaration, index: int, values: dict[str, Any]) -> MeasureSpec:
+    """A measure of the input with its substitute and position looked up in the case's body."""
+    refs: dict[str, type[Servant] | type[Position]] = {"substitute": Servant, "position": Position}
+    resolved = {
+        name: in_body(model, values[name], case.body_id, f"measures.{index}.{name}")
+        for name, model in refs.items()
+        if values.get(name) is not None
+    }
+    plain = {k: v for k, v in values.items() if k not in refs}
+    return MeasureSpec(**plain, **resolved)
+
+
 class DeclarationViewSet(viewsets.GenericViewSet):
     """Cases: the caller's scope only (DESIGN.md §6)."""
 
@@ -257,9 +290,13 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     # -- helpers
 
     def _detail(self, case: Declaration, code: int = status.HTTP_200_OK) -> Response:
-        case = (
-            self.get_queryset().prefetch_related("attachments").get(pk=case.pk)
-        )  # fresh, in scope
+        """The case as the caller now sees it (read again after a write)."""
+        return self._render(self._detail_queryset().get(pk=case.pk), code)
+
+    def _detail_queryset(self) -> Any:
+        return self.get_queryset().prefetch_related("attachments")
+
+    def _render(self, case: Declaration, code: int = status.HTTP_200_OK) -> Response:
         user = self.request.user
         case.version = version_of(case)  # type: ignore[attr-defined]
         case.allowed_actions = allowed_actions(case, user)  # type: ignore[attr-defined]
@@ -276,16 +313,17 @@ class DeclarationViewSet(viewsets.GenericViewSet):
             check_if_match(self.request, case)
             yield case
 
-    def _servant_in_body(self, code: Any, body_id: int, field: str) -> Servant:
-        servant = Servant.objects.filter(code=code, body_id=body_id).first()
-        if servant is None:
-            raise serializers.ValidationError({field: [_("No such servant in this body.")]})
-        return servant
-
-    def _act(self, service: Callable[..., Any], **kwargs: Any) -> Response:
+    def _act(
+        self,
+        service: Callable[..., Any],
+        input_class: type[serializers.Serializer] | None = None,
+        code: int = status.HTTP_200_OK,
+    ) -> Response:
+        """Check the body, lock the case, call ``service`` and answer with the case."""
+        values = valid_input(input_class, self.request) if input_class is not None else {}
         with self._writing() as case:
-            service(declaration=case, actor=acting(self.request), **kwargs)
-        return self._detail(case)
+            service(declaration=case, actor=acting(self.request), **values)
+        return self._detail(case, code)
 
     # -- reads
 
@@ -317,7 +355,8 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(tags=["declarations"], responses=io.DeclarationDetailOutput)
     def retrieve(self, request: Request, id: str) -> Response:
-        return self._detail(self.get_object())
+        # DRF's helper: an id that is not a UUID is a 404 too, as for every other lookup
+        return self._render(get_object_or_404(self._detail_queryset(), code=id))
 
     # -- drafts and other-source cases
 
@@ -327,9 +366,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
         responses={201: io.DeclarationDetailOutput, **errors(403)},
     )
     def create(self, request: Request) -> Response:
-        data = io.DeclarationCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = dict(valid_input(io.DeclarationCreateInput, request))
         origin = values.pop("origin")
         if origin == Origin.SELF:
             for name in ("declarant", "source_description", "source_confidential"):
@@ -352,9 +389,12 @@ class DeclarationViewSet(viewsets.GenericViewSet):
         responses={200: io.DeclarationDetailOutput, **errors(403, 409, 412)},
     )
     def partial_update(self, request: Request, id: str) -> Response:
-        data = io.DeclarationUpdateInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        return self._act(declaration_services.declaration_update_draft, **data.validated_data)
+        values = valid_input(io.DeclarationUpdateInput, request, partial=True)
+        with self._writing() as case:
+            declaration_services.declaration_update_draft(
+                declaration=case, actor=acting(request), **values
+            )
+        return self._detail(case)
 
     @extend_schema(tags=["declarations"], responses={204: None, **errors(403, 409, 412)})
     def destroy(self, request: Request, id: str) -> Response:
@@ -389,9 +429,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="no-conflict")
     def no_conflict(self, request: Request, id: str) -> Response:
-        data = io.ReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._act(transitions.declaration_find_no_conflict, **data.validated_data)
+        return self._act(transitions.declaration_find_no_conflict, io.ReasonInput)
 
     @extend_schema(
         tags=["transitions"],
@@ -400,9 +438,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, id: str) -> Response:
-        data = io.ReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._act(transitions.declaration_withdraw, **data.validated_data)
+        return self._act(transitions.declaration_withdraw, io.ReasonInput)
 
     @extend_schema(
         tags=["transitions"],
@@ -411,17 +447,14 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="reassign-reviewer")
     def reassign_reviewer(self, request: Request, id: str) -> Response:
-        data = io.ReassignReviewerInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_input(io.ReassignReviewerInput, request)
         with self._writing() as case:
-            reviewer = self._servant_in_body(
-                data.validated_data["reviewer"], case.body_id, "reviewer"
-            )
+            reviewer = in_body(Servant, data["reviewer"], case.body_id, "reviewer")
             transitions.declaration_reassign_reviewer(
                 declaration=case,
                 actor=acting(request),
                 reviewer=reviewer.user,
-                reason=data.validated_data["reason"],
+                reason=data["reason"],
             )
         return self._detail(case)
 
@@ -432,41 +465,13 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, id: str) -> Response:
-        data = io.DecideInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_input(io.DecideInput, request)
         with self._writing() as case:
-            specs = [
-                self._measure_spec(case, i, m)
-                for i, m in enumerate(data.validated_data["measures"])
-            ]
+            specs = [_measure_spec(case, i, m) for i, m in enumerate(data["measures"])]
             transitions.declaration_decide(
-                declaration=case,
-                actor=acting(request),
-                measures=specs,
-                reason=data.validated_data["reason"],
+                declaration=case, actor=acting(request), measures=specs, reason=data["reason"]
             )
         return self._detail(case)
-
-    def _measure_spec(self, case: Declaration, index: int, values: dict[str, Any]) -> MeasureSpec:
-        values = dict(values)
-        substitute = values.pop("substitute", None)
-        position = values.pop("position", None)
-        spec = MeasureSpec(**values)
-        if substitute is not None:
-            found = Servant.objects.filter(code=substitute, body_id=case.body_id).first()
-            if found is None:
-                raise serializers.ValidationError(
-                    {"measures": {str(index): {"substitute": [_("No such servant in this body.")]}}}
-                )
-            spec = MeasureSpec(**{**values, "substitute": found})
-        if position is not None:
-            pos = Position.objects.filter(code=position, body_id=case.body_id).first()
-            if pos is None:
-                raise serializers.ValidationError(
-                    {"measures": {str(index): {"position": [_("No such position in this body.")]}}}
-                )
-            spec = MeasureSpec(**{**values, "substitute": spec.substitute, "position": pos})
-        return spec
 
     # -- the rest of the case: comments, addenda, measures, events, attachments
 
@@ -477,11 +482,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def comments(self, request: Request, id: str) -> Response:
-        data = io.TextInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        response = self._act(declaration_services.declaration_comment, **data.validated_data)
-        response.status_code = status.HTTP_201_CREATED
-        return response
+        return self._act(declaration_services.declaration_comment, io.TextInput, 201)
 
     @extend_schema(
         tags=["declarations"],
@@ -490,11 +491,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def addenda(self, request: Request, id: str) -> Response:
-        data = io.TextInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        response = self._act(declaration_services.declaration_add_addendum, **data.validated_data)
-        response.status_code = status.HTTP_201_CREATED
-        return response
+        return self._act(declaration_services.declaration_add_addendum, io.TextInput, 201)
 
     @extend_schema(tags=["measures"], responses=io.MeasureOutput(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
@@ -527,12 +524,9 @@ class AttachmentViewSet(viewsets.GenericViewSet):
         visible = selectors.declaration_list_visible_to(user=self.request.user).values("pk")
         return Attachment.objects.filter(declaration__in=visible).select_related("declaration")
 
-    def _case(self, id: str) -> Declaration:
-        return selectors.declaration_list_visible_to(user=self.request.user).get(code=id)
-
     @extend_schema(tags=["attachments"], responses=io.AttachmentOutput(many=True))
     def list_for_case(self, request: Request, id: str) -> Response:
-        case = self._case(id)
+        case = selectors.declaration_get_visible(user=request.user, code=id)
         return Response(
             io.AttachmentOutput(Attachment.objects.filter(declaration=case), many=True).data
         )
@@ -549,10 +543,8 @@ class AttachmentViewSet(viewsets.GenericViewSet):
             raise PayloadTooLarge(
                 _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}
             )
-        case = self._case(id)
-        data = io.AttachmentInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
+        case = selectors.declaration_get_visible(user=request.user, code=id)
+        upload = valid_input(io.AttachmentInput, request)["file"]
         attachment = attachment_services.attachment_add(
             declaration=case,
             actor=acting(request),
@@ -620,8 +612,13 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @contextmanager
     def _writing(self) -> Iterator[Measure]:
+        """As for cases: the measure's case locked, then ``If-Match`` checked on the measure
+        read under that lock."""
         with transaction.atomic():
             measure = self.get_object()
+            case = lock_case(measure.declaration, expect_state=False)
+            measure = self.get_queryset().get(pk=measure.pk)
+            measure.declaration = case
             check_if_match(self.request, measure)
             yield measure
 
@@ -632,12 +629,9 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"])
     def consent(self, request: Request, id: str) -> Response:
-        data = io.ConsentInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = valid_input(io.ConsentInput, request)
         with self._writing() as measure:
-            measure_services.measure_consent(
-                measure=measure, actor=acting(request), **data.validated_data
-            )
+            measure_services.measure_consent(measure=measure, actor=acting(request), **values)
         return self._respond(measure)
 
     @extend_schema(
@@ -647,18 +641,25 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"])
     def implement(self, request: Request, id: str) -> Response:
-        data = io.ImplementInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = valid_input(io.ImplementInput, request)
         with self._writing() as measure:
-            measure_services.measure_implement(
-                measure=measure, actor=acting(request), **data.validated_data
-            )
+            measure_services.measure_implement(measure=measure, actor=acting(request), **values)
         return self._respond(measure)
 
 
 # ---- pickers -------------------------------------------------------------------------------
 
 
+@extend_schema_view(
+    list=extend_schema(
+        tags=["pickers"],
+        parameters=[
+            OpenApiParameter(
+                "search", str, description="Part of the name, or the personnel number."
+            )
+        ],
+    )
+)
 class ServantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Servants of the caller's bodies, to pick a substitute or a reviewer."""
 
@@ -669,18 +670,17 @@ class ServantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         query = self.request.query_params.get("search", "")[:200]
         return selectors.servant_search(user=self.request.user, query=query)
 
-    @extend_schema(
+
+@extend_schema_view(
+    list=extend_schema(
         tags=["pickers"],
         parameters=[
-            OpenApiParameter(
-                "search", str, description="Part of the name, or the personnel number."
-            )
+            OpenApiParameter("vacant", bool, description="Only vacant (true) or held (false)."),
+            OpenApiParameter("search", str, description="Part of the title or unit name."),
         ],
+        responses={200: io.VacantPositionOutput(many=True), **errors(400)},
     )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-
+)
 class PositionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Positions of the caller's bodies; ``vacant=true`` lists the targets of a transfer."""
 
@@ -694,13 +694,3 @@ class PositionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise serializers.ValidationError({"vacant": [_("Use true or false.")]})
         query = self.request.query_params.get("search", "")[:200]
         return selectors.position_search(user=self.request.user, vacant=vacant, query=query)
-
-    @extend_schema(
-        tags=["pickers"],
-        parameters=[
-            OpenApiParameter("vacant", bool, description="Only vacant (true) or held (false)."),
-            OpenApiParameter("search", str, description="Part of the title or unit name."),
-        ],
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
