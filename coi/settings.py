@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
+    "django_tasks",
+    "django_tasks_db",
     "declarations",
 ]
 
@@ -168,6 +170,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("COI_THROTTLE_LOGIN", "10/min"),
         "write": env_str("COI_THROTTLE_WRITE", "120/min"),
+        "verify": env_str("COI_THROTTLE_VERIFY", "30/min"),
     },
     "EXCEPTION_HANDLER": "declarations.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "declarations.api.schema.AutoSchema",
@@ -193,6 +196,43 @@ SPECTACULAR_SETTINGS = {
         "MeasureStateEnum": "declarations.choices.MeasureState",
     },
 }
+
+# The task queue (DESIGN.md §7). Development runs tasks in-process after commit; the embedded
+# deployment sets COI_TASK_BACKEND=database and runs `manage.py db_worker` (one or more
+# processes); a larger one points the same setting at another django-tasks backend.
+_TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+    "dummy": "django_tasks.backends.dummy.DummyBackend",
+}
+_task_backend = env_str("COI_TASK_BACKEND", "immediate" if DEBUG else "database")
+if _task_backend not in _TASK_BACKENDS:
+    _task_backend_error = f"COI_TASK_BACKEND must be one of {', '.join(_TASK_BACKENDS)}"
+    raise ImproperlyConfigured(_task_backend_error)
+TASKS = {
+    "default": {
+        "BACKEND": _TASK_BACKENDS[_task_backend],
+        "QUEUES": ["default", "records", "exports"],
+    }
+}
+
+# Signed records (DESIGN.md §4). The seal is the state body's PKCS#12 file; without one, a
+# development seal is generated on first use under COI_DEV_SEAL_DIR (outside the repository)
+# and every page it signs says so. COI_TSA_URL adds an RFC 3161 timestamp (PAdES B-T).
+COI_SEAL_PKCS12 = env_str("COI_SEAL_PKCS12", "")
+COI_SEAL_PASSPHRASE = env_str("COI_SEAL_PASSPHRASE", "")
+COI_SEAL_ALLOW_DEVELOPMENT = env_bool("COI_SEAL_ALLOW_DEVELOPMENT", DEBUG)
+COI_DEV_SEAL_DIR = Path(env_str("COI_DEV_SEAL_DIR", str(Path.home() / ".local/share/coi/dev-seal")))
+COI_TSA_URL = env_str("COI_TSA_URL", "")
+# Issued records: the language(s) of the record ("kk-ru" prints both side by side), the
+# render time limit and the retry policy of the `issue_records` sweep.
+COI_RECORD_LANGUAGE = env_str("COI_RECORD_LANGUAGE", "kk-ru")
+COI_RENDER_TIME_LIMIT = env_int("COI_RENDER_TIME_LIMIT", 60)
+COI_RECORD_MAX_ATTEMPTS = env_int("COI_RECORD_MAX_ATTEMPTS", 5)
+COI_VERIFY_MAX_BYTES = env_int("COI_VERIFY_MAX_BYTES", 50 * 1024 * 1024)
+# Where /verify/<code> is reached from outside: printed on every record and in its QR code.
+COI_PUBLIC_URL = env_str("COI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+COI_EXPORT_CHUNK = env_int("COI_EXPORT_CHUNK", 10)  # dossiers per export task
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "coi@localhost")

@@ -10,6 +10,8 @@ from django.views.defaults import page_not_found
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from declarations.web.verify import verify
+
 urlpatterns = [
     # Until the web pages exist (a later issue), the front door is the admin.
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -17,6 +19,9 @@ urlpatterns = [
     path("api/v1/", include("declarations.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Public: printed on every record and in its QR code.
+    path("verify/", verify, name="verify"),
+    path("verify/<str:code>", verify, name="verify-code"),
 ]
 
 

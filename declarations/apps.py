@@ -26,6 +26,8 @@ class DeclarationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the rulebook's predicates; Django's documented place for start-up registration.
+        # Registers the task queue's entry points and the after-commit effects that feed it.
+        import coi.tasks  # noqa: F401
         from declarations import permissions  # noqa: F401
 
         connection_created.connect(sqlite_unicode_lower, dispatch_uid="coi-sqlite-unicode-lower")

@@ -143,3 +143,26 @@ class AuditAction(models.TextChoices):
     CONSENT_DECLINED = "measure.consent_declined", _("Transfer declined")
     MEASURE_IMPLEMENTED = "measure.implemented", _("HR order recorded")
     DEADLINE_MISSED = "deadline.missed", _("Deadline missed")
+
+
+class RecordKind(models.TextChoices):
+    """The signed records of DESIGN.md §4."""
+
+    NOTICE = "notice", _("Notice")
+    DECISION = "decision", _("Decision")
+    CONSENT = "consent", _("Answer to a transfer proposal")
+    DOSSIER = "dossier", _("Case dossier")
+
+
+class RecordStatus(models.TextChoices):
+    PENDING = "pending", _("Being issued")
+    ISSUED = "issued", _("Issued")
+    FAILED = "failed", _("Failed (operators notified)")
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Rendering the dossiers")
+    ASSEMBLING = "assembling", _("Packing the ZIP")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

@@ -42,6 +42,18 @@ def can_view(user: Any, declaration: Declaration) -> bool:
     return selectors.declaration_list_visible_to(user=user).filter(pk=declaration.pk).exists()
 
 
+def can_view_dossier(user: Any, declaration: Declaration) -> bool:
+    """The dossier (everything, the confidential source included) is for auditors, ethics
+    commissioners and management of the body (DESIGN.md §6), never for a draft."""
+    return (
+        _authenticated(user)
+        and declaration.state != DeclarationState.DRAFT
+        and selectors.has_role(
+            user, declaration.body_id, Role.AUDITOR, Role.ETHICS_COMMISSIONER, Role.MANAGEMENT
+        )
+    )
+
+
 @register("review")
 def can_review(user: Any, declaration: Declaration) -> bool:
     """The assigned reviewer; or, while none is assigned (a notice to management), management.

@@ -14,15 +14,18 @@ from declarations.choices import (
     AuditAction,
     DeclarationState,
     MeasureState,
+    RecordKind,
     Role,
 )
 from declarations.models import (
     AuditEvent,
     Declaration,
+    ExportJob,
     LegalBasis,
     LegalReference,
     Measure,
     Position,
+    Record,
     RoleGrant,
     Servant,
 )
@@ -275,3 +278,21 @@ def event_list_visible_to(*, user: UserLike, declaration: Declaration) -> QueryS
     if user.is_authenticated and declaration.declarant.user_id == user.pk:
         qs = qs.exclude(action=AuditAction.COMMENTED)
     return qs.order_by("seq")
+
+
+def record_list_visible_to(*, user: UserLike) -> QuerySet[Record]:
+    """Records of the cases ``user`` sees; dossiers only where ``user`` may have a dossier
+    (auditor, ethics commissioner, management of the body): they carry the confidential source.
+    """
+    cases = declaration_list_visible_to(user=user).values("pk")
+    dossier_bodies = bodies_with_role(user, Role.AUDITOR, Role.ETHICS_COMMISSIONER, Role.MANAGEMENT)
+    return Record.objects.filter(declaration__in=cases).filter(
+        ~Q(kind=RecordKind.DOSSIER) | Q(declaration__body_id__in=dossier_bodies)
+    )
+
+
+def export_list_visible_to(*, user: UserLike) -> QuerySet[ExportJob]:
+    """An auditor's own exports (they hold the dossiers of whole bodies)."""
+    if not user.is_authenticated:
+        return ExportJob.objects.none()
+    return ExportJob.objects.filter(requested_by=user)

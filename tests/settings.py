@@ -27,3 +27,18 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="coi-test-media-")
 
 # Tests read English unless they ask for another language (the deployment's default is Russian).
 LANGUAGE_CODE = "en"
+
+# Tasks are queued but not run unless a test runs them: most tests are about the workflow, and
+# rendering a PDF per transition would make the suite ten times slower. Record tests switch the
+# backend (tests/records.py).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.dummy.DummyBackend",
+        "QUEUES": ["default", "records", "exports"],
+    }
+}
+# A development seal per test process, outside the work tree.
+COI_SEAL_PKCS12 = ""
+COI_SEAL_ALLOW_DEVELOPMENT = True
+COI_DEV_SEAL_DIR = tempfile.mkdtemp(prefix="coi-test-seal-")
+COI_PUBLIC_URL = "https://coi.example.kz"

@@ -191,6 +191,34 @@ class AttachmentInput(StrictSerializer):
     )
 
 
+class ExportInput(StrictSerializer):
+    """What to export: empty filters mean every registered case of every body you audit."""
+
+    body = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        required=False,
+        default=list,
+        help_text="State bodies' short names (slugs).",
+    )
+    unit = StrictUUIDField(required=False, allow_null=True, default=None)
+    submitted_from = serializers.DateField(required=False, allow_null=True, default=None)
+    submitted_to = serializers.DateField(required=False, allow_null=True, default=None)
+    state = serializers.ListField(
+        child=serializers.ChoiceField(choices=DeclarationState.choices),
+        required=False,
+        default=list,
+    )
+    language = serializers.ChoiceField(
+        choices=[("kk", "kk"), ("ru", "ru"), ("en", "en"), ("kk-ru", "kk-ru")],
+        required=False,
+        help_text="The dossiers' language; default: the request's (Accept-Language).",
+    )
+
+
+class VerifyInput(StrictSerializer):
+    file = serializers.FileField(help_text="The PDF to check.")
+
+
 # ---- outputs ------------------------------------------------------------------------------
 
 
@@ -477,3 +505,62 @@ class ErrorOutput(serializers.Serializer):
         required=False, help_text="Per-field messages; nested for the measures of a decision."
     )
     retry_after = serializers.IntegerField(required=False, help_text="429: seconds to wait.")
+
+
+class RecordOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="code")
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    status = serializers.CharField(help_text="pending (being issued), issued, failed.")
+    language = serializers.CharField()
+    verification_code = serializers.CharField()
+    sha256 = serializers.CharField(help_text="Empty until issued.")
+    size = serializers.IntegerField(allow_null=True)
+    pages = serializers.IntegerField(allow_null=True)
+    issued_at = serializers.DateTimeField(allow_null=True)
+    sealed_by = serializers.CharField(source="seal_subject")
+    development_seal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class ExportOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="code")
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    filters = serializers.JSONField()
+    language = serializers.CharField()
+    total = serializers.IntegerField(help_text="Cases in the export (0 until planned).")
+    done = serializers.IntegerField(help_text="Dossiers issued so far.")
+    size = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField(help_text="Of the ZIP, once done.")
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class VerifiedRecordOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField()
+    verification_code = serializers.CharField()
+    registration_number = serializers.CharField(allow_null=True)
+    state_body = serializers.CharField()
+    issued_at = serializers.DateTimeField(allow_null=True)
+    sha256 = serializers.CharField()
+    pages = serializers.IntegerField(allow_null=True)
+
+
+class VerdictOutput(serializers.Serializer):
+    valid = serializers.BooleanField(help_text="Ours, unaltered, intact and trusted seal.")
+    ours = serializers.BooleanField()
+    unaltered = serializers.BooleanField(help_text="The bytes are exactly what we issued.")
+    signature_intact = serializers.BooleanField()
+    signature_trusted = serializers.BooleanField()
+    covers_whole_file = serializers.BooleanField()
+    modified_after_signing = serializers.BooleanField()
+    signed_by = serializers.CharField()
+    signed_at = serializers.DateTimeField(allow_null=True)
+    development_seal = serializers.BooleanField()
+    sha256 = serializers.CharField()
+    record = VerifiedRecordOutput(allow_null=True)
+    problems = serializers.ListField(child=serializers.CharField())

@@ -75,3 +75,12 @@ class WriteRateThrottle(_LiveRateThrottle):
             return None
         ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class VerifyRateThrottle(_LiveRateThrottle):
+    """Anyone may check a PDF; a flood of uploads from one address is limited."""
+
+    scope = "verify"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from declarations.api import views
+from declarations.api import records, views
 
 app_name = "declarations-api"
 
@@ -14,6 +14,8 @@ router.register("declarations", views.DeclarationViewSet, basename="declaration"
 router.register("measures", views.MeasureViewSet, basename="measure")
 router.register("servants", views.ServantViewSet, basename="servant")
 router.register("positions", views.PositionViewSet, basename="position")
+router.register("records", records.RecordViewSet, basename="record")
+router.register("exports", records.ExportViewSet, basename="export")
 
 UUID = "<uuid:id>"
 
@@ -30,5 +32,12 @@ urlpatterns = [
         views.AttachmentViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="attachment-detail",
     ),
+    path(
+        f"declarations/{UUID}/records/",
+        records.RecordViewSet.as_view({"get": "list_for_case"}),
+        name="declaration-records",
+    ),
+    path(f"declarations/{UUID}/dossier/", records.DossierView.as_view(), name="dossier"),
+    path("verify/", records.VerifyView.as_view(), name="verify"),
     *router.urls,
 ]

@@ -10,6 +10,7 @@ from declarations.models.legal import LegalBasis, LegalReference
 from declarations.models.measures import Decision, Measure
 from declarations.models.notifications import Notification
 from declarations.models.organization import Position, RoleGrant, Servant, StateBody, Unit
+from declarations.models.records import ExportJob, Record
 
 __all__ = [
     "AppendOnlyError",
@@ -18,11 +19,13 @@ __all__ = [
     "CalendarOverride",
     "Decision",
     "Declaration",
+    "ExportJob",
     "LegalBasis",
     "LegalReference",
     "Measure",
     "Notification",
     "Position",
+    "Record",
     "RegistrationCounter",
     "RoleGrant",
     "Servant",

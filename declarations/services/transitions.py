@@ -50,6 +50,7 @@ from declarations.services.audit import audit_record
 from declarations.services.calendar import ALMATY, working_calendar
 from declarations.services.deadlines import declaration_refresh_deadlines
 from declarations.services.notifications import notification_enqueue
+from declarations.services.records import records_for_step, records_schedule
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -146,7 +147,7 @@ def case_transition(
         data = dict(step.data)
         if step.legal_topics:
             data["legal_basis"] = legal_basis_data(*step.legal_topics)
-        audit_record(
+        event = audit_record(
             actor=actor,
             declaration=case,
             action=step.action,
@@ -154,6 +155,9 @@ def case_transition(
             to_state=case.state,
             data=data,
             save_head=False,
+        )
+        records_schedule(
+            declaration=case, event=event, kinds=records_for_step(step.action, case.state)
         )
         case.save()  # the transition, the deadlines and the new chain head in one UPDATE
         for kind, recipient_ids, context in step.notifications:

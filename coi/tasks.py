@@ -1,0 +1,104 @@
+"""Background tasks (DESIGN.md §7): record issuing and bulk exports, on django-tasks.
+
+The services decide *what* to do; these thin tasks are the queue's entry points, and the
+after-commit effects registered here are how a transaction hands work to the queue. The
+backend is a setting (``COI_TASK_BACKEND``): in-process in development, the database queue
+(``manage.py db_worker``) embedded, another django-tasks backend when one machine is not enough.
+
+The database queue does not notice a worker that died mid-task: its task stays *running*
+forever. ``tasks_reap_lost`` marks such tasks failed once they have run longer than any render
+may (the render time limit, twice, plus a minute), so the ``issue_records`` sweep can queue the
+work again; issuing is idempotent, so a record is still issued exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django_tasks import task, task_backends
+
+from declarations.models import Record
+from declarations.services import exports, records
+from declarations.services.side_effects import register_effect
+
+RECORDS_QUEUE = "records"
+EXPORTS_QUEUE = "exports"
+
+
+@task(queue_name=RECORDS_QUEUE)
+def issue_record(record_id: int) -> str:
+    outcome = records.record_issue(record_id=record_id)
+    export_id = Record.objects.filter(pk=record_id).values_list("export_id", flat=True).first()
+    if export_id is not None:  # a dossier of an export retried by the sweep: count it in
+        exports.export_progress(export_id=export_id)
+    return outcome
+
+
+@task(queue_name=EXPORTS_QUEUE)
+def plan_export(export_id: int) -> str:
+    chunks = exports.export_plan(export_id=export_id)
+    for chunk in chunks:
+        render_export_chunk.enqueue(export_id, chunk)
+    if not chunks:
+        exports.export_assemble(export_id=export_id)
+    return f"{len(chunks)} chunks"
+
+
+@task(queue_name=EXPORTS_QUEUE)
+def render_export_chunk(export_id: int, record_ids: list[int]) -> str:
+    exports.export_render_chunk(export_id=export_id, record_ids=record_ids)
+    return "done"
+
+
+@register_effect("records.issue")
+def _enqueue_records(record_ids: list[int]) -> None:
+    for record_id in record_ids:
+        issue_record.enqueue(record_id)
+
+
+@register_effect("exports.start")
+def _enqueue_export(export_id: int) -> None:
+    plan_export.enqueue(export_id)
+
+
+def _database_queue() -> bool:
+    return type(task_backends["default"]).__module__.startswith("django_tasks_db")
+
+
+def tasks_reap_lost(*, now: datetime) -> int:
+    """Mark as failed the queue's tasks whose worker died while running them."""
+    if not _database_queue():
+        return 0
+    from django_tasks_db.models import DBTaskResult  # only with the database queue installed
+
+    limit = timedelta(seconds=2 * settings.COI_RENDER_TIME_LIMIT + 60)
+    return DBTaskResult.objects.filter(status="RUNNING", started_at__lt=now - limit).update(
+        status="FAILED",
+        finished_at=now,
+        exception_class_path="coi.tasks.WorkerLost",
+        traceback="The worker running this task stopped before it finished (reaped).",
+    )
+
+
+def _queued_record_ids() -> set[int]:
+    if not _database_queue():
+        return set()
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(
+        Q(status="READY") | Q(status="RUNNING"), task_path=f"{__name__}.issue_record"
+    ).values_list("args_kwargs", flat=True)
+    return {args["args"][0] for args in queued if args.get("args")}
+
+
+def records_sweep(*, now: datetime, retry_failed: bool = False) -> records.Sweep:
+    """Reap lost tasks, then queue again every record whose issuing was lost or failed."""
+    sweep = records.Sweep(reaped=tasks_reap_lost(now=now))
+    queued = _queued_record_ids()
+    for record_id in records.records_due_for_retry(now=now, retry_failed=retry_failed):
+        if record_id not in queued:
+            issue_record.enqueue(record_id)
+            sweep.requeued += 1
+    return sweep

@@ -1,0 +1,218 @@
+"""Records, dossiers, exports and verification (DESIGN.md §4 and §6).
+
+Records are listed on the case and downloaded as the stored, sealed bytes — never re-rendered.
+A dossier is rendered on request for auditors, ethics commissioners and management, and is a
+new record each time. Exports belong to the auditor who started them. Verification is open to
+anyone holding a PDF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from declarations import permissions, selectors
+from declarations.api import serializers as io
+from declarations.api.errors import Conflict, PayloadTooLarge
+from declarations.api.schema import errors
+from declarations.api.throttles import VerifyRateThrottle
+from declarations.api.views import acting, valid_input
+from declarations.choices import ExportStatus, RecordStatus
+from declarations.models import Declaration, ExportJob, Record
+from declarations.services import exports as export_services
+from declarations.services import records as record_services
+from declarations.services.record_content import LANGUAGES
+from declarations.services.verification import verify_pdf
+
+PDF = OpenApiResponse(OpenApiTypes.BINARY, description="The sealed PDF.")
+
+
+def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=not inline, filename=filename) or "attachment"
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def read_record(record: Record) -> bytes:
+    if record.status != RecordStatus.ISSUED:
+        raise Conflict(_("This record is still being issued; try again in a moment."))
+    with record.file.open("rb") as f:
+        return f.read()
+
+
+def reader_language(request: Request, requested: str | None) -> str:
+    if requested:
+        if requested not in LANGUAGES:
+            raise serializers.ValidationError({"language": [_("Choose kk, ru, en or kk-ru.")]})
+        return requested
+    lang = (get_language() or settings.LANGUAGE_CODE)[:2]
+    return lang if lang in LANGUAGES else "ru"
+
+
+def visible_case(request: Request, id: Any) -> Declaration:
+    return get_object_or_404(
+        selectors.declaration_list_visible_to(user=request.user).select_related("body"), code=id
+    )
+
+
+LANGUAGE_PARAM = OpenApiParameter(
+    "language",
+    str,
+    enum=list(LANGUAGES),
+    description="kk, ru, en, or kk-ru (both side by side); default: Accept-Language.",
+)
+
+
+class RecordViewSet(viewsets.GenericViewSet):
+    lookup_field = "code"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    serializer_class = io.RecordOutput
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return selectors.record_list_visible_to(user=self.request.user).select_related(
+            "declaration"
+        )
+
+    @extend_schema(tags=["records"], responses=io.RecordOutput(many=True))
+    def list_for_case(self, request: Request, id: str) -> Response:
+        case = visible_case(request, id)
+        records = self.get_queryset().filter(declaration=case).order_by("created_at", "pk")
+        return Response(io.RecordOutput(records, many=True).data)
+
+    @extend_schema(tags=["records"], responses=io.RecordOutput)
+    def retrieve(self, request: Request, id: str) -> Response:
+        return Response(io.RecordOutput(self.get_object()).data)
+
+    @extend_schema(tags=["records"], responses={(200, "application/pdf"): PDF, **errors(409)})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request: Request, id: str) -> HttpResponse:
+        record = self.get_object()
+        name = f"{record.declaration.registration_number or 'case'}-{record.kind}.pdf"
+        return pdf_response(read_record(record), name.replace("/", "-"))
+
+
+class DossierView(APIView):
+    @extend_schema(
+        tags=["records"],
+        parameters=[LANGUAGE_PARAM],
+        responses={(200, "application/pdf"): PDF, **errors(400, 403)},
+    )
+    def get(self, request: Request, id: str) -> HttpResponse:
+        case = visible_case(request, id)
+        if not permissions.can_view_dossier(request.user, case):
+            raise PermissionDenied(
+                _("Dossiers are for auditors, ethics commissioners and management.")
+            )
+        language = reader_language(request, request.query_params.get("language"))
+        record = record_services.dossier_issue(
+            declaration=case, actor=acting(request), language=language
+        )
+        response = pdf_response(read_record(record), f"dossier-{record.verification_code}.pdf")
+        response["X-Record-Id"] = str(record.code)
+        return response
+
+
+class ExportViewSet(viewsets.GenericViewSet):
+    """An auditor's bulk exports: start one, watch its progress, download the ZIP."""
+
+    lookup_field = "code"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    serializer_class = io.ExportOutput
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return selectors.export_list_visible_to(user=self.request.user)
+
+    @extend_schema(tags=["exports"], responses=io.ExportOutput(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(io.ExportOutput(self.get_queryset()[:100], many=True).data)
+
+    @extend_schema(
+        tags=["exports"],
+        request=io.ExportInput,
+        responses={202: io.ExportOutput, **errors(403)},
+    )
+    def create(self, request: Request) -> Response:
+        values = valid_input(io.ExportInput, request)
+        job = export_services.export_create(
+            actor=acting(request),
+            filters=export_services.ExportFilters(
+                bodies=values["body"],
+                unit=str(values["unit"] or ""),
+                submitted_from=values["submitted_from"],
+                submitted_to=values["submitted_to"],
+                states=tuple(values["state"]),
+            ),
+            language=reader_language(request, values.get("language")),
+        )
+        job.refresh_from_db()
+        return Response(io.ExportOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(tags=["exports"], responses=io.ExportOutput)
+    def retrieve(self, request: Request, id: str) -> Response:
+        return Response(io.ExportOutput(self.get_object()).data)
+
+    @extend_schema(
+        tags=["exports"],
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
+            **errors(409),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, id: str) -> HttpResponse:
+        job: ExportJob = self.get_object()
+        if job.status != ExportStatus.DONE:
+            raise Conflict(_("The export is not finished yet."))
+        with job.file.open("rb") as f:
+            data = f.read()
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = (
+            content_disposition_header(as_attachment=True, filename=f"export-{job.code}.zip")
+            or "attachment"
+        )
+        response["Digest"] = f"sha-256={job.sha256}"
+        return response
+
+
+class VerifyView(APIView):
+    """Anyone: is this PDF one of ours, unaltered, sealed by whom, and what does it record?"""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [VerifyRateThrottle]
+    parser_classes = [parsers.MultiPartParser]
+
+    @extend_schema(
+        tags=["records"],
+        request={"multipart/form-data": io.VerifyInput},
+        responses={200: io.VerdictOutput, **errors(413)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        upload = valid_input(io.VerifyInput, request)["file"]
+        if upload.size > settings.COI_VERIFY_MAX_BYTES:
+            raise PayloadTooLarge()
+        verdict = verify_pdf(upload.read())
+        return Response(io.VerdictOutput(verdict.as_dict()).data)

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from coi.tasks import records_sweep
+
+
+class Command(BaseCommand):
+    help = (
+        "Reap tasks whose worker died, and queue again the records whose issuing was lost or "
+        "failed (safe to run repeatedly, e.g. every minute next to process_deadlines)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="Also retry records that failed COI_RECORD_MAX_ATTEMPTS times.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sweep = records_sweep(now=timezone.now(), retry_failed=options["retry_failed"])
+        self.stdout.write(f"{sweep.reaped} lost tasks reaped, {sweep.requeued} records queued.")

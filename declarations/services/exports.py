@@ -1,0 +1,268 @@
+"""Bulk export of dossiers for auditors: a ZIP with the signed dossiers, a register CSV and a
+manifest of SHA-256 sums (DESIGN.md §6 ``/exports/``).
+
+The job is planned once (one pending dossier record per case in scope), rendered in chunks by
+as many workers as run, and packed by whichever chunk finishes last. Progress is the number of
+dossiers issued so far. A dossier does not render again what was already issued: it carries the
+case's signed records as PDF/A-3 attachments and renders only its cover, the deadline analysis
+and the timeline.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from declarations import selectors
+from declarations.choices import DeclarationState, ExportStatus, RecordKind, RecordStatus, Role
+from declarations.models import Declaration, ExportJob, Record, StateBody, Unit
+from declarations.models.records import new_verification_code
+from declarations.services import record_content as rc
+from declarations.services.calendar import ALMATY
+from declarations.services.records import record_issue
+from declarations.services.side_effects import after_commit
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    bodies: list[str]
+    unit: str = ""
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    states: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "body": self.bodies,
+            "unit": self.unit,
+            "submitted_from": self.submitted_from.isoformat() if self.submitted_from else None,
+            "submitted_to": self.submitted_to.isoformat() if self.submitted_to else None,
+            "state": list(self.states),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExportFilters:
+        return cls(
+            bodies=list(data.get("body") or []),
+            unit=data.get("unit") or "",
+            submitted_from=date.fromisoformat(data["submitted_from"])
+            if data.get("submitted_from")
+            else None,
+            submitted_to=date.fromisoformat(data["submitted_to"])
+            if data.get("submitted_to")
+            else None,
+            states=tuple(data.get("state") or ()),
+        )
+
+
+def _validate(actor: Any, filters: ExportFilters, language: str) -> None:
+    errors: dict[str, list[str]] = {}
+    allowed = set(selectors.bodies_with_role(actor, Role.AUDITOR))
+    if not allowed:
+        raise PermissionDenied(_("Only an auditor may export dossiers."))
+    known = dict(StateBody.objects.filter(slug__in=filters.bodies).values_list("slug", "pk"))
+    unknown = [s for s in filters.bodies if s not in known or known[s] not in allowed]
+    if unknown:
+        errors["body"] = [_("No state body you audit is called %(slug)s.") % {"slug": unknown[0]}]
+    if filters.unit and not Unit.objects.filter(code=filters.unit, body_id__in=allowed).exists():
+        errors["unit"] = [_("No unit of a state body you audit has this id.")]
+    bad = [s for s in filters.states if s not in DeclarationState.values]
+    if bad or DeclarationState.DRAFT in filters.states:
+        errors["state"] = [
+            _("Not a state of a registered case: %(state)s.")
+            % {"state": bad[0] if bad else DeclarationState.DRAFT}
+        ]
+    if (
+        filters.submitted_from
+        and filters.submitted_to
+        and (filters.submitted_from > filters.submitted_to)
+    ):
+        errors["submitted_to"] = [_("The end of the period is before its start.")]
+    if language not in rc.LANGUAGES:
+        errors["language"] = [_("Choose kk, ru, en or kk-ru.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def export_cases(*, actor: Any, filters: ExportFilters) -> QuerySet[Declaration]:
+    """The registered cases in the auditor's scope that the filters select."""
+    audited = selectors.bodies_with_role(actor, Role.AUDITOR)
+    qs = Declaration.objects.filter(body_id__in=audited).exclude(state=DeclarationState.DRAFT)
+    if filters.bodies:
+        qs = qs.filter(body__slug__in=filters.bodies)
+    if filters.unit:
+        qs = qs.filter(declarant__position__unit__code=filters.unit)
+    if filters.submitted_from:
+        qs = qs.filter(submitted_at__gte=datetime.combine(filters.submitted_from, time.min, ALMATY))
+    if filters.submitted_to:
+        qs = qs.filter(submitted_at__lte=datetime.combine(filters.submitted_to, time.max, ALMATY))
+    if filters.states:
+        qs = qs.filter(state__in=filters.states)
+    return qs.order_by("submitted_at", "pk")
+
+
+def export_create(
+    *, actor: Any, filters: ExportFilters, language: str, start: bool = True
+) -> ExportJob:
+    """Queue an export job; with ``start`` the task queue plans and renders it after commit."""
+    _validate(actor, filters, language)
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            requested_by=actor, filters=filters.as_json(), language=language
+        )
+        if start:
+            after_commit("exports.start", export_id=job.pk)
+    return job
+
+
+def export_plan(*, export_id: int) -> list[list[int]]:
+    """One pending dossier per case (once), and the chunks of those not yet issued."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().get(pk=export_id)
+        if job.status == ExportStatus.QUEUED:
+            cases = export_cases(
+                actor=job.requested_by, filters=ExportFilters.from_json(job.filters)
+            ).values_list("pk", flat=True)
+            Record.objects.bulk_create(
+                Record(
+                    declaration_id=pk,
+                    kind=RecordKind.DOSSIER,
+                    language=job.language,
+                    requested_by_id=job.requested_by_id,
+                    export=job,
+                    verification_code=new_verification_code(),
+                )
+                for pk in cases.iterator()
+            )
+            job.total = job.dossiers.count()
+            job.status = ExportStatus.RUNNING
+            job.save(update_fields=["total", "status", "updated_at"])
+    todo = list(
+        job.dossiers.exclude(status=RecordStatus.ISSUED).order_by("pk").values_list("pk", flat=True)
+    )
+    size = max(1, settings.COI_EXPORT_CHUNK)
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
+
+
+def export_render_chunk(*, export_id: int, record_ids: list[int]) -> None:
+    """Issue some of a job's dossiers, then record the progress (and pack when all are in)."""
+    failed: Exception | None = None
+    for record_id in record_ids:
+        try:
+            record_issue(record_id=record_id)
+        except Exception as exc:  # noqa: BLE001 - the others still render; the sweep retries it
+            failed = exc
+    export_progress(export_id=export_id)
+    if failed is not None:
+        raise failed
+
+
+def export_progress(*, export_id: int) -> ExportJob:
+    """Count what is issued; pack the ZIP when everything is, fail the job if a dossier gave up."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().get(pk=export_id)
+        if job.status != ExportStatus.RUNNING:
+            return job
+        job.done = job.dossiers.filter(status=RecordStatus.ISSUED).count()
+        if job.dossiers.filter(status=RecordStatus.FAILED).exists():
+            job.status = ExportStatus.FAILED
+            job.error = _("A dossier could not be rendered; operators can retry it.")
+            job.finished_at = timezone.now()
+        elif job.done >= job.total:
+            job.status = ExportStatus.ASSEMBLING
+        job.save(update_fields=["done", "status", "error", "finished_at", "updated_at"])
+    if job.status == ExportStatus.ASSEMBLING:
+        export_assemble(export_id=export_id)
+        job.refresh_from_db()
+    return job
+
+
+REGISTER_COLUMNS = [
+    "registration_number",
+    "case_id",
+    "state_body",
+    "unit",
+    "servant",
+    "state",
+    "submitted_at",
+    "closed_at",
+    "dossier_file",
+    "dossier_sha256",
+    "verification_code",
+]
+
+
+def export_assemble(*, export_id: int) -> None:
+    """Pack the ZIP: the dossiers, ``register.csv`` and ``SHA256SUMS`` over both."""
+    job = ExportJob.objects.get(pk=export_id)
+    if job.status not in (ExportStatus.ASSEMBLING, ExportStatus.RUNNING):
+        return
+    dossiers = (
+        job.dossiers.filter(status=RecordStatus.ISSUED)
+        .select_related("declaration__body", "declaration__declarant")
+        .order_by("declaration__submitted_at", "pk")
+    )
+    sums: list[tuple[str, str]] = []
+    register = io.StringIO()
+    writer = csv.writer(register)
+    writer.writerow(REGISTER_COLUMNS)
+    with tempfile.TemporaryFile() as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            for record in dossiers.iterator(chunk_size=200):
+                case = record.declaration
+                name = (
+                    f"dossiers/{(case.registration_number or str(case.code)).replace('/', '-')}"
+                    f"-{record.verification_code}.pdf"
+                )
+                with record.file.open("rb") as f:
+                    zf.writestr(name, f.read())
+                sums.append((record.sha256, name))
+                writer.writerow(
+                    [
+                        case.registration_number,
+                        str(case.code),
+                        case.body.slug,
+                        case.unit_name,
+                        _servant_name(case),
+                        case.state,
+                        case.submitted_at.isoformat() if case.submitted_at else "",
+                        case.closed_at.isoformat() if case.closed_at else "",
+                        name,
+                        record.sha256,
+                        record.verification_code,
+                    ]
+                )
+            data = register.getvalue().encode("utf-8-sig")  # opens right in spreadsheet tools
+            zf.writestr("register.csv", data)
+            sums.append((hashlib.sha256(data).hexdigest(), "register.csv"))
+            zf.writestr("SHA256SUMS", "".join(f"{h}  {n}\n" for h, n in sums))
+        tmp.seek(0)
+        digest = hashlib.file_digest(tmp, "sha256").hexdigest()
+        size = tmp.tell()
+        tmp.seek(0)
+        job.file.save(f"{job.code.hex}.zip", File(tmp), save=False)
+    ExportJob.objects.filter(pk=job.pk).update(
+        file=job.file.name,
+        sha256=digest,
+        size=size,
+        status=ExportStatus.DONE,
+        finished_at=timezone.now(),
+    )
+
+
+def _servant_name(case: Declaration) -> str:
+    return str(case.declarant.full_name) if case.declarant_id else ""

@@ -1,0 +1,147 @@
+"""Is this PDF one of ours, unaltered, sealed by whom, and what does it record?
+
+Two independent checks, both required for ``valid``:
+
+1. the PAdES signature: intact (the signed bytes hash to what the seal signed), made by a seal
+   that chains to one of our trust roots, covering the whole file — an edit appended after
+   signing (an incremental update) is flagged, and the certification signature forbids any;
+2. the bytes: their SHA-256 equals what we stored when we issued the record.
+
+A file whose signature names one of our verification codes but whose bytes differ is reported
+as that record, altered. Works offline (``manage.py verify_record FILE``): no fetching of
+revocation data, the trust roots are local.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from io import BytesIO
+from typing import Any
+
+from django.utils.translation import gettext as _
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from declarations.choices import RecordStatus
+from declarations.models import Record
+from declarations.models.records import normalize_verification_code
+from declarations.services.signing import Seal, current_seal
+
+_CODE_IN_REASON = re.compile(r"([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\s*$")
+
+
+@dataclass
+class Verdict:
+    valid: bool = False
+    ours: bool = False
+    unaltered: bool = False
+    signature_intact: bool = False
+    signature_trusted: bool = False
+    covers_whole_file: bool = False
+    modified_after_signing: bool = False
+    signed_by: str = ""
+    signed_at: str | None = None
+    development_seal: bool = False
+    sha256: str = ""
+    record: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _describe(record: Record) -> dict[str, Any]:
+    case = record.declaration
+    return {
+        "id": str(record.code),
+        "kind": record.kind,
+        "kind_display": record.get_kind_display(),
+        "verification_code": record.verification_code,
+        "registration_number": case.registration_number,
+        "state_body": case.body.name,
+        "issued_at": record.issued_at.isoformat() if record.issued_at else None,
+        "sha256": record.sha256,
+        "pages": record.pages,
+    }
+
+
+def record_by_code(code: str) -> Record | None:
+    normalized = normalize_verification_code(code)
+    if not normalized:
+        return None
+    return (
+        Record.objects.select_related("declaration__body")
+        .filter(verification_code=normalized, status=RecordStatus.ISSUED)
+        .first()
+    )
+
+
+def _check_signature(data: bytes, verdict: Verdict, seal: Seal) -> str:
+    """Fill the signature half of ``verdict``; return the verification code it names."""
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        signatures = reader.embedded_signatures
+    except Exception:  # noqa: BLE001 - any parse failure means: not a PDF we can read
+        verdict.problems.append(_("This is not a readable PDF."))
+        return ""
+    if not signatures:
+        verdict.problems.append(_("The file carries no signature."))
+        return ""
+    signature = signatures[0]
+    context = ValidationContext(trust_roots=seal.trust_roots, allow_fetching=False)
+    try:
+        status = validate_pdf_signature(signature, context)
+    except Exception:  # noqa: BLE001 - a mangled signature is a failed check, not a crash
+        verdict.problems.append(_("The signature cannot be read."))
+        return ""
+    verdict.signature_intact = bool(status.intact and status.valid)
+    verdict.signature_trusted = bool(status.trusted)
+    verdict.covers_whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    verdict.modified_after_signing = not verdict.covers_whole_file or not status.docmdp_ok
+    verdict.signed_by = str(status.signing_cert.subject.human_friendly)
+    verdict.signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else None
+    verdict.development_seal = "development" in verdict.signed_by.lower()
+    if not verdict.signature_intact:
+        verdict.problems.append(_("The signature does not match the content: it was altered."))
+    if not verdict.signature_trusted:
+        verdict.problems.append(_("The seal is not one of ours."))
+    if verdict.modified_after_signing:
+        verdict.problems.append(_("Something was added to the file after it was sealed."))
+    reason = signature.sig_object.get("/Reason")
+    match = _CODE_IN_REASON.search(str(reason)) if reason else None
+    return match.group(1) if match else ""
+
+
+def verify_pdf(data: bytes, *, seal: Seal | None = None) -> Verdict:
+    seal = seal or current_seal()
+    verdict = Verdict(sha256=hashlib.sha256(data).hexdigest())
+    code = _check_signature(data, verdict, seal)
+    record = (
+        Record.objects.select_related("declaration__body")
+        .filter(sha256=verdict.sha256, status=RecordStatus.ISSUED)
+        .first()
+    )
+    if record is not None:
+        verdict.ours = verdict.unaltered = True
+    elif code and (record := record_by_code(code)) is not None:
+        verdict.ours = True
+        verdict.problems.append(
+            _("The file names our record %(code)s, but its bytes differ from what we issued.")
+            % {"code": code}
+        )
+    else:
+        verdict.problems.append(_("We did not issue this file."))
+    if record is not None:
+        verdict.record = _describe(record)
+    verdict.valid = (
+        verdict.ours
+        and verdict.unaltered
+        and verdict.signature_intact
+        and verdict.signature_trusted
+        and not verdict.modified_after_signing
+    )
+    return verdict
