@@ -258,6 +258,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # WeasyPrint announces every rendering step at INFO; its warnings and errors still show.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 # Send queued notifications right after each commit (small deployments); otherwise a worker
 # runs `manage.py send_notifications`.

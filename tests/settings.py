@@ -42,3 +42,5 @@ COI_SEAL_PKCS12 = ""
 COI_SEAL_ALLOW_DEVELOPMENT = True
 COI_DEV_SEAL_DIR = tempfile.mkdtemp(prefix="coi-test-seal-")
 COI_PUBLIC_URL = "https://coi.example.kz"
+# Records in English unless a test asks for another language (the default is kk-ru).
+COI_RECORD_LANGUAGE = "en"

@@ -20,9 +20,9 @@ S = DeclarationState
 def test_submit_queries(org: Org, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     case = new_draft(org)
     # savepoint, lock, counter (3), position, manager (2), calendar, measures,
-    # escalations, legal bases, attachments (for the frozen notice), event, case update, outbox,
-    # release, caller refresh
-    with django_assert_num_queries(18):
+    # escalations, legal bases, attachments (for the frozen notice), event, the pending notice
+    # record, case update, outbox, release, caller refresh
+    with django_assert_num_queries(19):
         declaration_submit(declaration=case, actor=org.servant)
 
 

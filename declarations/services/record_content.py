@@ -48,7 +48,7 @@ class Lang:
         texts: list[str] = []
         for lang in self.languages:
             with translation.override(lang):
-                text = str(message)
+                text = translation.gettext(message) if isinstance(message, str) else str(message)
             if text not in texts:
                 texts.append(text)
         return " / ".join(texts)
