@@ -41,7 +41,7 @@ def test_an_export_renders_every_dossier_and_packs_register_and_manifest(
     names = archive.namelist()
     dossiers = [n for n in names if n.startswith("dossiers/")]
     assert len(dossiers) == 4 and "register.csv" in names and "SHA256SUMS" in names
-    sums = dict(
+    sums: dict[str, str] = dict(
         reversed(line.split("  ", 1)) for line in archive.read("SHA256SUMS").decode().splitlines()
     )
     assert set(sums) == {*dossiers, "register.csv"}

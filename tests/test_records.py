@@ -350,6 +350,7 @@ def test_every_record_validates_and_any_change_is_caught(org: Org, tmp_path: Pat
         verdict = verify_pdf(data)
         assert verdict.valid, verdict.problems
         assert verdict.signature_intact and verdict.signature_trusted
+        assert verdict.record is not None
         assert verdict.record["verification_code"] == record.verification_code
 
     data = pdf_of(records[0])

@@ -53,7 +53,7 @@ def main(step: str, *args: str) -> None:
             org = build_org()
             case = new_draft(org)
         declaration_submit(declaration=case, actor=org.servant)  # commits: the task is queued
-        print(Record.objects.get(declaration=case).pk)
+        sys.stdout.write(f"{Record.objects.get(declaration=case).pk}\n")
     elif step == "slow-worker":
         marker = Path(os.environ["COI_RENDER_MARKER"])
 
@@ -68,9 +68,9 @@ def main(step: str, *args: str) -> None:
         worker("healthy").run()
     elif step == "sweep":
         sweep = records_sweep(now=timezone.now() + timedelta(minutes=int(args[0])))
-        print(json.dumps({"reaped": sweep.reaped, "requeued": sweep.requeued}))
+        sys.stdout.write(json.dumps({"reaped": sweep.reaped, "requeued": sweep.requeued}))
     elif step == "state":
-        print(
+        sys.stdout.write(
             json.dumps(
                 {
                     "records": list(
