@@ -129,8 +129,9 @@ def export_create(
     return job
 
 
-def export_plan(*, export_id: int) -> list[list[int]]:
-    """One pending dossier per case (once), and the chunks of those not yet issued."""
+def export_plan(*, export_id: int, workers: int = 2) -> list[list[int]]:
+    """One pending dossier per case (once), and the chunks of those not yet issued: small
+    enough that ``workers`` processes share the work evenly, at most ``COI_EXPORT_CHUNK``."""
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=export_id)
         if job.status == ExportStatus.QUEUED:
@@ -154,7 +155,7 @@ def export_plan(*, export_id: int) -> list[list[int]]:
     todo = list(
         job.dossiers.exclude(status=RecordStatus.ISSUED).order_by("pk").values_list("pk", flat=True)
     )
-    size = max(1, settings.COI_EXPORT_CHUNK)
+    size = max(1, min(settings.COI_EXPORT_CHUNK, -(-len(todo) // (4 * max(1, workers)))))
     return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 

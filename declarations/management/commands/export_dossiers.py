@@ -64,11 +64,11 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        chunks = exports.export_plan(export_id=job.pk)
+        workers = max(1, options["workers"])
+        chunks = exports.export_plan(export_id=job.pk, workers=workers)
         total = sum(len(c) for c in chunks)
         self.stdout.write(f"export {job.code}: {total} dossiers in {len(chunks)} chunks")
         done = 0
-        workers = max(1, options["workers"])
         if workers == 1:
             for chunk in chunks:
                 done += _render(job.pk, chunk)
