@@ -175,7 +175,7 @@ def test_the_fetcher_refuses_even_markup_that_was_not_escaped(listener) -> None:
     port, hits = listener
     shared = renderer()
     fetcher = AssetFetcher()
-    own = Renderer(fetcher, shared.font_config, shared.stylesheet, {})
+    own = Renderer(fetcher, shared.font_config, shared.stylesheet)
     html = f"<html><head></head><body><p>x</p>{_hostile(port)}</body></html>"
     doc = own.document(html)
     assert doc.pages

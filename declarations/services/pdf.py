@@ -6,8 +6,9 @@ a host that can never resolve) are served from memory; anything else — the net
 a redirect — is refused before a socket or a file is opened. WeasyPrint 70 routes stylesheets
 and metadata through the fetcher too (earlier releases did not).
 
-One font configuration, one fetcher, the parsed stylesheet and the image cache are kept per
-process: building them costs about 65 ms a document, rendering a one-page record ~150 ms.
+One font configuration, one fetcher and the parsed stylesheet are kept per process: building
+them costs about 65 ms a document. The image cache is per document: every record's QR code is
+a different ``data:`` URI, and a cache shared by a long-running worker would only grow.
 """
 
 from __future__ import annotations
@@ -81,13 +82,12 @@ class Renderer:
     fetcher: AssetFetcher
     font_config: FontConfiguration
     stylesheet: CSS
-    image_cache: dict[str, Any]
 
     def document(self, html: str) -> Any:
         return HTML(string=html, base_url=ASSET_BASE, url_fetcher=self.fetcher).render(
             font_config=self.font_config,
             stylesheets=[self.stylesheet],
-            cache=self.image_cache,
+            cache={},
             pdf_variant=PDF_VARIANT,
         )
 
@@ -97,7 +97,7 @@ def renderer() -> Renderer:
     fetcher = AssetFetcher()
     font_config = FontConfiguration()
     stylesheet = CSS(url=ASSET_BASE + STYLESHEET, url_fetcher=fetcher, font_config=font_config)
-    return Renderer(fetcher, font_config, stylesheet, {})
+    return Renderer(fetcher, font_config, stylesheet)
 
 
 @contextmanager
