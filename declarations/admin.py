@@ -18,11 +18,13 @@ from declarations.models import (
     AuditEvent,
     CalendarOverride,
     Declaration,
+    ExportJob,
     LegalBasis,
     LegalReference,
     Measure,
     Notification,
     Position,
+    Record,
     RoleGrant,
     Servant,
     StateBody,
@@ -193,3 +195,21 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["kind", "recipient", "declaration", "created_at", "sent_at", "error"]
     list_filter = ["kind"]
+
+
+@admin.register(Record)
+class RecordAdmin(ReadOnlyAdmin):
+    """Operators see what was issued and what is stuck: attempts and the last error of a
+    record that failed to render (``issue_records --retry-failed`` retries it)."""
+
+    list_display = ["verification_code", "kind", "status", "attempts", "issued_at", "created_at"]
+    list_filter = ["status", "kind", "development_seal"]
+    search_fields = ["verification_code", "sha256", "declaration__registration_number"]
+    list_select_related = ["declaration"]
+    raw_id_fields = ["declaration", "event", "export", "requested_by"]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdmin):
+    list_display = ["code", "requested_by", "status", "done", "total", "created_at", "finished_at"]
+    list_filter = ["status"]

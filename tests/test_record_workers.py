@@ -204,3 +204,22 @@ def test_redirects_and_relative_escapes_are_refused() -> None:
             fetcher.fetch(url)
     assert fetcher.fetch("https://assets.coi.invalid/pdf/record.css").read().startswith(b"/*")
     assert fetcher.fetch("data:text/plain,hello").read() == b"hello"
+
+
+def test_a_render_that_runs_too_long_is_stopped(monkeypatch, settings) -> None:
+    import threading as _threading
+
+    from declarations.services import pdf
+
+    if _threading.current_thread() is not _threading.main_thread():
+        pytest.skip("the time limit applies in a worker's main thread")
+    settings.COI_RENDER_TIME_LIMIT = 1
+
+    def endless(self: Renderer, html: str) -> None:
+        time.sleep(30)
+
+    monkeypatch.setattr(pdf.Renderer, "document", endless)
+    started = time.monotonic()
+    with pytest.raises(pdf.RenderTimeout):
+        pdf.render_pdf("<p>x</p>")
+    assert time.monotonic() - started < 10
