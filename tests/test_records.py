@@ -498,3 +498,13 @@ def test_record_languages_are_checked() -> None:
     with pytest.raises(ValueError):
         Lang("de")
     assert Lang("kk-ru")("Deadline") == "Мерзім / Срок"
+
+
+def test_operators_see_records_in_the_admin(org: Org, client) -> None:
+    case_in(org, "submitted")
+    client.force_login(org.admin)
+    for name in ("record", "exportjob"):
+        response = client.get(f"/admin/declarations/{name}/")
+        assert response.status_code == 200
+    record = Record.objects.get()
+    assert client.get(f"/admin/declarations/record/{record.pk}/change/").status_code == 200
