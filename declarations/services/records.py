@@ -196,12 +196,6 @@ def _consent_context(record: Record, lang: rc.Lang, ctx: dict[str, Any]) -> None
     )
 
 
-@dataclass
-class DossierParts:
-    context: dict[str, Any]
-    embedded: list[EmbeddedFile]
-
-
 def _dossier_context(record: Record, lang: rc.Lang, ctx: dict[str, Any]) -> list[EmbeddedFile]:
     case, L = record.declaration, ctx["L"]
     events = _case_events(case)
