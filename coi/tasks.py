@@ -96,8 +96,10 @@ def _queued_record_ids() -> set[int]:
 def records_sweep(*, now: datetime, retry_failed: bool = False) -> records.Sweep:
     """Reap lost tasks, then queue again every record whose issuing was lost or failed."""
     sweep = records.Sweep(reaped=tasks_reap_lost(now=now))
+    if retry_failed:
+        records.records_reset_failed()
     queued = _queued_record_ids()
-    for record_id in records.records_due_for_retry(now=now, retry_failed=retry_failed):
+    for record_id in records.records_due_for_retry(now=now):
         if record_id not in queued:
             issue_record.enqueue(record_id)
             sweep.requeued += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 
 import django_filters
@@ -14,15 +13,7 @@ from django.utils.translation import gettext as _
 from declarations.choices import OPEN_STATES, DeclarationState, MeasureKind, MeasureState
 from declarations.models import Declaration, Measure
 from declarations.selectors import containing
-from declarations.services.calendar import ALMATY
-
-
-def _start_of(day: Any) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ALMATY)
-
-
-def _end_of(day: Any) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=ALMATY)
+from declarations.services.calendar import end_of_day, start_of_day
 
 
 class StrictFilterForm(forms.Form):
@@ -76,10 +67,10 @@ class DeclarationFilter(django_filters.FilterSet):
         return qs.filter(late) if value == "true" else qs.exclude(late)
 
     def filter_submitted_from(self, qs: QuerySet[Declaration], name: str, value: Any) -> Any:
-        return qs.filter(submitted_at__gte=_start_of(value))
+        return qs.filter(submitted_at__gte=start_of_day(value))
 
     def filter_submitted_to(self, qs: QuerySet[Declaration], name: str, value: Any) -> Any:
-        return qs.filter(submitted_at__lte=_end_of(value))
+        return qs.filter(submitted_at__lte=end_of_day(value))
 
     def filter_search(self, qs: QuerySet[Declaration], name: str, value: str) -> Any:
         return containing(qs, ["matter", "personal_interest"], value)

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -31,7 +30,7 @@ from declarations.api import serializers as io
 from declarations.api.errors import Conflict, PayloadTooLarge
 from declarations.api.schema import errors
 from declarations.api.throttles import VerifyRateThrottle
-from declarations.api.views import acting, valid_input
+from declarations.api.views import acting, file_response, valid_input
 from declarations.choices import ExportStatus, RecordStatus
 from declarations.models import Declaration, ExportJob, Record
 from declarations.services import exports as export_services
@@ -42,13 +41,8 @@ from declarations.services.verification import verify_pdf
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="The sealed PDF.")
 
 
-def pdf_response(data: bytes, filename: str, *, inline: bool = False) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        content_disposition_header(as_attachment=not inline, filename=filename) or "attachment"
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
+    return file_response(data, content_type="application/pdf", filename=filename)
 
 
 def read_record(record: Record) -> bytes:
@@ -187,10 +181,8 @@ class ExportViewSet(viewsets.GenericViewSet):
             raise Conflict(_("The export is not finished yet."))
         with job.file.open("rb") as f:
             data = f.read()
-        response = HttpResponse(data, content_type="application/zip")
-        response["Content-Disposition"] = (
-            content_disposition_header(as_attachment=True, filename=f"export-{job.code}.zip")
-            or "attachment"
+        response = file_response(
+            data, content_type="application/zip", filename=f"export-{job.code}.zip"
         )
         response["Digest"] = f"sha-256={job.sha256}"
         return response

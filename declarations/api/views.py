@@ -89,6 +89,16 @@ def in_body(model: type[Servant] | type[Position], code: Any, body_id: int, key:
     return found
 
 
+def file_response(content: bytes, *, content_type: str, filename: str) -> HttpResponse:
+    """A download: never rendered in our origin, whatever the file holds."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=True, filename=filename) or "attachment"
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 # ---- versions (ETag / If-Match) ---------------------------------------------------------------
 
 
@@ -567,14 +577,9 @@ class AttachmentViewSet(viewsets.GenericViewSet):
         # request, whether or not the client reads the body.
         with attachment.file.open("rb") as f:
             content = f.read()
-        response = HttpResponse(content, content_type=attachment.content_type)
-        response["Content-Disposition"] = (
-            content_disposition_header(as_attachment=True, filename=attachment.filename)
-            or "attachment"
+        return file_response(
+            content, content_type=attachment.content_type, filename=attachment.filename
         )
-        # never rendered in our origin, whatever the file holds
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
 
     @extend_schema(tags=["attachments"], responses={204: None, **errors(403, 409)})
     def destroy(self, request: Request, id: str) -> Response:

@@ -56,7 +56,17 @@ class WorkingCalendar:
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
-        return datetime.combine(day, time.max, tzinfo=ALMATY)
+        return end_of_day(day)
+
+
+def start_of_day(day: date) -> datetime:
+    """The first instant of ``day`` in Almaty."""
+    return datetime.combine(day, time.min, tzinfo=ALMATY)
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of ``day`` in Almaty."""
+    return datetime.combine(day, time.max, tzinfo=ALMATY)
 
 
 def working_calendar() -> WorkingCalendar:

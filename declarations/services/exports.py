@@ -16,7 +16,7 @@ import io
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +32,7 @@ from declarations.choices import DeclarationState, ExportStatus, RecordKind, Rec
 from declarations.models import Declaration, ExportJob, Record, StateBody, Unit
 from declarations.models.records import new_verification_code
 from declarations.services import record_content as rc
-from declarations.services.calendar import ALMATY
+from declarations.services.calendar import end_of_day, start_of_day
 from declarations.services.records import record_issue
 from declarations.services.side_effects import after_commit
 
@@ -107,9 +107,9 @@ def export_cases(*, actor: Any, filters: ExportFilters) -> QuerySet[Declaration]
     if filters.unit:
         qs = qs.filter(declarant__position__unit__code=filters.unit)
     if filters.submitted_from:
-        qs = qs.filter(submitted_at__gte=datetime.combine(filters.submitted_from, time.min, ALMATY))
+        qs = qs.filter(submitted_at__gte=start_of_day(filters.submitted_from))
     if filters.submitted_to:
-        qs = qs.filter(submitted_at__lte=datetime.combine(filters.submitted_to, time.max, ALMATY))
+        qs = qs.filter(submitted_at__lte=end_of_day(filters.submitted_to))
     if filters.states:
         qs = qs.filter(state__in=filters.states)
     return qs.order_by("submitted_at", "pk")
@@ -238,7 +238,7 @@ def export_assemble(*, export_id: int) -> None:
                         str(case.code),
                         case.body.slug,
                         case.unit_name,
-                        _servant_name(case),
+                        case.declarant.full_name,
                         case.state,
                         case.submitted_at.isoformat() if case.submitted_at else "",
                         case.closed_at.isoformat() if case.closed_at else "",
@@ -263,7 +263,3 @@ def export_assemble(*, export_id: int) -> None:
         status=ExportStatus.DONE,
         finished_at=timezone.now(),
     )
-
-
-def _servant_name(case: Declaration) -> str:
-    return str(case.declarant.full_name) if case.declarant_id else ""

@@ -319,11 +319,8 @@ def deadline_rows(
 ) -> list[DeadlineRow]:
     """Each deadline of DESIGN.md §3 as met, missed or running, and by whom (rule R4)."""
 
-    def first(action: str, **match: str) -> AuditEvent | None:
-        for e in events:
-            if e.action == action and all(e.data.get(k) == v for k, v in match.items()):
-                return e
-        return None
+    def first(action: str) -> AuditEvent | None:
+        return next((e for e in events if e.action == action), None)
 
     def row(
         clock: str, due: datetime | None, done: datetime | None, due_to_act: str, acted: str
@@ -343,25 +340,20 @@ def deadline_rows(
     started = first(AuditAction.REVIEW_STARTED)
     decided = [e for e in events if e.action == AuditAction.DECIDED]
     stop = started or closing or (decided[0] if decided else None)
+
+    def reviewer_row(clock: str, due: datetime | None, done: AuditEvent | None) -> DeadlineRow:
+        return row(
+            clock,
+            due,
+            done.created_at if done else None,
+            reviewer,
+            people(done.actor_id) if done else "—",
+        )
+
     rows = [
-        row(
-            Clock.START_REVIEW,
-            case.start_review_due_at,
-            stop.created_at if stop else None,
-            reviewer,
-            people(stop.actor_id) if stop else "—",
-        )
+        reviewer_row(Clock.START_REVIEW, case.start_review_due_at, stop),
+        reviewer_row(Clock.DECISION, case.decision_due_at, decided[-1] if decided else closing),
     ]
-    final = decided[-1] if decided else closing
-    rows.append(
-        row(
-            Clock.DECISION,
-            case.decision_due_at,
-            final.created_at if final else None,
-            reviewer,
-            people(final.actor_id) if final else "—",
-        )
-    )
     servant = case.declarant.full_name
     for m in measures:
         if m.kind == MeasureKind.TRANSFER:

@@ -22,7 +22,6 @@ import segno
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -221,6 +220,14 @@ def _dossier_context(record: Record, lang: rc.Lang, ctx: dict[str, Any]) -> list
                 )
             )
     first = events[0] if events else None
+
+    def texts(action: str) -> list[dict[str, str]]:
+        return [
+            {"at": rc.when(e.created_at), "actor": people(e.actor_id), "text": e.data["text"]}
+            for e in events
+            if e.action == action
+        ]
+
     ctx.update(
         {
             "facts": rc.notice_facts(lang, L, case, people, show_source=True),
@@ -229,16 +236,8 @@ def _dossier_context(record: Record, lang: rc.Lang, ctx: dict[str, Any]) -> list
             "measures": rc.measure_rows(lang, L, measures),
             "deadlines": rc.deadline_rows(lang, L, case, measures, events, people, timezone.now()),
             "timeline": rc.timeline_rows(lang, L, events, people),
-            "comments": [
-                {"at": rc.when(e.created_at), "actor": people(e.actor_id), "text": e.data["text"]}
-                for e in events
-                if e.action == AuditAction.COMMENTED
-            ],
-            "addenda": [
-                {"at": rc.when(e.created_at), "actor": people(e.actor_id), "text": e.data["text"]}
-                for e in events
-                if e.action == AuditAction.ADDENDUM
-            ],
+            "comments": texts(AuditAction.COMMENTED),
+            "addenda": texts(AuditAction.ADDENDUM),
             "records": [
                 {
                     "kind": lang.choice(RecordKind, r.kind),
@@ -341,29 +340,23 @@ def record_issue(*, record_id: int) -> str:
 def _store(record: Record, data: bytes, pages: int) -> str:
     seal = current_seal()
     name = default_storage.save(record_path(record, ""), ContentFile(data))
-    with transaction.atomic():
-        case_head = (
-            Declaration.objects.filter(pk=record.declaration_id)
-            .values_list("audit_head", flat=True)
-            .get()
+    issued = (
+        Record.objects.filter(pk=record.pk)
+        .exclude(status=RecordStatus.ISSUED)
+        .update(
+            status=RecordStatus.ISSUED,
+            file=name,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            pages=pages,
+            issued_at=timezone.now(),
+            seal_subject=seal.subject[:500],
+            seal_fingerprint=seal.fingerprint,
+            development_seal=seal.development,
+            audit_head=record.declaration.audit_head,  # the head as it was when rendered
+            last_error="",
         )
-        issued = (
-            Record.objects.filter(pk=record.pk)
-            .exclude(status=RecordStatus.ISSUED)
-            .update(
-                status=RecordStatus.ISSUED,
-                file=name,
-                sha256=hashlib.sha256(data).hexdigest(),
-                size=len(data),
-                pages=pages,
-                issued_at=timezone.now(),
-                seal_subject=seal.subject[:500],
-                seal_fingerprint=seal.fingerprint,
-                development_seal=seal.development,
-                audit_head=case_head,
-                last_error="",
-            )
-        )
+    )
     if not issued:  # another worker issued it first: its copy stands, ours goes
         default_storage.delete(name)
         return "issued by another worker"
@@ -402,14 +395,17 @@ class Sweep:
     requeued: int = 0
 
 
-def records_due_for_retry(*, now: datetime, retry_failed: bool = False) -> list[int]:
+def records_reset_failed() -> int:
+    """An operator's decision: records that gave up get a fresh set of attempts."""
+    return Record.objects.filter(status=RecordStatus.FAILED).update(
+        status=RecordStatus.PENDING, attempts=0
+    )
+
+
+def records_due_for_retry(*, now: datetime) -> list[int]:
     """Pending records whose issuing seems lost: never tried after a grace period, or last
     tried longer ago than a render may take."""
     grace = timedelta(seconds=max(60, 2 * settings.COI_RENDER_TIME_LIMIT))
-    if retry_failed:  # an operator's decision: a fresh set of attempts
-        Record.objects.filter(status=RecordStatus.FAILED).update(
-            status=RecordStatus.PENDING, attempts=0
-        )
     return list(
         Record.objects.filter(status=RecordStatus.PENDING)
         .filter(

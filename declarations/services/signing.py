@@ -76,6 +76,22 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
+def _key_usage(**allowed: bool) -> x509.KeyUsage:
+    """A KeyUsage extension with only the ``allowed`` uses set."""
+    uses = [
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
+    ]
+    return x509.KeyUsage(**{use: allowed.get(use, False) for use in uses})
+
+
 def generate_development_seal(directory: Path) -> Path:
     """Create ``seal.p12`` (no passphrase, mode 0600) and ``ca.pem`` in ``directory`` once.
 
@@ -98,20 +114,7 @@ def generate_development_seal(directory: Path) -> Path:
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
     seal_key = ec.generate_private_key(ec.SECP256R1())
@@ -124,20 +127,7 @@ def generate_development_seal(directory: Path) -> Path:
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=1825))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
         )
