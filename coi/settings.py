@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
     "django_tasks",
     "django_tasks_db",
+    "axes",  # login throttling: failed attempts per user name and address
+    "csp",  # Content-Security-Policy on every response
     "declarations",
 ]
 
@@ -90,9 +92,43 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # after authentication: a signed-in user reads in the language they chose, on any device
+    "declarations.web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
+
+# Axes first: a locked-out user name or address is refused before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one user name from one address lock that pair for 30 minutes; the
+# lock is per pair so that a colleague's typos cannot lock a whole office behind one NAT.
+AXES_FAILURE_LIMIT = env_int("COI_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("COI_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# A strict policy: our own scripts, styles and images only; no inline code, no frames.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "coi.urls"
 
@@ -106,6 +142,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "declarations.web.context.navigation",
             ],
         },
     },
@@ -145,6 +182,11 @@ USE_I18N = True
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("kk", _("Kazakh")), ("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django's Kazakh locale has no date and number formats: ours are in coi/formats/kk.
+FORMAT_MODULE_PATH = ["coi.formats"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "declarations:home"
+LOGOUT_REDIRECT_URL = "login"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -242,6 +284,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
+# A working day at most, ending when the browser closes; every request keeps an active session
+# alive, so nobody is logged out mid-form.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True
 # API tokens live as long as a session; then the program logs in again.
 COI_TOKEN_TTL_SECONDS = env_int("COI_TOKEN_TTL_SECONDS", SESSION_COOKIE_AGE)
 if not DEBUG:

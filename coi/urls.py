@@ -1,4 +1,4 @@
-"""URL configuration: the admin, the REST API v1 with its schema and docs."""
+"""URL configuration: the web pages, the admin, the REST API v1 with its schema and docs."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
-from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from declarations.web.urls import account_patterns
 from declarations.web.verify import verify
 
 urlpatterns = [
-    # Until the web pages exist (a later issue), the front door is the admin.
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("declarations.web.urls")),
+    path("accounts/", include(account_patterns)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("declarations.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Public: printed on every record and in its QR code.
     path("verify/", verify, name="verify"),
     path("verify/<str:code>", verify, name="verify-code"),

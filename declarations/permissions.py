@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django_fsm import can_proceed, has_transition_perm
 
-from declarations import selectors
-from declarations.choices import DeclarationState, Origin, Role
+from declarations import rulebook, selectors
+from declarations.choices import OPEN_STATES, DeclarationState, Origin, Role
 from declarations.models import Declaration, Measure
 from declarations.rulebook import register
 
@@ -165,6 +166,7 @@ def roles_of(user: Any) -> dict[int, set[str]]:
 
 
 __all__ = [
+    "allowed_actions",
     "can_add_addendum",
     "can_answer_consent",
     "can_comment",
@@ -178,3 +180,30 @@ __all__ = [
     "can_withdraw",
     "roles_of",
 ]
+
+
+#: endpoint name -> the case's transition method it fires
+TRANSITIONS = {
+    "submit": "submit",
+    "start-review": "start_review",
+    "decide": "decide",
+    "no-conflict": "find_no_conflict",
+    "withdraw": "withdraw",
+    "reassign-reviewer": "reassign_reviewer",
+}
+
+
+def allowed_actions(case: Declaration, user: Any) -> list[str]:
+    """What the caller may do now: the same checks the services make, asked in advance."""
+    result = [
+        name
+        for name, method in TRANSITIONS.items()
+        if can_proceed(getattr(case, method)) and has_transition_perm(getattr(case, method), user)
+    ]
+    if case.state == DeclarationState.DRAFT and is_declarant(user, case):
+        result += ["edit", "discard", "attachments"]
+    if case.state != DeclarationState.DRAFT and rulebook.allows("comment", user, case):
+        result.append("comments")
+    if case.state in OPEN_STATES and rulebook.allows("addendum", user, case):
+        result.append("addenda")
+    return result

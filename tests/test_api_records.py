@@ -107,7 +107,8 @@ def test_the_public_verify_page(org: Org) -> None:
     assert case.registration_number in html and record.sha256 in html
     assert org.servants["servant"].full_name not in html  # no personal data for a typed code
     assert "Проверка документа" in html
-    assert "default-src 'none'" in page["Content-Security-Policy"]
+    assert "script-src 'self'" in page["Content-Security-Policy"]  # strict, no inline code
+    assert "'unsafe-inline'" not in page["Content-Security-Policy"]
     assert browser.get("/verify/AAAA-BBBB-CCCC").status_code == 404
     with record.file.open("rb") as f:
         data = f.read()

@@ -19,10 +19,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -40,15 +38,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from declarations import permissions, rulebook, selectors
+from declarations import permissions, selectors
 from declarations.api import serializers as io
 from declarations.api.auth import token_issue, token_revoke
 from declarations.api.errors import PayloadTooLarge, PreconditionFailed
 from declarations.api.filters import DeclarationFilter, MeasureFilter
 from declarations.api.schema import errors
 from declarations.api.throttles import LoginRateThrottle
-from declarations.choices import OPEN_STATES, DeclarationState, Origin
+from declarations.choices import Origin
+from declarations.http import file_response
 from declarations.models import Attachment, Declaration, Measure, Position, Servant, StateBody
+from declarations.permissions import allowed_actions
 from declarations.services import attachments as attachment_services
 from declarations.services import declarations as declaration_services
 from declarations.services import measures as measure_services
@@ -87,16 +87,6 @@ def in_body(model: type[Servant] | type[Position], code: Any, body_id: int, key:
         )
         raise DjangoValidationError({key: [message]})
     return found
-
-
-def file_response(content: bytes, *, content_type: str, filename: str) -> HttpResponse:
-    """A download: never rendered in our origin, whatever the file holds."""
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = (
-        content_disposition_header(as_attachment=True, filename=filename) or "attachment"
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 # ---- versions (ETag / If-Match) ---------------------------------------------------------------
@@ -242,32 +232,6 @@ class MeView(APIView):
 
 
 # ---- declarations ----------------------------------------------------------------------------
-
-#: endpoint name -> the case's transition method it fires
-TRANSITIONS = {
-    "submit": "submit",
-    "start-review": "start_review",
-    "decide": "decide",
-    "no-conflict": "find_no_conflict",
-    "withdraw": "withdraw",
-    "reassign-reviewer": "reassign_reviewer",
-}
-
-
-def allowed_actions(case: Declaration, user: Any) -> list[str]:
-    """What the caller may do now: the same checks the services make, asked in advance."""
-    result = [
-        name
-        for name, method in TRANSITIONS.items()
-        if can_proceed(getattr(case, method)) and has_transition_perm(getattr(case, method), user)
-    ]
-    if case.state == DeclarationState.DRAFT and permissions.is_declarant(user, case):
-        result += ["edit", "discard", "attachments"]
-    if case.state != DeclarationState.DRAFT and rulebook.allows("comment", user, case):
-        result.append("comments")
-    if case.state in OPEN_STATES and rulebook.allows("addendum", user, case):
-        result.append("addenda")
-    return result
 
 
 def _measure_spec(case: Declaration, index: int, values: dict[str, Any]) -> MeasureSpec:

@@ -10,6 +10,7 @@ from declarations.models.legal import LegalBasis, LegalReference
 from declarations.models.measures import Decision, Measure
 from declarations.models.notifications import Notification
 from declarations.models.organization import Position, RoleGrant, Servant, StateBody, Unit
+from declarations.models.preferences import UserPreference
 from declarations.models.records import ExportJob, Record
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "Servant",
     "StateBody",
     "Unit",
+    "UserPreference",
     "case_state_for",
 ]

@@ -1,0 +1,29 @@
+"""What every page's navigation needs to know about the reader: the roles they hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from declarations import selectors
+from declarations.choices import Role
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    roles = {role for granted in selectors.grants_of(user).values() for role in granted}
+    servant = selectors.servant_of(user)
+    return {
+        "nav": {
+            "servant": servant is not None,
+            "reviews": servant is not None,
+            "overview": bool(roles & {Role.MANAGEMENT, Role.ETHICS_COMMISSIONER}),
+            "hr": Role.HR in roles,
+            "auditor": Role.AUDITOR in roles,
+            "open_case": bool(roles & {Role.MANAGEMENT, Role.ETHICS_COMMISSIONER})
+            or servant is not None,
+        }
+    }

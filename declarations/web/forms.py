@@ -1,0 +1,277 @@
+"""Input validation for the web pages only (STYLE.md rule 21): the services decide the rest.
+
+Errors a service raises (``ValidationError`` keyed by field) are put back on these forms by
+``views.service_errors``, so a page shows every message next to its field, in the reader's
+language, with what was typed kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from declarations.choices import Addressee, Category, ConflictType, DeclarationState, MeasureKind
+from declarations.models.declaration import MATTER_MAX, REASON_MAX
+
+TEXT_MAX = 5000
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker; it sends ISO dates whatever the reader's language."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form with our own messages (Django's Kazakh catalogue lacks them)."""
+
+    error_messages = {
+        "invalid_login": _(
+            "The user name or the password is wrong. Both are case-sensitive. After five "
+            "wrong attempts, signing in is paused for 30 minutes."
+        ),
+        "inactive": _("This account is disabled."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("User name")
+        self.fields["password"].label = _("Password")
+
+
+class NoticeForm(forms.Form):
+    """What a written notice of a conflict of interest says (DESIGN.md §2 R1, §6 fields)."""
+
+    conflict_type = forms.ChoiceField(
+        label=_("Is the conflict actual or potential?"),
+        choices=ConflictType.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Actual: your personal interest already affects a matter you handle. Potential: it "
+            "may come to affect it."
+        ),
+    )
+    category = forms.ChoiceField(label=_("What kind of interest is it?"), choices=Category.choices)
+    matter = forms.CharField(
+        label=_("The matter in your duties that the conflict concerns"),
+        max_length=MATTER_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: the evaluation of bids in procurement No. 123."),
+    )
+    personal_interest = forms.CharField(
+        label=_("Your personal interest"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Who gains or loses, and how it touches you or people close to you."),
+    )
+    related_persons = forms.CharField(
+        label=_("Related persons (if any)"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Names and how they are related to you."),
+    )
+    aware_since = forms.DateField(
+        label=_("When did you learn of the conflict?"),
+        widget=DateInput(),
+        help_text=_("The rules ask you to give notice as soon as you learn of it."),
+    )
+    addressee = forms.ChoiceField(
+        label=_("Whom do you notify?"),
+        choices=Addressee.choices,
+        initial=Addressee.MANAGER,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Your direct manager, unless they are a party to the conflict: then the management."
+        ),
+    )
+    files = MultipleFileField(
+        label=_("Supporting documents (PDF, PNG or JPEG; optional)"),
+        required=False,
+        help_text=_("You can add several files. Each one is kept with its SHA-256 checksum."),
+    )
+
+    def clean_aware_since(self) -> Any:
+        value = self.cleaned_data["aware_since"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("This date is in the future."))
+        return value
+
+
+class OtherSourceForm(NoticeForm):
+    """A case opened about a servant from information from other sources (R3)."""
+
+    declarant = forms.TypedChoiceField(label=_("The servant concerned"), coerce=str)
+    source_description = forms.CharField(
+        label=_("Where the information comes from"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    source_confidential = forms.BooleanField(
+        label=_("The source is confidential (only ethics commissioners and auditors see it)"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, servants: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["declarant"].choices = [("", "—"), *servants]
+        del self.fields["files"]
+        self.fields["aware_since"].label = _("When did the information arrive?")
+        self.fields["matter"].label = _("The matter the conflict concerns")
+        self.fields["personal_interest"].label = _("The servant's personal interest")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label=_("Comment"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class MeasureForm(forms.Form):
+    """One measure of a decision; an empty kind means the row is unused."""
+
+    kind = forms.ChoiceField(
+        label=_("Measure"), choices=[("", "—"), *MeasureKind.choices], required=False
+    )
+    matter = forms.CharField(
+        label=_("The matter handed over"), max_length=MATTER_MAX, required=False
+    )
+    substitute = forms.ChoiceField(label=_("Substitute"), required=False)
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    effective_date = forms.DateField(label=_("Effective date"), required=False, widget=DateInput())
+    position = forms.ChoiceField(label=_("Vacant position"), required=False)
+    proposed_date = forms.DateField(label=_("Proposed date"), required=False, widget=DateInput())
+    needs_order = forms.BooleanField(label=_("Needs an HR order"), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        substitutes: list[tuple[str, str]],
+        positions: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["substitute"].choices = [("", "—"), *substitutes]
+        self.fields["position"].choices = [("", "—"), *positions]
+
+
+class DecideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reasons for the decision"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    substitute_search = forms.CharField(
+        label=_("Find a substitute by name"), max_length=100, required=False
+    )
+    position_search = forms.CharField(
+        label=_("Find a vacant position by title or unit"), max_length=100, required=False
+    )
+
+
+class ConsentForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Your answer"),
+        choices=[("accept", _("I agree to the transfer")), ("decline", _("I decline"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reasons (required when you decline)"),
+        max_length=REASON_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ImplementForm(forms.Form):
+    order_number = forms.CharField(label=_("Order number"), max_length=64)
+    order_date = forms.DateField(label=_("Order date"), widget=DateInput())
+
+
+class ReassignForm(forms.Form):
+    reviewer = forms.ChoiceField(label=_("New reviewer"))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, reviewers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].choices = [("", "—"), *reviewers]
+
+
+STATE_CHOICES = [("", _("Any state")), *DeclarationState.choices]
+
+
+class CaseFilterForm(forms.Form):
+    """Search and filters of the case lists (GET; an invalid filter is ignored, not an error)."""
+
+    q = forms.CharField(label=_("Search"), max_length=100, required=False)
+    state = forms.ChoiceField(label=_("State"), choices=STATE_CHOICES, required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    submitted_from = forms.DateField(label=_("Filed from"), required=False, widget=DateInput())
+    submitted_to = forms.DateField(label=_("Filed until"), required=False, widget=DateInput())
+
+
+RECORD_LANGUAGES = [
+    ("kk", _("Kazakh")),
+    ("ru", _("Russian")),
+    ("en", _("English")),
+    ("kk-ru", _("Kazakh and Russian side by side")),
+]
+
+
+class ExportForm(forms.Form):
+    body = forms.MultipleChoiceField(
+        label=_("State bodies"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    state = forms.MultipleChoiceField(
+        label=_("States"),
+        choices=DeclarationState.choices[1:],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    submitted_from = forms.DateField(label=_("Filed from"), required=False, widget=DateInput())
+    submitted_to = forms.DateField(label=_("Filed until"), required=False, widget=DateInput())
+    language = forms.ChoiceField(label=_("Language of the dossiers"), choices=RECORD_LANGUAGES)
+
+    def __init__(self, *args: Any, bodies: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].choices = bodies
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=settings.LANGUAGES)
+    next = forms.CharField(required=False)

@@ -1,0 +1,119 @@
+"""Records, dossiers and bulk exports from the web pages (the same services as the API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from declarations import permissions, selectors
+from declarations.choices import ExportStatus, RecordStatus, Role
+from declarations.http import file_response
+from declarations.models import StateBody
+from declarations.services import exports as export_services
+from declarations.services import records as record_services
+from declarations.web import forms
+from declarations.web.common import case_url, visible_case
+
+
+def _pdf(data: bytes, filename: str) -> HttpResponse:
+    return file_response(data, content_type="application/pdf", filename=filename)
+
+
+@login_required
+def record_pdf(request: HttpRequest, code: Any) -> HttpResponse:
+    record = get_object_or_404(
+        selectors.record_list_visible_to(user=request.user).select_related("declaration"),
+        code=code,
+    )
+    if record.status != RecordStatus.ISSUED:
+        messages.info(request, _("This record is still being issued; try again in a moment."))
+        return redirect(case_url(record.declaration))
+    with record.file.open("rb") as f:
+        return _pdf(f.read(), f"{record.kind}-{record.verification_code}.pdf")
+
+
+@login_required
+@require_POST
+def dossier(request: HttpRequest, code: Any) -> HttpResponse:
+    """Render and seal a new dossier of the case now, and hand it over (DESIGN.md §4)."""
+    case = visible_case(request, code)
+    if not permissions.can_view_dossier(request.user, case):
+        raise PermissionDenied
+    language = request.POST.get("language") or (get_language() or "ru")[:2]
+    if language not in dict(forms.RECORD_LANGUAGES):
+        language = "ru"
+    record = record_services.dossier_issue(declaration=case, actor=request.user, language=language)
+    with record.file.open("rb") as f:
+        return _pdf(f.read(), f"dossier-{record.verification_code}.pdf")
+
+
+def _auditor_bodies(request: HttpRequest) -> list[tuple[str, str]]:
+    ids = selectors.bodies_with_role(request.user, Role.AUDITOR)
+    if not ids:
+        raise PermissionDenied
+    return [(str(b.code), b.name) for b in StateBody.objects.filter(pk__in=ids).order_by("name")]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exports(request: HttpRequest) -> HttpResponse:
+    """An auditor's bulk exports: start one with filters, see the earlier ones."""
+    bodies = _auditor_bodies(request)
+    form = forms.ExportForm(
+        request.POST or None,
+        bodies=bodies,
+        initial={"language": (get_language() or "ru")[:2]},
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        filters = export_services.ExportFilters(
+            bodies=d["body"] or [code for code, _name in bodies],
+            submitted_from=d["submitted_from"],
+            submitted_to=d["submitted_to"],
+            states=tuple(d["state"]),
+        )
+        try:
+            job = export_services.export_create(
+                actor=request.user, filters=filters, language=d["language"]
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect("declarations:export", code=job.code)
+    jobs = selectors.export_list_visible_to(user=request.user).order_by("-created_at")[:20]
+    return render(request, "declarations/exports.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+def export_detail(request: HttpRequest, code: Any) -> HttpResponse:
+    """Progress of one export; the page refreshes itself while the export runs."""
+    job = get_object_or_404(selectors.export_list_visible_to(user=request.user), code=code)
+    running = job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.ASSEMBLING)
+    percent = int(job.done * 100 / job.total) if job.total else (100 if not running else 0)
+    return render(
+        request,
+        "declarations/export.html",
+        {"job": job, "running": running, "percent": percent},
+    )
+
+
+@login_required
+def export_download(request: HttpRequest, code: Any) -> HttpResponse:
+    job = get_object_or_404(selectors.export_list_visible_to(user=request.user), code=code)
+    if job.status != ExportStatus.DONE:
+        messages.info(request, _("The export is not finished yet."))
+        return redirect("declarations:export", code=job.code)
+    with job.file.open("rb") as f:
+        response = file_response(
+            f.read(), content_type="application/zip", filename=f"export-{job.code}.zip"
+        )
+    return response

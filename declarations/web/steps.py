@@ -1,0 +1,434 @@
+"""The steps on a case and its measures, from the web pages: each one calls the same service
+the API calls (STYLE.md rule 21). A step that lost to someone else's action says so and shows
+the case as it now is; a refused input comes back with its errors next to the fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from declarations import permissions, rulebook, selectors
+from declarations.choices import (
+    MeasureKind,
+    Role,
+)
+from declarations.models import Declaration, Measure, Servant
+from declarations.services import declarations as declaration_services
+from declarations.services import measures as measure_services
+from declarations.services import transitions
+from declarations.services.transitions import MeasureSpec
+from declarations.web import forms
+from declarations.web.cases import NOTICE_FIELDS, case_context
+from declarations.web.common import (
+    Lost,
+    case_url,
+    check_seen_state,
+    put_errors,
+    run_service,
+    visible_case,
+)
+
+# ---- steps on a case ------------------------------------------------------------------------
+
+
+def _step(
+    request: HttpRequest,
+    code: Any,
+    form: Any,
+    slot: str,
+    call: Any,
+    done: str,
+) -> HttpResponse:
+    """A POST step with an optional small form: check, call, redirect; or show the case page
+    again with the form's errors next to its fields and what was typed (status 400)."""
+    case = visible_case(request, code)
+    try:
+        check_seen_state(request, case)
+        if form is not None and not form.is_valid():
+            return _case_with_errors(request, case, slot, form)
+        result = run_service(request, case, form, lambda: call(case, form))
+    except Lost as lost:
+        return lost.response
+    if form is not None and result is None:
+        return _case_with_errors(request, case, slot, form)
+    messages.success(request, done)
+    return redirect(case_url(case))
+
+
+def _case_with_errors(
+    request: HttpRequest, case: Declaration, slot: str, form: Any
+) -> HttpResponse:
+    context = case_context(request, case, **{slot: form})
+    context["open_form"] = slot
+    return render(request, "declarations/case.html", context, status=400)
+
+
+@login_required
+@require_POST
+def start_review(request: HttpRequest, code: Any) -> HttpResponse:
+    return _step(
+        request,
+        code,
+        None,
+        "",
+        lambda case, _f: transitions.declaration_start_review(declaration=case, actor=request.user),
+        _("You started the review. Decide the measures before the deadline."),
+    )
+
+
+@login_required
+@require_POST
+def no_conflict(request: HttpRequest, code: Any) -> HttpResponse:
+    return _step(
+        request,
+        code,
+        forms.ReasonForm(request.POST, prefix="no_conflict"),
+        "no_conflict_form",
+        lambda case, f: transitions.declaration_find_no_conflict(
+            declaration=case, actor=request.user, reason=f.cleaned_data["reason"]
+        ),
+        _("You found no conflict of interest. The case is closed."),
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, code: Any) -> HttpResponse:
+    return _step(
+        request,
+        code,
+        forms.ReasonForm(request.POST, prefix="withdraw"),
+        "withdraw_form",
+        lambda case, f: transitions.declaration_withdraw(
+            declaration=case, actor=request.user, reason=f.cleaned_data["reason"]
+        ),
+        _("Your notice is withdrawn."),
+    )
+
+
+@login_required
+@require_POST
+def comment(request: HttpRequest, code: Any) -> HttpResponse:
+    return _step(
+        request,
+        code,
+        forms.CommentForm(request.POST),
+        "comment_form",
+        lambda case, f: declaration_services.declaration_comment(
+            declaration=case, actor=request.user, text=f.cleaned_data["text"]
+        ),
+        _("Your comment is on the case."),
+    )
+
+
+def _choices_servants(request: HttpRequest, case: Declaration, query: str) -> list[tuple[str, str]]:
+    qs = (
+        selectors.servant_search(user=request.user, query=query)
+        .filter(body_id=case.body_id)
+        .exclude(pk=case.declarant_id)
+        .order_by("full_name")[:50]
+    )
+    return [(str(s.code), _servant_label(s)) for s in qs]
+
+
+def _servant_label(s: Servant) -> str:
+    where = f"{s.position.title}, {s.position.unit.name}" if s.position else ""
+    return f"{s.full_name} — {where}" if where else s.full_name
+
+
+def _choices_positions(
+    request: HttpRequest, case: Declaration, query: str
+) -> list[tuple[str, str]]:
+    qs = (
+        selectors.position_search(user=request.user, vacant=True, query=query)
+        .filter(body_id=case.body_id)
+        .order_by("unit__name", "title")[:50]
+    )
+    return [(str(p.code), f"{p.title} — {p.unit.name}") for p in qs]
+
+
+MEASURE_ROWS = 3
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decide(request: HttpRequest, code: Any) -> HttpResponse:
+    """The reviewer decides one or more measures with reasons (003 cl. 8 p.2; Law 410-V Art. 15
+    p.3). The search boxes narrow the substitute and position lists without losing the input."""
+    case = visible_case(request, code)
+    if "decide" not in permissions.allowed_actions(case, request.user):
+        messages.warning(
+            request,
+            _("A decision is not possible now: the case is “%(state)s”.")
+            % {"state": case.get_state_display()},
+        )
+        return redirect(case_url(case))
+    data = request.POST or None
+    form = forms.DecideForm(data)
+    sq = (request.POST.get("substitute_search") or "").strip()
+    pq = (request.POST.get("position_search") or "").strip()
+    substitutes = _choices_servants(request, case, sq)
+    positions = _choices_positions(request, case, pq)
+    rows = [
+        forms.MeasureForm(data, prefix=f"m{i}", substitutes=substitutes, positions=positions)
+        for i in range(MEASURE_ROWS)
+    ]
+    searching = request.method == "POST" and "search" in request.POST
+    if request.method == "POST" and not searching:
+        try:
+            check_seen_state(request, case)
+            if _decide(request, case, form, rows):
+                messages.success(request, _("Your decision is recorded."))
+                return redirect(case_url(case))
+        except Lost as lost:
+            return lost.response
+    return render(
+        request,
+        "declarations/decide.html",
+        {
+            "case": case,
+            "form": form,
+            "rows": rows,
+            "searching": searching,
+            "basis": selectors.legal_basis("decide", *(f"measure.{k}" for k in MeasureKind.values)),
+        },
+    )
+
+
+def _decide(
+    request: HttpRequest, case: Declaration, form: forms.DecideForm, rows: list[forms.MeasureForm]
+) -> bool:
+    checked = [form.is_valid()] + [row.is_valid() for row in rows]  # every row shows its errors
+    if not all(checked):
+        return False
+    used = [row for row in rows if row.cleaned_data.get("kind")]
+    if not used:
+        form.add_error(None, _("Choose at least one measure."))
+        return False
+    specs = []
+    for row in used:
+        d = row.cleaned_data
+        specs.append(
+            MeasureSpec(
+                kind=d["kind"],
+                matter=d["matter"],
+                description=d["description"],
+                effective_date=d["effective_date"],
+                proposed_date=d["proposed_date"],
+                needs_order=d["needs_order"],
+                substitute=Servant.objects.filter(
+                    code=d["substitute"], body_id=case.body_id
+                ).first()
+                if d["substitute"]
+                else None,
+                position=selectors.position_search(user=request.user)
+                .filter(code=d["position"], body_id=case.body_id)
+                .first()
+                if d["position"]
+                else None,
+            )
+        )
+    result = run_service(
+        request,
+        case,
+        form,
+        lambda: transitions.declaration_decide(
+            declaration=case,
+            actor=request.user,
+            measures=specs,
+            reason=form.cleaned_data["reason"],
+        ),
+    )
+    if result is None:
+        _spread_measure_errors(form, used)
+        return False
+    return True
+
+
+def _spread_measure_errors(form: forms.DecideForm, used: list[forms.MeasureForm]) -> None:
+    """``measures.<i>.<field>`` errors from the service go to the i-th used row."""
+    for field in list(form.errors):
+        if field in form.fields or field == "__all__":
+            continue
+        for error in form.errors.pop(field):
+            form.add_error(None, error)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reassign(request: HttpRequest, code: Any) -> HttpResponse:
+    """Management takes a case over or gives it to another reviewer (DESIGN.md §1)."""
+    case = visible_case(request, code)
+    if not permissions.can_reassign_reviewer(request.user, case):
+        raise PermissionDenied
+    User = get_user_model()
+    candidates = (
+        User.objects.filter(
+            Q(servant__body_id=case.body_id, servant__is_active=True)
+            | Q(role_grants__body_id=case.body_id, role_grants__role=Role.MANAGEMENT)
+        )
+        .exclude(pk=case.declarant.user_id)
+        .distinct()
+        .select_related("servant")
+        .order_by("servant__full_name", "username")[:200]
+    )
+    choices = [
+        (str(u.pk), getattr(getattr(u, "servant", None), "full_name", "") or u.get_username())
+        for u in candidates
+    ]
+    form = forms.ReassignForm(request.POST or None, reviewers=choices)
+    if request.method == "POST" and form.is_valid():
+        reviewer = get_object_or_404(User, pk=form.cleaned_data["reviewer"])
+        try:
+            check_seen_state(request, case)
+            done = run_service(
+                request,
+                case,
+                form,
+                lambda: transitions.declaration_reassign_reviewer(
+                    declaration=case,
+                    actor=request.user,
+                    reviewer=reviewer,
+                    reason=form.cleaned_data["reason"],
+                ),
+            )
+        except Lost as lost:
+            return lost.response
+        if done is not None:
+            messages.success(request, _("The reviewer is changed."))
+            return redirect(case_url(case))
+    return render(request, "declarations/reassign.html", {"case": case, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def open_case(request: HttpRequest) -> HttpResponse:
+    """Open a case about a servant from information from other sources (003 cl. 8; R3)."""
+    servants = [
+        (str(s.code), _servant_label(s))
+        for s in selectors.servant_search(user=request.user).order_by("full_name")[:500]
+        if s.user_id != request.user.pk
+    ]
+    form = forms.OtherSourceForm(request.POST or None, servants=servants)
+    if request.method == "POST" and form.is_valid():
+        declarant = get_object_or_404(
+            selectors.servant_search(user=request.user), code=form.cleaned_data["declarant"]
+        )
+        values = {name: form.cleaned_data[name] for name in NOTICE_FIELDS}
+        try:
+            case = transitions.declaration_open_from_source(
+                actor=request.user,
+                declarant=declarant,
+                source_description=form.cleaned_data["source_description"],
+                source_confidential=form.cleaned_data["source_confidential"],
+                **values,
+            )
+        except PermissionDenied:
+            form.add_error(None, _("You may not open a case about this servant."))
+        except Exception as exc:
+            if not hasattr(exc, "messages"):
+                raise
+            put_errors(form, exc)  # type: ignore[arg-type]
+        else:
+            messages.success(
+                request,
+                _("The case is opened under No. %(number)s; the servant is notified.")
+                % {"number": case.registration_number},
+            )
+            return redirect(case_url(case))
+    return render(request, "declarations/open_case.html", {"form": form})
+
+
+# ---- measures -------------------------------------------------------------------------------
+
+
+def _visible_measure(request: HttpRequest, code: Any) -> Measure:
+    return get_object_or_404(
+        selectors.measure_list_visible_to(user=request.user).select_related(
+            "declaration", "position__unit"
+        ),
+        code=code,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest, code: Any) -> HttpResponse:
+    """The servant answers a transfer proposal: accept, or decline with reasons."""
+    measure = _visible_measure(request, code)
+    case = measure.declaration
+    if not permissions.can_answer_measure_consent(request.user, measure):
+        messages.warning(request, _("This proposal is no longer waiting for your answer."))
+        return redirect(case_url(case))
+    form = forms.ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_seen_state(request, case)
+            done = run_service(
+                request,
+                case,
+                form,
+                lambda: measure_services.measure_consent(
+                    measure=measure,
+                    actor=request.user,
+                    decision=form.cleaned_data["decision"],
+                    reason=form.cleaned_data["reason"],
+                ),
+            )
+        except Lost as lost:
+            return lost.response
+        if done is not None:
+            messages.success(request, _("Your answer is recorded."))
+            return redirect(case_url(case))
+    return render(
+        request, "declarations/consent.html", {"case": case, "measure": measure, "form": form}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def implement(request: HttpRequest, code: Any) -> HttpResponse:
+    """HR records the order that carries out a measure."""
+    measure = _visible_measure(request, code)
+    case = measure.declaration
+    if not permissions.can_implement_measure(request.user, measure):
+        messages.warning(request, _("This measure is not waiting for an order."))
+        return redirect(case_url(case))
+    form = forms.ImplementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_seen_state(request, case)
+            done = run_service(
+                request,
+                case,
+                form,
+                lambda: measure_services.measure_implement(
+                    measure=measure,
+                    actor=request.user,
+                    order_number=form.cleaned_data["order_number"],
+                    order_date=form.cleaned_data["order_date"],
+                ),
+            )
+        except Lost as lost:
+            return lost.response
+        if done is not None:
+            messages.success(request, _("The order is recorded."))
+            return redirect(reverse("declarations:hr") if _is_hr(request, case) else case_url(case))
+    return render(
+        request, "declarations/implement.html", {"case": case, "measure": measure, "form": form}
+    )
+
+
+def _is_hr(request: HttpRequest, case: Declaration) -> bool:
+    return rulebook.allows("implement", request.user, case)
