@@ -81,6 +81,6 @@ def test_verify_audit_command_ok(org: Org, capsys) -> None:  # type: ignore[no-u
     assert "1 chains verified" in capsys.readouterr().out
 
 
-def test_front_door_leads_to_the_admin(client) -> None:  # type: ignore[no-untyped-def]
+def test_front_door_asks_to_sign_in(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/")
-    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/"

@@ -1,0 +1,280 @@
+"""Browser tests: the whole lifecycle through the web pages, as each role, in Debian's Chromium.
+
+Playwright drives ``/usr/bin/chromium`` (installed by ``.ci/test``; browser downloads are blocked
+here) against the live test server. Each walk — in Kazakh, in Russian and in English — is:
+the servant files a notice; the manager proposes a transfer; the servant declines; the manager
+changes the servant's duties; HR records the order; the auditor downloads the signed dossier.
+On every main page axe-core (from the npm registry, ``tests/browser/package.json``) must find no
+serious or critical violation, and a screenshot goes to ``docs/screenshots/<language>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from declarations.choices import DeclarationState, MeasureState
+from declarations.models import Declaration, Position, Record
+from declarations.services.demo import seed_demo
+from tests.records import IMMEDIATE
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("COI_CHROMIUM", "/usr/bin/chromium"))
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "browser-walk-password"
+# Flags the machine needs: no sandbox as root, and no background calls to Google's services
+# (the closed network refuses them, many at a time).
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+if not CHROMIUM.exists() or not AXE.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"browser tests need {CHROMIUM} and {AXE}: run .ci/test")
+    pytest.skip(
+        "Chromium or axe-core is not installed (.ci/test installs them)", allow_module_level=True
+    )
+
+# Playwright's sync API runs an event loop in this thread; the test's own database calls are
+# ordinary synchronous code between browser steps.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+class Walk:
+    """One reader's session in one language, with the checks every page gets."""
+
+    def __init__(self, browser: Browser, base: str, language: str) -> None:
+        self.base, self.language = base, language
+        self.context = browser.new_context(
+            locale={"kk": "kk-KZ", "ru": "ru-RU", "en": "en-GB"}[language],
+            viewport={"width": 1200, "height": 900},
+            accept_downloads=True,
+        )
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+
+    def close(self) -> None:
+        self.context.close()
+
+    def go(self, path: str) -> Page:
+        self.page.goto(self.base + path)
+        return self.page
+
+    def login(self, username: str) -> None:
+        self.go("/accounts/login/")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.click("form.narrow button[type=submit]")
+        self.page.wait_for_load_state()
+        # the switcher saves the choice for this user; the page then speaks it
+        self.page.select_option("#language-select", self.language)
+        self.page.click("header .tools form:first-child button")
+        self.page.wait_for_load_state()
+        assert self.page.locator("html").get_attribute("lang") == self.language
+
+    def logout(self) -> None:
+        self.page.click("header .tools form:last-child button")
+        self.page.wait_for_load_state()
+
+    def check(self, name: str) -> None:
+        """axe-core on this page: no serious or critical violation; then a screenshot."""
+        self.page.evaluate(AXE.read_text())  # evaluated by the browser tools: CSP does not apply
+        result = self.page.evaluate(
+            "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+            " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+            " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }"
+        )
+        bad = [v for v in result if v["impact"] in ("serious", "critical")]
+        assert not bad, f"{name} ({self.language}): {json.dumps(bad, ensure_ascii=False, indent=1)}"
+        folder = SHOTS / self.language
+        folder.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        assert not self.errors, f"console errors on {name}: {self.errors}"
+
+    def submit(self, selector: str) -> None:
+        self.page.click(selector)
+        self.page.wait_for_load_state()
+
+
+def untranslated(page: Page, language: str) -> list[str]:
+    """English words left on a page that should be in Kazakh or Russian."""
+    if language == "en":
+        return []
+    text = page.locator("main").inner_text() + page.locator("header").inner_text()
+    # file formats, the language's own name and the demo users' log-in names are not words to
+    # translate
+    words = re.findall(r"\b[A-Za-z]{4,}\b", text)
+    keep = {"JPEG", "English", "servant", "manager", "head", "auditor", "ethics"}
+    return [w for w in words if w not in keep]
+
+
+@pytest.fixture
+def demo(transactional_db: None) -> Any:
+    """The demo organisation; records are then issued by the live server as steps happen.
+
+    Seeding runs before the task backend turns immediate: sealing uses asyncio, and this
+    thread already runs Playwright's event loop. The server's own thread has none.
+    """
+    org = seed_demo(password=PASSWORD)
+    with IMMEDIATE:
+        yield org
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_the_whole_lifecycle_as_each_role(
+    live_server: Any, browser: Browser, demo: Any, language: str
+) -> None:
+    base = live_server.url
+    matter = {
+        "kk": "Жеткізушілердің өтінімдерін бағалау № 77",
+        "ru": "Оценка заявок поставщиков № 77",
+        "en": "Evaluation of supplier bids No. 77",
+    }[language]
+    # a vacancy of its own (the demo's one is already proposed in another case)
+    vacant = Position.objects.create(
+        body=demo.body, unit=demo.vacant.unit, title="Бас маман / Главный специалист 77"
+    )
+
+    # 1. the servant files a notice: form, preview, confirmation
+    s = Walk(browser, base, language)
+    s.login("servant")
+    s.check("my-cases")
+    s.go("/cases/new/")
+    s.check("declare")
+    p = s.page
+    p.click("button[name=preview]")  # empty: per-field errors, nothing saved
+    p.wait_for_load_state()
+    assert p.locator(".field.invalid").count() >= 4
+    assert untranslated(p, language) == []
+    p.check("input[name=conflict_type][value=actual]")
+    p.select_option("select[name=category]", "kinship")
+    p.fill("textarea[name=matter]", matter)
+    p.fill(
+        "textarea[name=personal_interest]", "Бауырым — жеткізушінің құрылтайшысы. Брат учредитель."
+    )
+    p.fill("input[name=aware_since]", (timezone.localdate() - timedelta(days=1)).isoformat())
+    p.check("input[name=addressee][value=manager]")
+    s.submit("button[name=preview]")
+    assert "/preview/" in p.url
+    s.check("preview")
+    p.check("input[name=confirm]")
+    s.submit("#file-notice")
+    case = Declaration.objects.get(matter=matter)
+    assert case.state == DeclarationState.SUBMITTED
+    assert p.locator("#case-state").get_attribute("data-state") == "submitted"
+    s.check("case-servant")
+    s.close()
+
+    # 2. the manager proposes a transfer to a vacant position
+    m = Walk(browser, base, language)
+    m.login("manager")
+    m.go("/cases/reviews/")
+    m.check("inbox")
+    m.go(f"/cases/{case.code}/")
+    m.submit("#start-review")
+    m.page.click("#decide")
+    m.page.wait_for_load_state()
+    m.check("decide")
+    m.page.select_option("select[name=m0-kind]", "transfer")
+    m.page.fill("input[name=position_search]", vacant.title)
+    m.submit("button[name=search]")  # narrows the list and keeps what was chosen
+    assert m.page.input_value("select[name=m0-kind]") == "transfer"
+    options = m.page.locator("select[name=m0-position] option")
+    assert options.count() == 2, options.all_inner_texts()  # "—" and the one vacancy found
+    m.page.select_option("select[name=m0-position]", index=1)
+    m.page.fill(
+        "input[name=m0-proposed_date]", (timezone.localdate() + timedelta(days=10)).isoformat()
+    )
+    m.page.fill("textarea[name=reason]", "Transfer: the matter is the unit's main work.")
+    m.submit("#record-decision")
+    case.refresh_from_db()
+    assert case.state == DeclarationState.AWAITING_CONSENT
+
+    # 3. the servant declines with a reason
+    s = Walk(browser, base, language)
+    s.login("servant")
+    s.go(f"/cases/{case.code}/")
+    s.page.click("#answer-consent")
+    s.page.wait_for_load_state()
+    s.check("consent")
+    s.page.check("input[name=decision][value=decline]")
+    s.page.fill("textarea[name=reason]", "Family reasons.")
+    s.submit("#send-answer")
+    case.refresh_from_db()
+    assert case.state == DeclarationState.IN_REVIEW
+    s.close()
+
+    # 4. the manager changes the servant's duties instead
+    m.go(f"/cases/{case.code}/decide/")
+    m.page.select_option("select[name=m0-kind]", "change_duties")
+    m.page.fill("textarea[name=m0-description]", "The servant no longer evaluates bids.")
+    m.page.fill("input[name=m0-effective_date]", timezone.localdate().isoformat())
+    m.page.fill("textarea[name=reason]", "The transfer was declined.")
+    m.submit("#record-decision")
+    case.refresh_from_db()
+    assert case.state == DeclarationState.IMPLEMENTING
+    m.check("case-manager")
+    m.close()
+
+    # 5. HR records the order
+    h = Walk(browser, base, language)
+    h.login("hr")
+    h.check("hr-orders")
+    h.page.click("table a.button")
+    h.page.wait_for_load_state()
+    h.check("record-order")
+    h.page.fill("input[name=order_number]", "77-к")
+    h.page.fill("input[name=order_date]", timezone.localdate().isoformat())
+    h.submit("#record-order")
+    case.refresh_from_db()
+    assert case.state == DeclarationState.RESOLVED
+    assert case.measures.filter(state=MeasureState.DONE).count() == 1
+    h.close()
+
+    # 6. management's overview, then the auditor downloads the signed dossier
+    g = Walk(browser, base, language)
+    g.login("head")
+    g.check("overview")
+    g.close()
+    a = Walk(browser, base, language)
+    a.login("auditor")
+    a.check("auditor-cases")
+    a.go(f"/cases/{case.code}/")
+    a.check("case-auditor")
+    with a.page.expect_download() as download:
+        a.page.click("#download-dossier")
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert Record.objects.filter(declaration=case, kind="dossier", status="issued").count() == 1
+    a.go("/exports/")
+    a.check("exports")
+    a.close()
