@@ -37,6 +37,7 @@ from declarations.services.deadlines import running_clocks
 from declarations.web import forms
 from declarations.web.common import (
     Lost,
+    acting,
     case_url,
     put_errors,
     run_service,
@@ -97,7 +98,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("declarations:overview")
     if Role.HR in roles:
         return redirect("declarations:hr")
-    if Declaration.objects.filter(reviewer=request.user, state__in=OPEN_STATES).exists():
+    if Declaration.objects.filter(reviewer=acting(request), state__in=OPEN_STATES).exists():
         return redirect("declarations:reviews")
     return redirect("declarations:mine")
 
@@ -105,9 +106,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
     """A servant's own cases, newest first, with what they must do."""
-    qs = _cases(request).filter(declarant__user=request.user).order_by("-created_at")
+    qs = _cases(request).filter(declarant__user=acting(request)).order_by("-created_at")
     waiting = Measure.objects.filter(
-        declaration__declarant__user=request.user, state=MeasureState.PENDING_CONSENT
+        declaration__declarant__user=acting(request), state=MeasureState.PENDING_CONSENT
     ).select_related("declaration", "position__unit")
     return render(
         request,
@@ -121,7 +122,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
     """A reviewer's inbox: open cases they must act on, the nearest deadline first."""
     qs = (
         _cases(request)
-        .filter(reviewer=request.user, state__in=OPEN_STATES)
+        .filter(reviewer=acting(request), state__in=OPEN_STATES)
         .order_by(models_nulls_last("due_at"), "submitted_at")
     )
     return render(
@@ -287,7 +288,7 @@ def declare(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             case = declaration_services.declaration_create(
-                actor=request.user, **_notice_values(form)
+                actor=acting(request), **_notice_values(form)
             )
         except Exception as exc:
             if not hasattr(exc, "message_dict") and not hasattr(exc, "messages"):
@@ -307,11 +308,11 @@ def declare(request: HttpRequest) -> HttpResponse:
 def _attach(request: HttpRequest, form: forms.NoticeForm, case: Declaration) -> bool:
     """Attach the uploaded files to the draft; a refused file is reported, the others kept."""
     ok = True
-    for upload in form.cleaned_data.get("files") or []:
+    for upload in form.cleaned_data.get("attachments") or []:
         try:
             attachment_services.attachment_add(
                 declaration=case,
-                actor=request.user,
+                actor=acting(request),
                 filename=upload.name,
                 content=upload,
                 size=upload.size,
@@ -344,7 +345,7 @@ def edit(request: HttpRequest, code: Any) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             declaration_services.declaration_update_draft(
-                declaration=case, actor=request.user, **_notice_values(form)
+                declaration=case, actor=acting(request), **_notice_values(form)
             )
         except Exception as exc:
             if not hasattr(exc, "messages"):
@@ -395,7 +396,7 @@ def submit(request: HttpRequest, code: Any) -> HttpResponse:
             request,
             case,
             None,
-            lambda: transitions.declaration_submit(declaration=case, actor=request.user),
+            lambda: transitions.declaration_submit(declaration=case, actor=acting(request)),
         )
     except Lost as lost:
         return lost.response
@@ -414,6 +415,6 @@ def discard(request: HttpRequest, code: Any) -> HttpResponse:
         case = _own_draft(request, code)
     except Lost as lost:
         return lost.response
-    declaration_services.declaration_discard(declaration=case, actor=request.user)
+    declaration_services.declaration_discard(declaration=case, actor=acting(request))
     messages.success(request, _("The draft is deleted."))
     return redirect("declarations:mine")

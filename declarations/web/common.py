@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -17,7 +17,18 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from declarations import selectors
 from declarations.models import Declaration
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 T = TypeVar("T")
+
+
+def acting(request: HttpRequest) -> User:
+    """The signed-in reader (every view that writes is behind ``login_required``)."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user
 
 
 def visible_case(request: HttpRequest, code: Any) -> Declaration:

@@ -107,7 +107,7 @@ class NoticeForm(forms.Form):
             "Your direct manager, unless they are a party to the conflict: then the management."
         ),
     )
-    files = MultipleFileField(
+    attachments = MultipleFileField(
         label=_("Supporting documents (PDF, PNG or JPEG; optional)"),
         required=False,
         help_text=_("You can add several files. Each one is kept with its SHA-256 checksum."),
@@ -136,8 +136,8 @@ class OtherSourceForm(NoticeForm):
 
     def __init__(self, *args: Any, servants: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["declarant"].choices = [("", "—"), *servants]
-        del self.fields["files"]
+        self.fields["declarant"].choices = [("", "—"), *servants]  # type: ignore[attr-defined]
+        del self.fields["attachments"]
         self.fields["aware_since"].label = _("When did the information arrive?")
         self.fields["matter"].label = _("The matter the conflict concerns")
         self.fields["personal_interest"].label = _("The servant's personal interest")
@@ -184,8 +184,8 @@ class MeasureForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["substitute"].choices = [("", "—"), *substitutes]
-        self.fields["position"].choices = [("", "—"), *positions]
+        self.fields["substitute"].choices = [("", "—"), *substitutes]  # type: ignore[attr-defined]
+        self.fields["position"].choices = [("", "—"), *positions]  # type: ignore[attr-defined]
 
 
 class DecideForm(forms.Form):
@@ -229,7 +229,7 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args: Any, reviewers: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].choices = [("", "—"), *reviewers]
+        self.fields["reviewer"].choices = [("", "—"), *reviewers]  # type: ignore[attr-defined]
 
 
 STATE_CHOICES = [("", _("Any state")), *DeclarationState.choices]
@@ -269,7 +269,7 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args: Any, bodies: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["body"].choices = bodies
+        self.fields["body"].choices = bodies  # type: ignore[attr-defined]
 
 
 class LanguageForm(forms.Form):

@@ -20,7 +20,7 @@ from declarations.models import StateBody
 from declarations.services import exports as export_services
 from declarations.services import records as record_services
 from declarations.web import forms
-from declarations.web.common import case_url, visible_case
+from declarations.web.common import acting, case_url, visible_case
 
 
 def _pdf(data: bytes, filename: str) -> HttpResponse:
@@ -50,7 +50,9 @@ def dossier(request: HttpRequest, code: Any) -> HttpResponse:
     language = request.POST.get("language") or (get_language() or "ru")[:2]
     if language not in dict(forms.RECORD_LANGUAGES):
         language = "ru"
-    record = record_services.dossier_issue(declaration=case, actor=request.user, language=language)
+    record = record_services.dossier_issue(
+        declaration=case, actor=acting(request), language=language
+    )
     with record.file.open("rb") as f:
         return _pdf(f.read(), f"dossier-{record.verification_code}.pdf")
 
@@ -82,7 +84,7 @@ def exports(request: HttpRequest) -> HttpResponse:
         )
         try:
             job = export_services.export_create(
-                actor=request.user, filters=filters, language=d["language"]
+                actor=acting(request), filters=filters, language=d["language"]
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

@@ -32,6 +32,7 @@ from declarations.web import forms
 from declarations.web.cases import NOTICE_FIELDS, case_context
 from declarations.web.common import (
     Lost,
+    acting,
     case_url,
     check_seen_state,
     put_errors,
@@ -82,7 +83,9 @@ def start_review(request: HttpRequest, code: Any) -> HttpResponse:
         code,
         None,
         "",
-        lambda case, _f: transitions.declaration_start_review(declaration=case, actor=request.user),
+        lambda case, _f: transitions.declaration_start_review(
+            declaration=case, actor=acting(request)
+        ),
         _("You started the review. Decide the measures before the deadline."),
     )
 
@@ -96,7 +99,7 @@ def no_conflict(request: HttpRequest, code: Any) -> HttpResponse:
         forms.ReasonForm(request.POST, prefix="no_conflict"),
         "no_conflict_form",
         lambda case, f: transitions.declaration_find_no_conflict(
-            declaration=case, actor=request.user, reason=f.cleaned_data["reason"]
+            declaration=case, actor=acting(request), reason=f.cleaned_data["reason"]
         ),
         _("You found no conflict of interest. The case is closed."),
     )
@@ -111,7 +114,7 @@ def withdraw(request: HttpRequest, code: Any) -> HttpResponse:
         forms.ReasonForm(request.POST, prefix="withdraw"),
         "withdraw_form",
         lambda case, f: transitions.declaration_withdraw(
-            declaration=case, actor=request.user, reason=f.cleaned_data["reason"]
+            declaration=case, actor=acting(request), reason=f.cleaned_data["reason"]
         ),
         _("Your notice is withdrawn."),
     )
@@ -126,7 +129,7 @@ def comment(request: HttpRequest, code: Any) -> HttpResponse:
         forms.CommentForm(request.POST),
         "comment_form",
         lambda case, f: declaration_services.declaration_comment(
-            declaration=case, actor=request.user, text=f.cleaned_data["text"]
+            declaration=case, actor=acting(request), text=f.cleaned_data["text"]
         ),
         _("Your comment is on the case."),
     )
@@ -245,7 +248,7 @@ def _decide(
         form,
         lambda: transitions.declaration_decide(
             declaration=case,
-            actor=request.user,
+            actor=acting(request),
             measures=specs,
             reason=form.cleaned_data["reason"],
         ),
@@ -298,7 +301,7 @@ def reassign(request: HttpRequest, code: Any) -> HttpResponse:
                 form,
                 lambda: transitions.declaration_reassign_reviewer(
                     declaration=case,
-                    actor=request.user,
+                    actor=acting(request),
                     reviewer=reviewer,
                     reason=form.cleaned_data["reason"],
                 ),
@@ -328,7 +331,7 @@ def open_case(request: HttpRequest) -> HttpResponse:
         values = {name: form.cleaned_data[name] for name in NOTICE_FIELDS}
         try:
             case = transitions.declaration_open_from_source(
-                actor=request.user,
+                actor=acting(request),
                 declarant=declarant,
                 source_description=form.cleaned_data["source_description"],
                 source_confidential=form.cleaned_data["source_confidential"],
@@ -381,7 +384,7 @@ def consent(request: HttpRequest, code: Any) -> HttpResponse:
                 form,
                 lambda: measure_services.measure_consent(
                     measure=measure,
-                    actor=request.user,
+                    actor=acting(request),
                     decision=form.cleaned_data["decision"],
                     reason=form.cleaned_data["reason"],
                 ),
@@ -415,7 +418,7 @@ def implement(request: HttpRequest, code: Any) -> HttpResponse:
                 form,
                 lambda: measure_services.measure_implement(
                     measure=measure,
-                    actor=request.user,
+                    actor=acting(request),
                     order_number=form.cleaned_data["order_number"],
                     order_date=form.cleaned_data["order_date"],
                 ),
