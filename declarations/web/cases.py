@@ -28,7 +28,7 @@ from declarations.choices import (
     MeasureState,
     Role,
 )
-from declarations.models import Declaration, Measure, Servant
+from declarations.models import Declaration, Measure
 from declarations.services import attachments as attachment_services
 from declarations.services import declarations as declaration_services
 from declarations.services import transitions
@@ -134,11 +134,16 @@ def models_nulls_last(field: str) -> Any:
     return F(field).asc(nulls_last=True)
 
 
-def overdue_party(case: Declaration, measures: list[Measure], now: Any) -> list[str]:
-    """Whose deadline has passed (R4, 003 cl. 9): the servant, the manager, management or HR."""
-    management = set(
-        selectors.users_with_role(case.body_id, Role.MANAGEMENT).values_list("pk", flat=True)
-    )
+def management_of(body_id: int) -> set[int]:
+    """The management's user ids of one body (asked once per page, not once per case)."""
+    return set(selectors.users_with_role(body_id, Role.MANAGEMENT).values_list("pk", flat=True))
+
+
+def overdue_party(
+    case: Declaration, measures: list[Measure], now: Any, management: set[int]
+) -> list[str]:
+    """Whose deadline has passed (R4, 003 cl. 9): the servant, the manager, management or HR.
+    ``management``: the user ids of the case's body's management."""
     parties = []
     for clock in running_clocks(case, measures):
         if clock.due_at >= now:
@@ -170,10 +175,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
     form, open_cases = _filtered(request, open_cases)
     page = _page(request, open_cases)
+    management = {body_id: management_of(body_id) for body_id in bodies}
     rows = []
     counts = {"servant": 0, "manager": 0, "management": 0, "hr": 0}
     for case in page:
-        parties = overdue_party(case, list(case.measures.all()), now)
+        parties = overdue_party(case, list(case.measures.all()), now, management[case.body_id])
         for p in parties:
             counts[p] += 1
         rows.append((case, parties))
@@ -259,7 +265,9 @@ def case_context(request: HttpRequest, case: Declaration, **forms_: Any) -> dict
         ],
         "implement_measures": [m for m in measures if permissions.can_implement_measure(user, m)],
         "clocks": running_clocks(case, measures),
-        "overdue": overdue_party(case, measures, now) if case.is_open else [],
+        "overdue": overdue_party(case, measures, now, management_of(case.body_id))
+        if case.is_open
+        else [],
         "basis": selectors.legal_basis("submit"),
         "now": now,
         "no_conflict_form": forms.ReasonForm(prefix="no_conflict"),
@@ -375,13 +383,9 @@ def preview(request: HttpRequest, code: Any) -> HttpResponse:
             "case": case,
             "attachments": case.attachments.order_by("created_at"),
             "basis": selectors.legal_basis("submit"),
-            "manager": _addressed_to(case),
+            "manager": selectors.direct_manager_of(case.declarant),
         },
     )
-
-
-def _addressed_to(case: Declaration) -> Servant | None:
-    return selectors.direct_manager_of(case.declarant)
 
 
 @login_required

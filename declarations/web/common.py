@@ -81,8 +81,6 @@ def run_service(
         return call()
     except (TransitionNotAllowed, ConcurrentTransition) as exc:
         raise Lost(lost_race(request, case, str(exc))) from exc
-    except PermissionDenied:
-        raise
     except ValidationError as exc:
         if form is None:
             raise Lost(lost_race(request, case, " ".join(exc.messages))) from exc

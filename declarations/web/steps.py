@@ -365,37 +365,53 @@ def _visible_measure(request: HttpRequest, code: Any) -> Measure:
     )
 
 
+def _measure_step(
+    request: HttpRequest,
+    code: Any,
+    *,
+    may: Any,
+    refused: str,
+    form_class: Any,
+    call: Any,
+    done: str,
+    template: str,
+    after: Any = None,
+) -> HttpResponse:
+    """A step on one measure: its small form, the service, then back to the case (or to
+    ``after(case)``); a measure no longer waiting for this reader says so."""
+    measure = _visible_measure(request, code)
+    case = measure.declaration
+    if not may(request.user, measure):
+        messages.warning(request, refused)
+        return redirect(case_url(case))
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_seen_state(request, case)
+            result = run_service(request, case, form, lambda: call(measure, form.cleaned_data))
+        except Lost as lost:
+            return lost.response
+        if result is not None:
+            messages.success(request, done)
+            return redirect(after(case) if after else case_url(case))
+    return render(request, template, {"case": case, "measure": measure, "form": form})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent(request: HttpRequest, code: Any) -> HttpResponse:
     """The servant answers a transfer proposal: accept, or decline with reasons."""
-    measure = _visible_measure(request, code)
-    case = measure.declaration
-    if not permissions.can_answer_measure_consent(request.user, measure):
-        messages.warning(request, _("This proposal is no longer waiting for your answer."))
-        return redirect(case_url(case))
-    form = forms.ConsentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            check_seen_state(request, case)
-            done = run_service(
-                request,
-                case,
-                form,
-                lambda: measure_services.measure_consent(
-                    measure=measure,
-                    actor=acting(request),
-                    decision=form.cleaned_data["decision"],
-                    reason=form.cleaned_data["reason"],
-                ),
-            )
-        except Lost as lost:
-            return lost.response
-        if done is not None:
-            messages.success(request, _("Your answer is recorded."))
-            return redirect(case_url(case))
-    return render(
-        request, "declarations/consent.html", {"case": case, "measure": measure, "form": form}
+    return _measure_step(
+        request,
+        code,
+        may=permissions.can_answer_measure_consent,
+        refused=_("This proposal is no longer waiting for your answer."),
+        form_class=forms.ConsentForm,
+        call=lambda measure, d: measure_services.measure_consent(
+            measure=measure, actor=acting(request), decision=d["decision"], reason=d["reason"]
+        ),
+        done=_("Your answer is recorded."),
+        template="declarations/consent.html",
     )
 
 
@@ -403,35 +419,24 @@ def consent(request: HttpRequest, code: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def implement(request: HttpRequest, code: Any) -> HttpResponse:
     """HR records the order that carries out a measure."""
-    measure = _visible_measure(request, code)
-    case = measure.declaration
-    if not permissions.can_implement_measure(request.user, measure):
-        messages.warning(request, _("This measure is not waiting for an order."))
-        return redirect(case_url(case))
-    form = forms.ImplementForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            check_seen_state(request, case)
-            done = run_service(
-                request,
-                case,
-                form,
-                lambda: measure_services.measure_implement(
-                    measure=measure,
-                    actor=acting(request),
-                    order_number=form.cleaned_data["order_number"],
-                    order_date=form.cleaned_data["order_date"],
-                ),
-            )
-        except Lost as lost:
-            return lost.response
-        if done is not None:
-            messages.success(request, _("The order is recorded."))
-            return redirect(reverse("declarations:hr") if _is_hr(request, case) else case_url(case))
-    return render(
-        request, "declarations/implement.html", {"case": case, "measure": measure, "form": form}
+    return _measure_step(
+        request,
+        code,
+        may=permissions.can_implement_measure,
+        refused=_("This measure is not waiting for an order."),
+        form_class=forms.ImplementForm,
+        call=lambda measure, d: measure_services.measure_implement(
+            measure=measure,
+            actor=acting(request),
+            order_number=d["order_number"],
+            order_date=d["order_date"],
+        ),
+        done=_("The order is recorded."),
+        template="declarations/implement.html",
+        # HR goes back to its queue of orders to record
+        after=lambda case: (
+            reverse("declarations:hr")
+            if rulebook.allows("implement", request.user, case)
+            else case_url(case)
+        ),
     )
-
-
-def _is_hr(request: HttpRequest, case: Declaration) -> bool:
-    return rulebook.allows("implement", request.user, case)
