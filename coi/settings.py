@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # after authentication: a signed-in user reads in the language they chose, on any device
+    "declarations.web.middleware.SessionLimitMiddleware",
     "declarations.web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -111,7 +112,7 @@ AXES_FAILURE_LIMIT = env_int("COI_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("COI_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "declarations.web.account.locked_out"
 AXES_VERBOSE = False
 
 # A strict policy: our own scripts, styles and images only; no inline code, no frames.
@@ -283,13 +284,15 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "coi@localhost")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
-# A working day at most, ending when the browser closes; every request keeps an active session
-# alive, so nobody is logged out mid-form.
+# A web session ends after an hour without a request (every request renews it, so nobody is
+# signed out while working), when the browser closes, and in any case ten hours after signing
+# in (a working day; ``SessionLimitMiddleware``) — a workstation left signed in overnight is not.
+SESSION_COOKIE_AGE = env_int("COI_SESSION_IDLE_MINUTES", 60) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True
-# API tokens live as long as a session; then the program logs in again.
-COI_TOKEN_TTL_SECONDS = env_int("COI_TOKEN_TTL_SECONDS", SESSION_COOKIE_AGE)
+COI_SESSION_MAX_SECONDS = env_int("COI_SESSION_MAX_HOURS", 10) * 60 * 60
+# API tokens live a working day; then the program logs in again.
+COI_TOKEN_TTL_SECONDS = env_int("COI_TOKEN_TTL_SECONDS", 8 * 60 * 60)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

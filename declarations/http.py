@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from typing import IO
+
+from django.http import FileResponse, HttpResponse
 from django.utils.http import content_disposition_header
 
 
@@ -11,6 +13,15 @@ def file_response(content: bytes, *, content_type: str, filename: str) -> HttpRe
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = (
         content_disposition_header(as_attachment=True, filename=filename) or "attachment"
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def file_download(fileobj: IO[bytes], *, content_type: str, filename: str) -> FileResponse:
+    """A large download streamed from storage (the response closes the file when it is sent)."""
+    response = FileResponse(
+        fileobj, as_attachment=True, filename=filename, content_type=content_type
     )
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -89,7 +89,10 @@ def test_an_export_through_the_api(org: Org, django_capture_on_commit_callbacks)
     response = client.get(f"{BASE}/exports/{job['id']}/download/")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert response["Digest"] == f"sha-256={job['sha256']}"
-    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert response.streaming  # read from storage as it is sent, never whole into memory
+    body = b"".join(response.streaming_content)
+    assert int(response["Content-Length"]) == len(body)
+    names = zipfile.ZipFile(io.BytesIO(body)).namelist()
     assert {"register.csv", "SHA256SUMS"} <= set(names)
     bad = client.post(f"{BASE}/exports/", {"body": ["nowhere"], "size": 1}, format="json")
     assert bad.status_code == 400 and set(bad.json()["fields"]) == {"size"}

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -32,6 +33,7 @@ from declarations.api.schema import errors
 from declarations.api.throttles import VerifyRateThrottle
 from declarations.api.views import acting, file_response, valid_input
 from declarations.choices import ExportStatus, RecordStatus
+from declarations.http import file_download
 from declarations.models import Declaration, ExportJob, Record
 from declarations.services import exports as export_services
 from declarations.services import records as record_services
@@ -175,14 +177,13 @@ class ExportViewSet(viewsets.GenericViewSet):
         },
     )
     @action(detail=True, methods=["get"])
-    def download(self, request: Request, id: str) -> HttpResponse:
+    def download(self, request: Request, id: str) -> HttpResponseBase:
         job: ExportJob = self.get_object()
         if job.status != ExportStatus.DONE:
             raise Conflict(_("The export is not finished yet."))
-        with job.file.open("rb") as f:
-            data = f.read()
-        response = file_response(
-            data, content_type="application/zip", filename=f"export-{job.code}.zip"
+        # streamed: an export of a thousand dossiers is hundreds of megabytes
+        response = file_download(
+            job.file.open("rb"), content_type="application/zip", filename=f"export-{job.code}.zip"
         )
         response["Digest"] = f"sha-256={job.sha256}"
         return response

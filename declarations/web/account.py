@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -29,6 +30,15 @@ class LoginView(auth_views.LoginView):
         if language:
             self.request.session[SESSION_LANGUAGE] = language
         return response
+
+
+def locked_out(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out pair of user name and address (429), in the reader's
+    language, saying how long the pause lasts."""
+    minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
+    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
 
 
 @require_POST

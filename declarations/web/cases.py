@@ -11,11 +11,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -28,7 +28,7 @@ from declarations.choices import (
     MeasureState,
     Role,
 )
-from declarations.models import Declaration, Measure
+from declarations.models import Attachment, Declaration, Measure
 from declarations.services import attachments as attachment_services
 from declarations.services import declarations as declaration_services
 from declarations.services import transitions
@@ -39,6 +39,7 @@ from declarations.web.common import (
     Lost,
     acting,
     case_url,
+    form_status,
     put_errors,
     run_service,
     visible_case,
@@ -273,6 +274,7 @@ def case_context(request: HttpRequest, case: Declaration, **forms_: Any) -> dict
         "no_conflict_form": forms.ReasonForm(prefix="no_conflict"),
         "withdraw_form": forms.ReasonForm(prefix="withdraw"),
         "comment_form": forms.CommentForm(),
+        "addendum_form": forms.AddendumForm(prefix="addendum"),
         "record_languages": forms.RECORD_LANGUAGES,
     }
     context.update(forms_)
@@ -298,24 +300,28 @@ def declare(request: HttpRequest) -> HttpResponse:
             case = declaration_services.declaration_create(
                 actor=acting(request), **_notice_values(form)
             )
-        except Exception as exc:
-            if not hasattr(exc, "message_dict") and not hasattr(exc, "messages"):
-                raise
-            put_errors(form, exc)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            put_errors(form, exc)
         else:
-            if _attach(request, form, case):
+            refused = _attach(request, form, case)
+            if not refused:
                 return redirect("declarations:preview", code=case.code)
+            # the draft is saved; the edit page says which files were refused and why
+            for error in refused:
+                messages.error(request, error)
             return redirect("declarations:edit", code=case.code)
     return render(
         request,
         "declarations/declare.html",
         {"form": form, "basis": selectors.legal_basis("submit")},
+        status=form_status(request, form),
     )
 
 
-def _attach(request: HttpRequest, form: forms.NoticeForm, case: Declaration) -> bool:
-    """Attach the uploaded files to the draft; a refused file is reported, the others kept."""
-    ok = True
+def _attach(request: HttpRequest, form: forms.NoticeForm, case: Declaration) -> list[str]:
+    """Attach the uploaded files to the draft; a refused file is named with the reason, the
+    others are kept."""
+    refused = []
     for upload in form.cleaned_data.get("attachments") or []:
         try:
             attachment_services.attachment_add(
@@ -325,12 +331,9 @@ def _attach(request: HttpRequest, form: forms.NoticeForm, case: Declaration) -> 
                 content=upload,
                 size=upload.size,
             )
-        except Exception as exc:
-            if not hasattr(exc, "messages"):
-                raise
-            ok = False
-            messages.error(request, f"{upload.name}: {' '.join(exc.messages)}")
-    return ok
+        except ValidationError as exc:
+            refused.append(f"{upload.name}: {' '.join(exc.messages)}")
+    return refused
 
 
 def _own_draft(request: HttpRequest, code: Any) -> Declaration:
@@ -355,17 +358,24 @@ def edit(request: HttpRequest, code: Any) -> HttpResponse:
             declaration_services.declaration_update_draft(
                 declaration=case, actor=acting(request), **_notice_values(form)
             )
-        except Exception as exc:
-            if not hasattr(exc, "messages"):
-                raise
-            put_errors(form, exc)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            put_errors(form, exc)
         else:
-            if _attach(request, form, case):
+            refused = _attach(request, form, case)
+            if not refused:
                 return redirect("declarations:preview", code=case.code)
+            for error in refused:
+                form.add_error("attachments", error)
     return render(
         request,
         "declarations/declare.html",
-        {"form": form, "case": case, "basis": selectors.legal_basis("submit")},
+        {
+            "form": form,
+            "case": case,
+            "attachments": case.attachments.order_by("created_at"),
+            "basis": selectors.legal_basis("submit"),
+        },
+        status=form_status(request, form),
     )
 
 
@@ -410,6 +420,25 @@ def submit(request: HttpRequest, code: Any) -> HttpResponse:
         % {"number": case.registration_number},
     )
     return redirect(case_url(case))
+
+
+@login_required
+@require_POST
+def attachment_remove(request: HttpRequest, code: Any) -> HttpResponse:
+    """Take a file off one's own draft (a filed notice keeps its files)."""
+    attachment = get_object_or_404(
+        Attachment.objects.filter(
+            declaration__in=selectors.declaration_list_visible_to(user=request.user)
+        ).select_related("declaration"),
+        code=code,
+    )
+    try:
+        case = _own_draft(request, attachment.declaration.code)
+    except Lost as lost:
+        return lost.response
+    attachment_services.attachment_remove(attachment=attachment, actor=acting(request))
+    messages.success(request, _("“%(name)s” is removed.") % {"name": attachment.filename})
+    return redirect("declarations:edit", code=case.code)
 
 
 @login_required

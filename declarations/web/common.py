@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from declarations import selectors
+from declarations import permissions, selectors
 from declarations.models import Declaration
 
 if TYPE_CHECKING:
@@ -75,17 +75,31 @@ def run_service(
     form: forms.Form | None,
     call: Callable[[], T],
 ) -> T | None:
-    """Call a service; its field errors go onto ``form`` (``None`` is returned), a lost race or a
-    state that no longer allows the step raises ``Lost`` with the answer to give."""
+    """Call a service; its field errors go onto ``form`` (``None`` is returned). A lost race, a
+    state that no longer allows the step, or a step no longer the reader's (another reviewer
+    took the case over) raises ``Lost`` with the answer to give."""
     try:
         return call()
     except (TransitionNotAllowed, ConcurrentTransition) as exc:
+        raise Lost(lost_race(request, case, str(exc))) from exc
+    except PermissionDenied as exc:
+        # The reader saw the step offered, but the case moved on without them (another reviewer
+        # took it over, say): they may still read the case, so show it as it is now.
+        if not permissions.can_view(request.user, case):
+            raise
         raise Lost(lost_race(request, case, str(exc))) from exc
     except ValidationError as exc:
         if form is None:
             raise Lost(lost_race(request, case, " ".join(exc.messages))) from exc
         put_errors(form, exc)
         return None
+
+
+def form_status(request: HttpRequest, *forms_: forms.Form) -> int:
+    """400 when a sent form is shown again with its errors (as the API answers bad input)."""
+    if request.method == "POST" and any(f.is_bound and f.errors for f in forms_):
+        return 400
+    return 200
 
 
 def put_errors(form: forms.Form, exc: ValidationError) -> None:

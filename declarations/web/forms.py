@@ -155,6 +155,15 @@ class CommentForm(forms.Form):
     )
 
 
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label=_("Addition or correction"),
+        help_text=_("The filed notice stays as it was; this text is added to the case's record."),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class MeasureForm(forms.Form):
     """One measure of a decision; an empty kind means the row is unused."""
 

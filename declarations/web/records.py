@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -15,12 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from declarations import permissions, selectors
 from declarations.choices import ExportStatus, RecordStatus, Role
-from declarations.http import file_response
-from declarations.models import StateBody
+from declarations.http import file_download, file_response
+from declarations.models import Attachment, StateBody
 from declarations.services import exports as export_services
 from declarations.services import records as record_services
 from declarations.web import forms
-from declarations.web.common import acting, case_url, visible_case
+from declarations.web.common import acting, case_url, form_status, visible_case
 
 
 def _pdf(data: bytes, filename: str) -> HttpResponse:
@@ -55,6 +56,22 @@ def dossier(request: HttpRequest, code: Any) -> HttpResponse:
     )
     with record.file.open("rb") as f:
         return _pdf(f.read(), f"dossier-{record.verification_code}.pdf")
+
+
+@login_required
+def attachment_file(request: HttpRequest, code: Any) -> HttpResponseBase:
+    """A file attached to a notice, for whoever sees the case (as a download, never inline)."""
+    attachment = get_object_or_404(
+        Attachment.objects.filter(
+            declaration__in=selectors.declaration_list_visible_to(user=request.user)
+        ),
+        code=code,
+    )
+    return file_download(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        filename=attachment.filename,
+    )
 
 
 def _auditor_bodies(request: HttpRequest) -> list[tuple[str, str]]:
@@ -92,7 +109,12 @@ def exports(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("declarations:export", code=job.code)
     jobs = selectors.export_list_visible_to(user=request.user).order_by("-created_at")[:20]
-    return render(request, "declarations/exports.html", {"form": form, "jobs": jobs})
+    return render(
+        request,
+        "declarations/exports.html",
+        {"form": form, "jobs": jobs},
+        status=form_status(request, form),
+    )
 
 
 @login_required
@@ -109,13 +131,12 @@ def export_detail(request: HttpRequest, code: Any) -> HttpResponse:
 
 
 @login_required
-def export_download(request: HttpRequest, code: Any) -> HttpResponse:
+def export_download(request: HttpRequest, code: Any) -> HttpResponseBase:
     job = get_object_or_404(selectors.export_list_visible_to(user=request.user), code=code)
     if job.status != ExportStatus.DONE:
         messages.info(request, _("The export is not finished yet."))
         return redirect("declarations:export", code=job.code)
-    with job.file.open("rb") as f:
-        response = file_response(
-            f.read(), content_type="application/zip", filename=f"export-{job.code}.zip"
-        )
-    return response
+    # streamed: an export of a thousand dossiers is hundreds of megabytes
+    return file_download(
+        job.file.open("rb"), content_type="application/zip", filename=f"export-{job.code}.zip"
+    )

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +35,7 @@ from declarations.web.common import (
     acting,
     case_url,
     check_seen_state,
+    form_status,
     put_errors,
     run_service,
     visible_case,
@@ -135,6 +136,23 @@ def comment(request: HttpRequest, code: Any) -> HttpResponse:
     )
 
 
+@login_required
+@require_POST
+def addendum(request: HttpRequest, code: Any) -> HttpResponse:
+    """The declarant adds to or corrects a filed notice: an addendum, never an edit (DESIGN.md
+    §2: filed text is frozen)."""
+    return _step(
+        request,
+        code,
+        forms.AddendumForm(request.POST, prefix="addendum"),
+        "addendum_form",
+        lambda case, f: declaration_services.declaration_add_addendum(
+            declaration=case, actor=acting(request), text=f.cleaned_data["text"]
+        ),
+        _("Your addendum is on the case; the reviewer is notified."),
+    )
+
+
 def _choices_servants(request: HttpRequest, case: Declaration, query: str) -> list[tuple[str, str]]:
     qs = (
         selectors.servant_search(user=request.user, query=query)
@@ -206,6 +224,7 @@ def decide(request: HttpRequest, code: Any) -> HttpResponse:
             "searching": searching,
             "basis": selectors.legal_basis("decide", *(f"measure.{k}" for k in MeasureKind.values)),
         },
+        status=200 if searching else form_status(request, form, *rows),
     )
 
 
@@ -311,7 +330,12 @@ def reassign(request: HttpRequest, code: Any) -> HttpResponse:
         if done is not None:
             messages.success(request, _("The reviewer is changed."))
             return redirect(case_url(case))
-    return render(request, "declarations/reassign.html", {"case": case, "form": form})
+    return render(
+        request,
+        "declarations/reassign.html",
+        {"case": case, "form": form},
+        status=form_status(request, form),
+    )
 
 
 @login_required
@@ -339,10 +363,8 @@ def open_case(request: HttpRequest) -> HttpResponse:
             )
         except PermissionDenied:
             form.add_error(None, _("You may not open a case about this servant."))
-        except Exception as exc:
-            if not hasattr(exc, "messages"):
-                raise
-            put_errors(form, exc)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            put_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -350,7 +372,9 @@ def open_case(request: HttpRequest) -> HttpResponse:
                 % {"number": case.registration_number},
             )
             return redirect(case_url(case))
-    return render(request, "declarations/open_case.html", {"form": form})
+    return render(
+        request, "declarations/open_case.html", {"form": form}, status=form_status(request, form)
+    )
 
 
 # ---- measures -------------------------------------------------------------------------------
@@ -394,7 +418,12 @@ def _measure_step(
         if result is not None:
             messages.success(request, done)
             return redirect(after(case) if after else case_url(case))
-    return render(request, template, {"case": case, "measure": measure, "form": form})
+    return render(
+        request,
+        template,
+        {"case": case, "measure": measure, "form": form},
+        status=form_status(request, form),
+    )
 
 
 @login_required
