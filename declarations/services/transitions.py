@@ -107,9 +107,13 @@ def lock_case(declaration: Declaration, *, expect_state: bool = True) -> Declara
 def check_transition(method: Any, actor: User | None, *, what: str) -> None:
     if not can_proceed(method):
         instance = method.__self__
+        message = (
+            _("“%(what)s” is not possible while the measure is “%(state)s”.")
+            if isinstance(instance, Measure)
+            else _("“%(what)s” is not possible while the case is “%(state)s”.")
+        )
         raise TransitionNotAllowed(
-            _("“%(what)s” is not possible while the case is “%(state)s”.")
-            % {"what": what, "state": instance.get_state_display()},
+            message % {"what": what, "state": instance.get_state_display()},
             object=instance,
             method=method,
         )

@@ -1,7 +1,7 @@
 """Input validation for the web pages only (STYLE.md rule 21): the services decide the rest.
 
 Errors a service raises (``ValidationError`` keyed by field) are put back on these forms by
-``views.service_errors``, so a page shows every message next to its field, in the reader's
+``common.put_errors``, so a page shows every message next to its field, in the reader's
 language, with what was typed kept.
 """
 
@@ -47,16 +47,19 @@ class MultipleFileField(forms.FileField):
 class LoginForm(AuthenticationForm):
     """Django's login form with our own messages (Django's Kazakh catalogue lacks them)."""
 
-    error_messages = {
-        "invalid_login": _(
-            "The user name or the password is wrong. Both are case-sensitive. After five "
-            "wrong attempts, signing in is paused for 30 minutes."
-        ),
-        "inactive": _("This account is disabled."),
-    }
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.error_messages = {
+            "invalid_login": _(
+                "The user name or the password is wrong. Both are case-sensitive. After "
+                "%(limit)d wrong attempts, signing in is paused for %(minutes)d minutes."
+            )
+            % {
+                "limit": settings.AXES_FAILURE_LIMIT,
+                "minutes": round(float(settings.AXES_COOLOFF_TIME) * 60),
+            },
+            "inactive": _("This account is disabled."),
+        }
         self.fields["username"].label = _("User name")
         self.fields["password"].label = _("Password")
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from declarations import permissions, rulebook, selectors
 from declarations.choices import (
+    DeclarationState,
     MeasureKind,
     Role,
 )
@@ -36,6 +37,7 @@ from declarations.web.common import (
     case_url,
     check_seen_state,
     form_status,
+    lost_race,
     put_errors,
     run_service,
     visible_case,
@@ -153,6 +155,14 @@ def addendum(request: HttpRequest, code: Any) -> HttpResponse:
     )
 
 
+def _reviewer_name(case: Declaration) -> str:
+    reviewer = case.reviewer
+    if reviewer is None:
+        return str(_("the management"))
+    servant = getattr(reviewer, "servant", None)
+    return servant.full_name if servant is not None else reviewer.get_username()
+
+
 def _choices_servants(request: HttpRequest, case: Declaration, query: str) -> list[tuple[str, str]]:
     qs = (
         selectors.servant_search(user=request.user, query=query)
@@ -189,12 +199,16 @@ def decide(request: HttpRequest, code: Any) -> HttpResponse:
     p.3). The search boxes narrow the substitute and position lists without losing the input."""
     case = visible_case(request, code)
     if "decide" not in permissions.allowed_actions(case, request.user):
-        messages.warning(
-            request,
-            _("A decision is not possible now: the case is “%(state)s”.")
-            % {"state": case.get_state_display()},
-        )
-        return redirect(case_url(case))
+        # the page was open while the case moved on (another reviewer, another state)
+        if case.state == DeclarationState.IN_REVIEW and case.reviewer_id != request.user.pk:
+            message = _("The review of this case is now with %(name)s. Nothing was changed.") % {
+                "name": _reviewer_name(case)
+            }
+        else:
+            message = _("A decision is not possible now: the case is “%(state)s”.") % {
+                "state": case.get_state_display()
+            }
+        return lost_race(request, case, message)
     data = request.POST or None
     form = forms.DecideForm(data)
     sq = (request.POST.get("substitute_search") or "").strip()
