@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "browser-walk-password"
+PHONE = {"width": 390, "height": 844}
 # Flags the machine needs: no sandbox as root, and no background calls to Google's services
 # (the closed network refuses them, many at a time).
 FLAGS = [
@@ -71,11 +72,13 @@ def browser() -> Iterator[Browser]:
 class Walk:
     """One reader's session in one language, with the checks every page gets."""
 
-    def __init__(self, browser: Browser, base: str, language: str) -> None:
-        self.base, self.language = base, language
+    def __init__(self, browser: Browser, base: str, language: str, phone: bool = False) -> None:
+        self.base, self.language, self.phone = base, language, phone
         self.context = browser.new_context(
             locale={"kk": "kk-KZ", "ru": "ru-RU", "en": "en-GB"}[language],
-            viewport={"width": 1200, "height": 900},
+            viewport=PHONE if phone else {"width": 1200, "height": 900},
+            is_mobile=phone,
+            has_touch=phone,
             accept_downloads=True,
         )
         self.page: Page = self.context.new_page()
@@ -96,10 +99,16 @@ class Walk:
         self.page.click("form.narrow button[type=submit]")
         self.page.wait_for_load_state()
         # the switcher saves the choice for this user; the page then speaks it
+        self.switch_language()
+
+    def switch_language(self) -> None:
         self.page.select_option("#language-select", self.language)
         self.page.click("header .tools form:first-child button")
         self.page.wait_for_load_state()
         assert self.page.locator("html").get_attribute("lang") == self.language
+
+    def focused(self, script: str = "e => e") -> Any:
+        return self.page.evaluate(f"() => ({script})(document.activeElement)")
 
     def logout(self) -> None:
         self.page.click("header .tools form:last-child button")
@@ -115,6 +124,12 @@ class Walk:
         )
         bad = [v for v in result if v["impact"] in ("serious", "critical")]
         assert not bad, f"{name} ({self.language}): {json.dumps(bad, ensure_ascii=False, indent=1)}"
+        if self.phone:  # nothing wider than the screen: no sideways scrolling on a phone
+            overflow = self.page.evaluate(
+                "() => document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 0, f"{name} ({self.language}) is {overflow}px too wide"
+            name = f"phone-{name}"
         folder = SHOTS / self.language
         folder.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
@@ -277,4 +292,101 @@ def test_the_whole_lifecycle_as_each_role(
     assert Record.objects.filter(declaration=case, kind="dossier", status="issued").count() == 1
     a.go("/exports/")
     a.check("exports")
+    a.close()
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_on_a_phone_and_with_the_keyboard_alone(
+    live_server: Any, browser: Browser, demo: Any, language: str
+) -> None:
+    """The other roles' pages at phone width (390 px), signing in with the keyboard alone: an
+    ethics commissioner opens a confidential case from other sources and comments, management
+    hands the review to another reviewer, the servant adds to the notice without seeing the
+    source, the auditor runs a bulk export, watches it and downloads the ZIP."""
+    base = live_server.url
+
+    # 1. the keyboard alone: the skip link comes first and shows where the focus is
+    e = Walk(browser, base, language, phone=True)
+    e.go("/verify/")
+    e.page.keyboard.press("Tab")
+    assert e.focused("e => e.className") == "skip"
+    assert e.focused("e => getComputedStyle(e).outlineStyle") != "none"
+    assert e.page.locator(".skip").bounding_box()["x"] >= 0  # on screen once focused
+    e.page.keyboard.press("Enter")
+    assert e.focused("e => e.id") == "main"
+    # the sign-in page puts the cursor in the user name; the rest is Tab, typing and Enter
+    e.go("/accounts/login/")
+    assert e.focused("e => e.name") == "username"
+    assert e.focused("e => getComputedStyle(e).outlineStyle") != "none"
+    e.page.keyboard.type("ethics")
+    e.page.keyboard.press("Tab")
+    assert e.focused("e => e.name") == "password"
+    e.page.keyboard.type(PASSWORD)
+    e.page.keyboard.press("Enter")
+    e.page.wait_for_url(re.compile(r".*/cases/overview/$"))
+    e.switch_language()
+    e.check("overview")
+
+    # 2. the ethics commissioner opens a case from other sources, with a confidential source
+    e.go("/cases/open/")
+    e.check("open-case")
+    p = e.page
+    servant = demo.users["servant"].servant
+    p.select_option("select[name=declarant]", str(servant.code))
+    p.check("input[name=conflict_type][value=potential]")
+    p.select_option("select[name=category]", "property")
+    p.fill("textarea[name=matter]", "Лизинг № 12 / Lease No. 12")
+    p.fill("textarea[name=personal_interest]", "Co-owner of the lessor.")
+    p.fill("input[name=aware_since]", timezone.localdate().isoformat())
+    p.fill("textarea[name=source_description]", "Letter No. 7 from a citizen")
+    p.check("input[name=source_confidential]")
+    e.submit("#open-case")
+    case = Declaration.objects.get(matter="Лизинг № 12 / Lease No. 12")
+    assert case.origin == "other_source" and case.source_confidential
+    assert p.locator("#case-state").get_attribute("data-state") == "submitted"
+    p.fill("textarea[name=text]", "Ask the registry for the lease file.")
+    e.submit("#add-comment")
+    assert "Ask the registry for the lease file." in p.locator(".timeline").inner_text()
+    e.check("case-ethics")
+    e.close()
+
+    # 3. management hands the review to another reviewer
+    h = Walk(browser, base, language, phone=True)
+    h.login("head")
+    h.go(f"/cases/{case.code}/reassign/")
+    h.check("reassign")
+    reviewer = demo.users["servant2"]
+    h.page.select_option("select[name=reviewer]", str(reviewer.pk))
+    h.page.fill("textarea[name=reason]", "The director is on leave.")
+    h.submit("#change-reviewer")
+    case.refresh_from_db()
+    assert case.reviewer_id == reviewer.pk
+    h.close()
+
+    # 4. the servant reads the case without its confidential source, and adds to it
+    s = Walk(browser, base, language, phone=True)
+    s.login("servant")
+    s.check("my-cases")
+    s.go(f"/cases/{case.code}/")
+    assert "Letter No. 7" not in s.page.content()
+    s.page.click("details:has(#add-addendum) summary")
+    s.page.fill("textarea[name=addendum-text]", "I sold my share on 1 March.")
+    s.submit("#add-addendum")
+    assert "I sold my share on 1 March." in s.page.locator(".timeline").inner_text()
+    s.check("case-servant")
+    s.close()
+
+    # 5. the auditor starts a bulk export, watches it and downloads it
+    a = Walk(browser, base, language, phone=True)
+    a.login("auditor")
+    a.go("/exports/")
+    a.check("exports")
+    a.submit("#start-export")
+    assert "/exports/" in a.page.url
+    a.page.wait_for_selector("#export-status[data-status=done]", timeout=60_000)
+    a.check("export")
+    with a.page.expect_download() as download:
+        a.page.click("#download-export")
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"PK")
     a.close()

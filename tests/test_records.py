@@ -221,9 +221,10 @@ def test_the_notice_says_every_fact_in_the_readers_language(org: Org, language: 
         "Менің ағам қатысады",
         "Әлібек Құрманғазы, Шаһизада",
         record.verification_code,
-        "https://coi.example.kz/verify/",
     ):
         assert fact in text, fact
+    # a long address may wrap at any "/", which text extraction reads as a space
+    assert "https://coi.example.kz/verify/" in text.replace(" ", "")
     assert set(KAZAKH_LETTERS) <= set(text)
     assert "Law of the Republic of Kazakhstan No. 410-V" in text or "410-V" in text
 

@@ -461,3 +461,55 @@ def test_a_draft_is_the_declarants_alone(org: Org) -> None:
             .status_code
             == 404
         ), who
+
+
+# ---- bulk export ---------------------------------------------------------------------------
+
+
+def test_an_auditor_starts_an_export_watches_it_and_downloads_it(
+    org: Org, django_capture_on_commit_callbacks: Any
+) -> None:
+    import io
+    import zipfile
+
+    from declarations.models import ExportJob
+    from tests.records import IMMEDIATE
+
+    case_in(org, S.RESOLVED)
+    client = client_as(org.auditor, "ru")
+    page = client.get(reverse("declarations:exports"))
+    assert org.body.name in text(page)
+    # queued (no worker yet): the progress page refreshes itself
+    response = client.post(reverse("declarations:exports"), {"language": "ru"})
+    job = ExportJob.objects.get()
+    assert response.url == reverse("declarations:export", args=[job.code])
+    progress = client.get(response.url)
+    assert '<meta http-equiv="refresh"' in progress.content.decode()
+    assert 'id="download-export"' not in progress.content.decode()
+    early = client.get(reverse("declarations:export-download", args=[job.code]), follow=True)
+    assert said(early) and early.redirect_chain[-1][0] == response.url
+    # one body chosen by name, with a worker: done, and the ZIP downloads
+    with IMMEDIATE, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("declarations:exports"), {"language": "en", "body": [org.body.slug]}
+        )
+    job = ExportJob.objects.get(code=response.url.rstrip("/").rsplit("/", 1)[-1])
+    done = client.get(response.url).content.decode()
+    assert f'data-status="{job.status}"' in done and job.status == "done"
+    assert "refresh" not in done and 'id="download-export"' in done
+    got = client.get(reverse("declarations:export-download", args=[job.code]))
+    assert got.streaming
+    names = zipfile.ZipFile(io.BytesIO(b"".join(got.streaming_content))).namelist()
+    got.close()
+    assert "register.csv" in names and "SHA256SUMS" in names
+    # a body the auditor is not granted is refused next to the field
+    bad = client.post(reverse("declarations:exports"), {"language": "en", "body": ["elsewhere"]})
+    assert bad.status_code == 400 and "body" in field_errors(bad)
+    # another auditor does not see these exports
+    from tests.factories import StateBodyFactory
+
+    stranger = UserFactory(username="auditor-elsewhere")
+    RoleGrantFactory(user=stranger, body=StateBodyFactory(), role=Role.AUDITOR)
+    other = client_as(stranger)
+    assert other.get(reverse("declarations:export", args=[job.code])).status_code == 404
+    assert other.get(reverse("declarations:export-download", args=[job.code])).status_code == 404

@@ -78,7 +78,8 @@ def _auditor_bodies(request: HttpRequest) -> list[tuple[str, str]]:
     ids = selectors.bodies_with_role(request.user, Role.AUDITOR)
     if not ids:
         raise PermissionDenied
-    return [(str(b.code), b.name) for b in StateBody.objects.filter(pk__in=ids).order_by("name")]
+    # the export service names bodies by slug, as the API does
+    return [(b.slug, b.name) for b in StateBody.objects.filter(pk__in=ids).order_by("name")]
 
 
 @login_required
