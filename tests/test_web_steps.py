@@ -148,8 +148,9 @@ def test_a_file_comes_off_a_draft_but_stays_on_a_filed_notice(org: Org) -> None:
     )
     client.post(reverse("declarations:submit", args=[case.code]), {"confirm": "yes"})
     kept = case.attachments.get()
-    response = client.post(reverse("declarations:attachment-remove", args=[kept.code]))
-    assert response.url == reverse("declarations:case", args=[case.code])
+    response = client.post(reverse("declarations:attachment-remove", args=[kept.code]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("declarations:case", args=[case.code])
+    assert said(response)[-1] == "A filed notice keeps its files."
     assert Attachment.objects.filter(pk=kept.pk).exists()
     # nobody else can remove it, or learn that it exists
     other = client_as(org.servant2).post(

@@ -432,11 +432,18 @@ def attachment_remove(request: HttpRequest, code: Any) -> HttpResponse:
         ).select_related("declaration"),
         code=code,
     )
-    try:
-        case = _own_draft(request, attachment.declaration.code)
+    case = attachment.declaration
+    try:  # a filed notice keeps its files: the service refuses, and the reader is told why
+        run_service(
+            request,
+            case,
+            None,
+            lambda: attachment_services.attachment_remove(
+                attachment=attachment, actor=acting(request)
+            ),
+        )
     except Lost as lost:
         return lost.response
-    attachment_services.attachment_remove(attachment=attachment, actor=acting(request))
     messages.success(request, _("“%(name)s” is removed.") % {"name": attachment.filename})
     return redirect("declarations:edit", code=case.code)
 
