@@ -73,8 +73,9 @@ def test_filing_with_files_preview_then_confirm(org: Org) -> None:
     assert "order.pdf" in text(preview) and "Тендер № 42" in text(preview)
     # the file is downloadable by the declarant, never shown inline
     got = client.get(reverse("declarations:attachment", args=[files["order.pdf"].code]))
+    # read to the end: the test client then closes the file (and never the test's database
+    # connection, as an explicit close() would through ``request_finished``)
     assert b"".join(got.streaming_content) == PDF
-    got.close()
     assert got["Content-Disposition"].startswith("attachment")
     assert got["Content-Security-Policy"] == "default-src 'none'; sandbox"
     # filing needs the ticked confirmation
@@ -93,8 +94,7 @@ def test_filing_with_files_preview_then_confirm(org: Org) -> None:
     page = text(manager.get(reverse("declarations:case", args=[case.code])))
     assert "order.pdf" in page and files["order.pdf"].sha256 in page
     got = manager.get(reverse("declarations:attachment", args=[files["order.pdf"].code]))
-    assert got.status_code == 200
-    got.close()
+    assert got.status_code == 200 and b"".join(got.streaming_content) == PDF
     # a colleague cannot
     other = client_as(org.servant2).get(
         reverse("declarations:attachment", args=[files["order.pdf"].code])
@@ -501,7 +501,6 @@ def test_an_auditor_starts_an_export_watches_it_and_downloads_it(
     got = client.get(reverse("declarations:export-download", args=[job.code]))
     assert got.streaming
     names = zipfile.ZipFile(io.BytesIO(b"".join(got.streaming_content))).namelist()
-    got.close()
     assert "register.csv" in names and "SHA256SUMS" in names
     # a body the auditor is not granted is refused next to the field
     bad = client.post(reverse("declarations:exports"), {"language": "en", "body": ["elsewhere"]})
