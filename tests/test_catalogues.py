@@ -94,3 +94,26 @@ def test_every_django_message_our_forms_can_show_is_translated(language: str) ->
             left.append(english)
     assert len(messages) >= 12
     assert left == []
+
+
+def test_kazakh_dates_and_numbers_are_written_the_kazakh_way() -> None:
+    """Django ships no Kazakh formats (``coi/formats/kk`` does) and capitalises the month inside
+    a Kazakh date (our catalogue does not)."""
+    from datetime import UTC, date, datetime
+
+    from django import forms
+    from django.utils import formats, translation
+
+    day = date(2026, 11, 23)
+    with translation.override("kk"):
+        assert formats.date_format(day, "DATE_FORMAT") == "2026 жылғы 23 қараша"
+        assert formats.date_format(day, "SHORT_DATE_FORMAT") == "23.11.2026"
+        assert (
+            formats.date_format(datetime(2026, 11, 23, 14, 30, tzinfo=UTC), "SHORT_DATETIME_FORMAT")
+            == "23.11.2026 14:30"
+        )
+        assert formats.number_format(1234.5, decimal_pos=1, force_grouping=True) == "1\xa0234,5"
+        assert formats.get_format("FIRST_DAY_OF_WEEK") == 1
+        assert forms.DateField().clean("23.11.2026") == day  # typed the way it is written
+    with translation.override("ru"):
+        assert formats.date_format(day, "DATE_FORMAT") == "23 ноября 2026 г."

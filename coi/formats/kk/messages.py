@@ -6,7 +6,7 @@ Never imported: ``makemessages`` finds these calls and keeps the msgids in our c
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_noop, ngettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy, pgettext_lazy
 
 MESSAGES = [
     ngettext_lazy(
@@ -20,4 +20,21 @@ MESSAGES = [
     gettext_noop("That page contains no results"),
     gettext_noop("Null characters are not allowed."),
     gettext_noop("Ensure this value is less than or equal to %(limit_value)s."),
+]
+
+# Month names inside a date ("2026 жылғы 23 қараша", the ``E`` format): Django's Kazakh catalogue
+# capitalises them as if they began a sentence.
+MONTHS_IN_A_DATE = [
+    pgettext_lazy("alt. month", "January"),
+    pgettext_lazy("alt. month", "February"),
+    pgettext_lazy("alt. month", "March"),
+    pgettext_lazy("alt. month", "April"),
+    pgettext_lazy("alt. month", "May"),
+    pgettext_lazy("alt. month", "June"),
+    pgettext_lazy("alt. month", "July"),
+    pgettext_lazy("alt. month", "August"),
+    pgettext_lazy("alt. month", "September"),
+    pgettext_lazy("alt. month", "October"),
+    pgettext_lazy("alt. month", "November"),
+    pgettext_lazy("alt. month", "December"),
 ]
