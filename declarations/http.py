@@ -7,6 +7,9 @@ from typing import IO
 from django.http import FileResponse, HttpResponse
 from django.utils.http import content_disposition_header
 
+#: a download is never rendered in our origin, whatever the file holds
+SANDBOX = "default-src 'none'; sandbox"
+
 
 def file_response(content: bytes, *, content_type: str, filename: str) -> HttpResponse:
     """A download: never rendered in our origin, whatever the file holds."""
@@ -14,7 +17,7 @@ def file_response(content: bytes, *, content_type: str, filename: str) -> HttpRe
     response["Content-Disposition"] = (
         content_disposition_header(as_attachment=True, filename=filename) or "attachment"
     )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = SANDBOX
     return response
 
 
@@ -23,5 +26,5 @@ def file_download(fileobj: IO[bytes], *, content_type: str, filename: str) -> Fi
     response = FileResponse(
         fileobj, as_attachment=True, filename=filename, content_type=content_type
     )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = SANDBOX
     return response

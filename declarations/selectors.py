@@ -18,6 +18,7 @@ from declarations.choices import (
     Role,
 )
 from declarations.models import (
+    Attachment,
     AuditEvent,
     Declaration,
     ExportJob,
@@ -278,6 +279,12 @@ def event_list_visible_to(*, user: UserLike, declaration: Declaration) -> QueryS
     if user.is_authenticated and declaration.declarant.user_id == user.pk:
         qs = qs.exclude(action=AuditAction.COMMENTED)
     return qs.order_by("seq")
+
+
+def attachment_list_visible_to(*, user: UserLike) -> QuerySet[Attachment]:
+    """Files of the notices ``user`` may see (drafts' files only to their declarant)."""
+    visible = declaration_list_visible_to(user=user).values("pk")
+    return Attachment.objects.filter(declaration__in=visible).select_related("declaration")
 
 
 def record_list_visible_to(*, user: UserLike) -> QuerySet[Record]:

@@ -495,8 +495,7 @@ class AttachmentViewSet(viewsets.GenericViewSet):
     parser_classes = [parsers.MultiPartParser]  # only the upload has a body
 
     def get_queryset(self) -> Any:
-        visible = selectors.declaration_list_visible_to(user=self.request.user).values("pk")
-        return Attachment.objects.filter(declaration__in=visible).select_related("declaration")
+        return selectors.attachment_list_visible_to(user=self.request.user)
 
     @extend_schema(tags=["attachments"], responses=io.AttachmentOutput(many=True))
     def list_for_case(self, request: Request, id: str) -> Response:

@@ -7,6 +7,7 @@ it now is (``common.Lost``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -28,7 +29,7 @@ from declarations.choices import (
     MeasureState,
     Role,
 )
-from declarations.models import Attachment, Declaration, Measure
+from declarations.models import Declaration, Measure
 from declarations.services import attachments as attachment_services
 from declarations.services import declarations as declaration_services
 from declarations.services import transitions
@@ -296,16 +297,16 @@ def declare(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = forms.NoticeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            case = declaration_services.declaration_create(
+        case, refused = _save_notice(
+            request,
+            form,
+            lambda: declaration_services.declaration_create(
                 actor=acting(request), **_notice_values(form)
-            )
-        except ValidationError as exc:
-            put_errors(form, exc)
-        else:
-            refused = _attach(request, form, case)
-            if not refused:
-                return redirect("declarations:preview", code=case.code)
+            ),
+        )
+        if case is not None and not refused:
+            return redirect("declarations:preview", code=case.code)
+        if case is not None:
             # the draft is saved; the edit page says which files were refused and why
             for error in refused:
                 messages.error(request, error)
@@ -318,9 +319,19 @@ def declare(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _attach(request: HttpRequest, form: forms.NoticeForm, case: Declaration) -> list[str]:
-    """Attach the uploaded files to the draft; a refused file is named with the reason, the
-    others are kept."""
+def _save_notice(
+    request: HttpRequest, form: forms.NoticeForm, save: Callable[[], Declaration]
+) -> tuple[Declaration | None, list[str]]:
+    """Save the notice's text with ``save``, then attach the uploaded files to the draft.
+
+    Returns the draft (``None`` if the service refused the text: its errors are on ``form``) and
+    the refused files, each named with the reason; the other files are kept.
+    """
+    try:
+        case = save()
+    except ValidationError as exc:
+        put_errors(form, exc)
+        return None, []
     refused = []
     for upload in form.cleaned_data.get("attachments") or []:
         try:
@@ -333,7 +344,7 @@ def _attach(request: HttpRequest, form: forms.NoticeForm, case: Declaration) -> 
             )
         except ValidationError as exc:
             refused.append(f"{upload.name}: {' '.join(exc.messages)}")
-    return refused
+    return case, refused
 
 
 def _own_draft(request: HttpRequest, code: Any) -> Declaration:
@@ -354,18 +365,17 @@ def edit(request: HttpRequest, code: Any) -> HttpResponse:
     initial = {name: getattr(case, name) for name in NOTICE_FIELDS}
     form = forms.NoticeForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            declaration_services.declaration_update_draft(
+        saved, refused = _save_notice(
+            request,
+            form,
+            lambda: declaration_services.declaration_update_draft(
                 declaration=case, actor=acting(request), **_notice_values(form)
-            )
-        except ValidationError as exc:
-            put_errors(form, exc)
-        else:
-            refused = _attach(request, form, case)
-            if not refused:
-                return redirect("declarations:preview", code=case.code)
-            for error in refused:
-                form.add_error("attachments", error)
+            ),
+        )
+        if saved is not None and not refused:
+            return redirect("declarations:preview", code=case.code)
+        for error in refused:
+            form.add_error("attachments", error)
     return render(
         request,
         "declarations/declare.html",
@@ -427,10 +437,7 @@ def submit(request: HttpRequest, code: Any) -> HttpResponse:
 def attachment_remove(request: HttpRequest, code: Any) -> HttpResponse:
     """Take a file off one's own draft (a filed notice keeps its files)."""
     attachment = get_object_or_404(
-        Attachment.objects.filter(
-            declaration__in=selectors.declaration_list_visible_to(user=request.user)
-        ).select_related("declaration"),
-        code=code,
+        selectors.attachment_list_visible_to(user=request.user), code=code
     )
     case = attachment.declaration
     try:  # a filed notice keeps its files: the service refuses, and the reader is told why

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from declarations import permissions, selectors
 from declarations.choices import ExportStatus, RecordStatus, Role
 from declarations.http import file_download, file_response
-from declarations.models import Attachment, StateBody
+from declarations.models import StateBody
 from declarations.services import exports as export_services
 from declarations.services import records as record_services
 from declarations.web import forms
@@ -62,10 +62,7 @@ def dossier(request: HttpRequest, code: Any) -> HttpResponse:
 def attachment_file(request: HttpRequest, code: Any) -> HttpResponseBase:
     """A file attached to a notice, for whoever sees the case (as a download, never inline)."""
     attachment = get_object_or_404(
-        Attachment.objects.filter(
-            declaration__in=selectors.declaration_list_visible_to(user=request.user)
-        ),
-        code=code,
+        selectors.attachment_list_visible_to(user=request.user), code=code
     )
     return file_download(
         attachment.file.open("rb"),

@@ -155,12 +155,10 @@ def addendum(request: HttpRequest, code: Any) -> HttpResponse:
     )
 
 
-def _reviewer_name(case: Declaration) -> str:
-    reviewer = case.reviewer
-    if reviewer is None:
-        return str(_("the management"))
-    servant = getattr(reviewer, "servant", None)
-    return servant.full_name if servant is not None else reviewer.get_username()
+def _person(user: Any) -> str:
+    """A user as colleagues know them: the servant's full name, else the user name."""
+    servant = getattr(user, "servant", None)
+    return servant.full_name if servant is not None else user.get_username()
 
 
 def _choices_servants(request: HttpRequest, case: Declaration, query: str) -> list[tuple[str, str]]:
@@ -202,7 +200,7 @@ def decide(request: HttpRequest, code: Any) -> HttpResponse:
         # the page was open while the case moved on (another reviewer, another state)
         if case.state == DeclarationState.IN_REVIEW and case.reviewer_id != request.user.pk:
             message = _("The review of this case is now with %(name)s. Nothing was changed.") % {
-                "name": _reviewer_name(case)
+                "name": _person(case.reviewer) if case.reviewer else _("the management")
             }
         else:
             message = _("A decision is not possible now: the case is “%(state)s”.") % {
@@ -319,10 +317,7 @@ def reassign(request: HttpRequest, code: Any) -> HttpResponse:
         .select_related("servant")
         .order_by("servant__full_name", "username")[:200]
     )
-    choices = [
-        (str(u.pk), getattr(getattr(u, "servant", None), "full_name", "") or u.get_username())
-        for u in candidates
-    ]
+    choices = [(str(u.pk), _person(u)) for u in candidates]
     form = forms.ReassignForm(request.POST or None, reviewers=choices)
     if request.method == "POST" and form.is_valid():
         reviewer = get_object_or_404(User, pk=form.cleaned_data["reviewer"])
