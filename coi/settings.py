@@ -159,6 +159,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database's folder (var/ by default) is ignored by git, so a fresh clone has
+    # none: SQLite creates the file, not its folder (issue 13).
+    _sqlite_name = str(DATABASES["default"]["NAME"])
+    if _sqlite_name and _sqlite_name != ":memory:" and not _sqlite_name.startswith("file:"):
+        Path(_sqlite_name).parent.mkdir(parents=True, exist_ok=True)
     # WAL and a busy timeout let the embedded deployment serve reads while a write is running.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 from django.core.management import call_command
 
 from declarations.choices import DeclarationState
-from declarations.models import AuditEvent, Declaration, Notification, Servant
-from declarations.selectors import direct_manager_of
+from declarations.models import AuditEvent, Declaration, Notification, Position, Servant, Unit
+from declarations.selectors import direct_manager_of, vacant_positions
 from declarations.services.audit import audit_verify_all
 from declarations.services.demo import seed_large
 from declarations.services.notifications import notifications_send_pending
@@ -40,6 +42,16 @@ def test_seed_demo_is_idempotent_and_made_through_services() -> None:
     assert servant.user.check_password("pw-12345")
     assert AuditEvent.objects.count() > 10
     assert audit_verify_all()[1] == []
+    # a newcomer can try a transfer: two vacancies are left after the demo's own transfer
+    assert vacant_positions(body_id=servant.body_id).count() >= 2
+    # named as a Kazakh state body would be: the state language and Russian, no English
+    names = [servant.body.name]
+    names += list(Unit.objects.filter(body=servant.body).values_list("name", flat=True))
+    names += list(Position.objects.filter(body=servant.body).values_list("title", flat=True))
+    names += list(Servant.objects.filter(body=servant.body).values_list("full_name", flat=True))
+    for name in names:
+        assert not re.search("[A-Za-z]", name), name
+    assert all(" / " in name for name in names[:-6])  # Kazakh / Russian side by side
 
 
 @pytest.mark.django_db

@@ -51,6 +51,10 @@ from declarations.services.transitions import (
 )
 
 DEMO_SLUG = "demo"
+#: Named as a Kazakh state body names itself: in the state language and in Russian.
+BODY_NAME = (
+    "Мемлекеттік қызмет істері агенттігі (демо) / Агентство по делам государственной службы (демо)"
+)
 BENCH_SLUG = "bench"
 S = DeclarationState
 
@@ -82,10 +86,13 @@ def seed_demo(*, password: str) -> DemoOrg:
         body, _c = StateBody.objects.get_or_create(
             slug=DEMO_SLUG,
             defaults={
-                "name": "Demo Agency for Civil Service Affairs",
+                "name": BODY_NAME,
                 "registration_prefix": "DEMO",
             },
         )
+        if body.name != BODY_NAME:  # an earlier demo named it in English
+            body.name = BODY_NAME
+            body.save(update_fields=["name", "updated_at"])
 
         def unit(ext: str, name: str, parent: Unit | None) -> Unit:
             u, _ = Unit.objects.update_or_create(
@@ -93,10 +100,16 @@ def seed_demo(*, password: str) -> DemoOrg:
             )
             return u
 
-        leadership = unit("U1", "Leadership", None)
-        procurement = unit("U2", "Department of Public Procurement", leadership)
-        contracts = unit("U3", "Division of Contracts", procurement)
-        personnel = unit("U4", "Personnel Service", leadership)
+        leadership = unit("U1", "Басшылық / Руководство", None)
+        procurement = unit(
+            "U2",
+            "Мемлекеттік сатып алу департаменті / Департамент государственных закупок",
+            leadership,
+        )
+        contracts = unit("U3", "Шарттар бөлімі / Отдел договоров", procurement)
+        personnel = unit(
+            "U4", "Персоналды басқару қызметі / Служба управления персоналом", leadership
+        )
 
         def position(ext: str, title: str, u: Unit, head: bool = False) -> Position:
             p, _ = Position.objects.update_or_create(
@@ -105,23 +118,46 @@ def seed_demo(*, password: str) -> DemoOrg:
             return p
 
         people = {
-            "head": ("Aigerim Nurlanovna Seitkali", position("P1", "Chairman", leadership, True)),
-            "ethics": ("Dauren Serikuly Abenov", position("P2", "Ethics Commissioner", leadership)),
-            "manager": (
-                "Marat Bolatovich Zhaksylykov",
-                position("P3", "Director of Public Procurement", procurement, True),
+            "head": (
+                "Сейтқали Әйгерім Нұрланқызы",
+                position("P1", "Төраға / Председатель", leadership, True),
             ),
-            "servant": ("Asel Kairatovna Ermekova", position("P4", "Chief Expert", procurement)),
+            "ethics": (
+                "Әбенов Дәурен Серікұлы",
+                position("P2", "Әдеп жөніндегі уәкіл / Уполномоченный по этике", leadership),
+            ),
+            "manager": (
+                "Жақсылықов Марат Болатұлы",
+                position(
+                    "P3",
+                    "Департамент директоры / Директор департамента",
+                    procurement,
+                    True,
+                ),
+            ),
+            "servant": (
+                "Ермекова Әсел Қайратқызы",
+                position("P4", "Бас сарапшы / Главный эксперт", procurement),
+            ),
             "servant2": (
-                "Nurlan Askarovich Tokayev",
-                position("P5", "Leading Expert", procurement),
+                "Тоқаев Нұрлан Асқарұлы",
+                position("P5", "Жетекші сарапшы / Ведущий эксперт", procurement),
             ),
             "hr": (
-                "Gulnara Maratovna Ospanova",
-                position("P6", "Head of Personnel", personnel, True),
+                "Оспанова Гүлнара Маратқызы",
+                position("P6", "Қызмет басшысы / Руководитель службы", personnel, True),
             ),
         }
-        vacant = position("P7", "Chief Expert, Division of Contracts", contracts)
+        # three vacancies: the demo's own transfer takes the first, two are left for a newcomer
+        vacant = position(
+            "P7", "Шарттар бөлімінің бас сарапшысы / Главный эксперт отдела договоров", contracts
+        )
+        position(
+            "P8",
+            "Шарттар бөлімінің жетекші сарапшысы / Ведущий эксперт отдела договоров",
+            contracts,
+        )
+        position("P9", "Департамент сарапшысы / Эксперт департамента", procurement)
         users: dict[str, Any] = {}
         for number, (username, (full_name, post)) in enumerate(people.items(), start=1):
             user = _user(username, password, full_name=full_name)
@@ -135,8 +171,8 @@ def seed_demo(*, password: str) -> DemoOrg:
                     "personnel_number": f"D{number:04d}",
                 },
             )
-        users["auditor"] = _user("auditor", password, full_name="Yerlan Auditor")
-        users["admin"] = _user("admin", password, full_name="System Administrator", superuser=True)
+        users["auditor"] = _user("auditor", password, full_name="Жақыпов Ерлан Бекұлы")
+        users["admin"] = _user("admin", password, full_name="Жүйе әкімшісі", superuser=True)
         for username, role in (
             ("head", Role.MANAGEMENT),
             ("ethics", Role.ETHICS_COMMISSIONER),
@@ -167,24 +203,24 @@ def _demo_cases(u: dict[str, Any], vacant: Position) -> int:
 
     draft(
         "servant",
-        "Tender 2026-114 (office furniture)",
-        "My cousin owns a bidder.",
+        "Тендер № 2026-114 (кеңсе жиһазы) / Тендер № 2026-114 (офисная мебель)",
+        "Участник тендера — ТОО, принадлежащее моему двоюродному брату.",
         Category.KINSHIP,
     )
 
     submitted = draft(
         "servant",
-        "Audit of Kazakh Roads LLP",
-        "I held shares in the company until 2025.",
+        "Проверка ТОО «Қазақ жолдары»",
+        "До 2025 года я владела долей в этом товариществе.",
         Category.PROPERTY,
-        related_persons="Kazakh Roads LLP",
+        related_persons="ТОО «Қазақ жолдары»",
     )
     declaration_submit(declaration=submitted, actor=u["servant"])
 
     in_review = draft(
         "servant2",
-        "Appeal No. 77 of Zhanibek Ltd",
-        "I worked at Zhanibek Ltd until last year.",
+        "Жалоба № 77 ТОО «Жәнібек»",
+        "До прошлого года я работал в ТОО «Жәнібек».",
         Category.PRIOR_EMPLOYMENT,
         conflict_type=ConflictType.POTENTIAL,
     )
@@ -193,10 +229,10 @@ def _demo_cases(u: dict[str, Any], vacant: Position) -> int:
 
     resolved = draft(
         "servant",
-        "Permit for Nur Construction",
-        "The director is my brother-in-law.",
+        "Разрешение для ТОО «Нұр Құрылыс»",
+        "Директор товарищества — муж моей сестры.",
         Category.KINSHIP,
-        related_persons="Serik Akhmetov (brother-in-law)",
+        related_persons="Ахметов Серік (зять)",
         days_ago=3,
     )
     declaration_submit(declaration=resolved, actor=u["servant"])
@@ -204,23 +240,23 @@ def _demo_cases(u: dict[str, Any], vacant: Position) -> int:
     declaration_decide(
         declaration=resolved,
         actor=u["manager"],
-        reason="The permit file is given to a colleague with no ties to the applicant.",
+        reason="Материалы по разрешению переданы коллеге, не связанному с заявителем.",
         measures=[MeasureSpec(kind=MeasureKind.REASSIGN, substitute=servant2)],
     )
 
     consent = draft(
         "servant2",
-        "Contracts with Almaty Supply JSC",
-        "My wife is its chief accountant.",
+        "Договоры с АО «Алматы Снабжение»",
+        "Моя жена — главный бухгалтер общества.",
         Category.KINSHIP,
-        related_persons="Dana Tokayeva (wife)",
+        related_persons="Тоқаева Дана (жена)",
     )
     declaration_submit(declaration=consent, actor=u["servant2"])
     declaration_start_review(declaration=consent, actor=u["manager"])
     declaration_decide(
         declaration=consent,
         actor=u["manager"],
-        reason="The conflict is lasting: a transfer to the Division of Contracts is proposed.",
+        reason="Конфликт носит длящийся характер: предлагается перевод в отдел договоров.",
         measures=[
             MeasureSpec(
                 kind=MeasureKind.TRANSFER, position=vacant, proposed_date=today + timedelta(days=14)
@@ -230,8 +266,8 @@ def _demo_cases(u: dict[str, Any], vacant: Position) -> int:
 
     no_conflict = draft(
         "servant",
-        "Training contract with Qazaq Tili centre",
-        "A former classmate teaches there.",
+        "Договор на обучение с центром «Қазақ тілі»",
+        "Там преподаёт моя бывшая одноклассница.",
         Category.PERSONAL_TIES,
         conflict_type=ConflictType.POTENTIAL,
         addressee=Addressee.MANAGEMENT,
@@ -241,17 +277,17 @@ def _demo_cases(u: dict[str, Any], vacant: Position) -> int:
     declaration_find_no_conflict(
         declaration=no_conflict,
         actor=u["head"],
-        reason="Acquaintance from school alone gives no personal interest in the contract.",
+        reason="Одно лишь школьное знакомство не создаёт личной заинтересованности в договоре.",
     )
 
     declaration_open_from_source(
         actor=u["ethics"],
         declarant=servant2,
         category=Category.PROPERTY,
-        matter="Lease of premises from Arman Trade LLP",
-        personal_interest="Reported: the servant is a co-owner of the lessor.",
+        matter="Аренда помещений у ТОО «Арман Трейд»",
+        personal_interest="По сообщению, служащий — совладелец арендодателя.",
         aware_since=today - timedelta(days=2),
-        source_description="Anonymous report to the ethics commissioner's hotline.",
+        source_description="Анонимное сообщение на телефон доверия уполномоченного по этике.",
         source_confidential=True,
     )
     return 7
