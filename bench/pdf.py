@@ -104,13 +104,15 @@ def build(export_cases: int) -> dict[str, Any]:
     return {
         "org": org,
         "notice": notice,
-        "dossier5": record_services.dossier_create(
-            declaration=five, actor=org.auditor, language="ru"
-        ),
-        "dossier20": record_services.dossier_create(
-            declaration=twenty, actor=org.auditor, language="ru"
-        ),
+        "dossier5": dossier(five, org.auditor),
+        "dossier20": dossier(twenty, org.auditor),
     }
+
+
+def dossier(case: Any, reader: Any) -> Record:
+    record = record_services.dossier_record(declaration=case, reader=reader, language="ru")
+    record.save()
+    return record
 
 
 def interleaved(arms: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:

@@ -7,6 +7,7 @@ The embedded default is SQLite in ``var/`` with DEBUG on; production sets ``DJAN
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -55,6 +56,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or networks (``10.0.0.0/8``); none by default."""
+    items = env_list(name, [])
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks, got {item!r}."
+            ) from None
+    return items
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
 # No default secret outside DEBUG: a production deployment that forgot it must not start.
@@ -101,6 +115,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
+# The reverse proxies in front of us (addresses or networks). X-Forwarded-For is read only when
+# the request comes from one of them, one hop per proxy of ours (declarations/client.py); with
+# none listed, the TCP peer is the client and forwarding headers are ignored, so a client cannot
+# pick a fresh address for every rate limit (issue 12). A list rather than a hop count: a count
+# would trust the header on requests that bypass the proxy.
+COI_TRUSTED_PROXIES = env_networks("COI_TRUSTED_PROXIES")
+
 # Axes first: a locked-out user name or address is refused before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -114,6 +135,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "declarations.web.account.locked_out"
 AXES_VERBOSE = False
+# The address axes locks is the one the API's throttles count (never ipware's header guessing).
+AXES_CLIENT_IP_CALLABLE = "declarations.client.client_address"
 
 # A strict policy: our own scripts, styles and images only; no inline code, no frames.
 CONTENT_SECURITY_POLICY = {
@@ -201,7 +224,11 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(env_str("COI_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 COI_ATTACHMENT_MAX_BYTES = env_int("COI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-# Everything but the file itself must be small: 1 MB of JSON or form fields.
+# Addenda per case: far more than any honest correction needs, and a bound on the case page,
+# its trail and its dossier, which a declarant could otherwise grow without end.
+COI_ADDENDA_MAX = env_int("COI_ADDENDA_MAX", 50)
+# Everything but the file itself must be small: 1 MB of JSON or form fields (the API's JSON
+# parser answers 413 above it, declarations/api/parsers.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # The REST API (declarations/api). One error shape for every error (api/errors.py); session
@@ -212,19 +239,23 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON within DATA_UPLOAD_MAX_MEMORY_SIZE and 32 levels deep, checked before json recurses
+    "DEFAULT_PARSER_CLASSES": ["declarations.api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["declarations.api.throttles.WriteRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("COI_THROTTLE_LOGIN", "10/min"),
         "write": env_str("COI_THROTTLE_WRITE", "120/min"),
         "verify": env_str("COI_THROTTLE_VERIFY", "30/min"),
+        "dossier": env_str("COI_THROTTLE_DOSSIER", "30/hour"),  # each one is rendered and sealed
     },
     "EXCEPTION_HANDLER": "declarations.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "declarations.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
+    # DRF's own get_ident must never believe X-Forwarded-For; ours read COI_TRUSTED_PROXIES
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Conflict-of-interest declarations API",
@@ -281,6 +312,9 @@ COI_VERIFY_MAX_BYTES = env_int("COI_VERIFY_MAX_BYTES", 50 * 1024 * 1024)
 # Where /verify/<code> is reached from outside: printed on every record and in its QR code.
 COI_PUBLIC_URL = env_str("COI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 COI_EXPORT_CHUNK = env_int("COI_EXPORT_CHUNK", 10)  # dossiers per export task
+# An export with no progress for this long is failed by the `issue_records` sweep (a queued
+# job no worker took up, or a worker that died); each chunk of dossiers records progress.
+COI_EXPORT_STALL_MINUTES = env_int("COI_EXPORT_STALL_MINUTES", 30)
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "coi@localhost")

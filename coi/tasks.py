@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Q
 from django_tasks import task, task_backends
 
+from declarations.choices import ExportFailure
 from declarations.models import Record
 from declarations.services import exports, records
 from declarations.services.side_effects import register_effect
@@ -38,9 +39,15 @@ def issue_record(record_id: int) -> str:
 
 @task(queue_name=EXPORTS_QUEUE)
 def plan_export(export_id: int) -> str:
-    chunks = exports.export_plan(export_id=export_id)
-    for chunk in chunks:
-        render_export_chunk.enqueue(export_id, chunk)
+    """Plan the job and hand its chunks to the workers; a job that cannot be planned fails
+    with its reason (it must never stay queued; ``exports_fail_stalled`` is the backstop)."""
+    try:
+        chunks = exports.export_plan(export_id=export_id)
+        for chunk in chunks:
+            render_export_chunk.enqueue(export_id, chunk)
+    except Exception as exc:
+        exports.export_fail(export_id=export_id, failure=ExportFailure.PLANNING, detail=repr(exc))
+        raise
     if not chunks:
         exports.export_assemble(export_id=export_id)
     return f"{len(chunks)} chunks"
@@ -93,9 +100,25 @@ def _queued_record_ids() -> set[int]:
     return {args["args"][0] for args in queued if args.get("args")}
 
 
+def _queued_export_ids() -> set[int]:
+    """Export jobs with a task still waiting or running in the database queue (another
+    backend cannot be asked: there, only the time since the last progress counts)."""
+    if not _database_queue():
+        return set()
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(
+        Q(status="READY") | Q(status="RUNNING"),
+        task_path__in=[f"{__name__}.plan_export", f"{__name__}.render_export_chunk"],
+    ).values_list("args_kwargs", flat=True)
+    return {args["args"][0] for args in queued if args.get("args")}
+
+
 def records_sweep(*, now: datetime, retry_failed: bool = False) -> records.Sweep:
-    """Reap lost tasks, then queue again every record whose issuing was lost or failed."""
+    """Reap lost tasks, queue again every record whose issuing was lost or failed, and fail
+    the export jobs that stalled."""
     sweep = records.Sweep(reaped=tasks_reap_lost(now=now))
+    sweep.exports_failed = exports.exports_fail_stalled(now=now, waiting=_queued_export_ids())
     if retry_failed:
         records.records_reset_failed()
     queued = _queued_record_ids()

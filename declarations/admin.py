@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from declarations import permissions
+from declarations.choices import AuditAction
 from declarations.models import (
     AuditEvent,
     CalendarOverride,
@@ -173,9 +175,22 @@ class LegalBasisAdmin(admin.ModelAdmin):
 
 @admin.register(Declaration)
 class DeclarationAdmin(ReadOnlyAdmin):
+    """Operators see the cases, but not what ``permissions.disclosure`` withholds from them: a
+    confidential source only an ethics commissioner or auditor of the body reads here too."""
+
     list_display = ["registration_number", "declarant", "state", "submitted_at", "due_at"]
     list_filter = ["state", "body", "origin"]
     search_fields = ["registration_number", "declarant__full_name"]
+
+    def get_exclude(self, request: HttpRequest, obj: Declaration | None = None) -> Any:
+        hidden = list(super().get_exclude(request, obj) or [])
+        if (
+            obj is not None
+            and obj.source_confidential
+            and not permissions.disclosure(request.user, obj).source
+        ):
+            hidden.append("source_description")
+        return hidden
 
 
 @admin.register(Measure)
@@ -186,9 +201,22 @@ class MeasureAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    """The trail, without the text of an internal comment for a reader who may not see it
+    (``permissions.disclosure``): the event, its actor and its hash stay."""
+
     list_display = ["declaration", "seq", "action", "actor", "from_state", "to_state", "created_at"]
     list_filter = ["action"]
     search_fields = ["declaration__registration_number", "hash"]
+
+    def get_exclude(self, request: HttpRequest, obj: AuditEvent | None = None) -> Any:
+        hidden = list(super().get_exclude(request, obj) or [])
+        if (
+            obj is not None
+            and obj.action == AuditAction.COMMENTED
+            and not permissions.disclosure(request.user, obj.declaration).comments
+        ):
+            hidden.append("data")
+        return hidden
 
 
 @admin.register(Notification)

@@ -113,6 +113,11 @@ class Role(models.TextChoices):
 
 #: The roles that are granted per state body (the others follow from the org structure).
 GRANTED_ROLES = (Role.MANAGEMENT, Role.ETHICS_COMMISSIONER, Role.HR, Role.AUDITOR)
+#: Who may read a confidential source (Law 410-V Art. 24; DESIGN.md §3): ``permissions.disclosure``
+#: and ``selectors.record_list_visible_to`` both read this one set.
+SOURCE_READERS = (Role.ETHICS_COMMISSIONER, Role.AUDITOR)
+#: Who may have a case's dossier (DESIGN.md §6): the source in it follows ``SOURCE_READERS``.
+DOSSIER_READERS = (Role.AUDITOR, Role.ETHICS_COMMISSIONER, Role.MANAGEMENT)
 
 
 class CalendarDayKind(models.TextChoices):
@@ -166,3 +171,18 @@ class ExportStatus(models.TextChoices):
     ASSEMBLING = "assembling", _("Packing the ZIP")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+class ExportFailure(models.TextChoices):
+    """Why an export job failed: shown to the auditor in their language (issue 12)."""
+
+    PLANNING = "planning", _("The cases of the export could not be selected.")
+    DOSSIER = "dossier", _("A dossier could not be rendered; operators can retry it.")
+    PACKING = "packing", _("The ZIP could not be packed.")
+    STALLED = (
+        "stalled",
+        _(
+            "The export made no progress for too long: no worker took it up, or its worker "
+            "stopped. Start it again."
+        ),
+    )

@@ -7,14 +7,23 @@ functions. State and conditions are the FSM's business; these say only *who*.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django_fsm import can_proceed, has_transition_perm
 
 from declarations import rulebook, selectors
-from declarations.choices import OPEN_STATES, DeclarationState, Origin, Role
-from declarations.models import Declaration, Measure
+from declarations.choices import (
+    DOSSIER_READERS,
+    OPEN_STATES,
+    SOURCE_READERS,
+    DeclarationState,
+    Origin,
+    Role,
+)
+from declarations.models import Declaration, Measure, Record
 from declarations.rulebook import register
 
 
@@ -43,15 +52,77 @@ def can_view(user: Any, declaration: Declaration) -> bool:
     return selectors.declaration_list_visible_to(user=user).filter(pk=declaration.pk).exists()
 
 
+@dataclass(frozen=True)
+class Disclosure:
+    """Which parts of a case a reader may see, in every output: the API, the pages, the issued
+    records, dossiers, exports and notifications (issue 12).
+
+    ``source``      the "other sources" the case was opened on; when confidential (Law 410-V
+                    Art. 24) only ethics commissioners and auditors of the body;
+    ``comments``    the internal notes of reviewers, management and ethics commissioners:
+                    everyone who sees the case but the declarant;
+    ``attachments`` the notice's files: everyone who sees the case (only the declarant adds
+                    them, to their own draft).
+    A reader who may not see the case gets nothing.
+    """
+
+    source: bool = False
+    comments: bool = False
+    attachments: bool = False
+
+    def covers(self, other: Disclosure) -> bool:
+        """Whether a reader with this disclosure may read a document made for ``other``."""
+        return all(mine or not theirs for mine, theirs in zip(self, other, strict=True))
+
+    def __iter__(self) -> Iterator[bool]:
+        return iter((self.source, self.comments, self.attachments))
+
+
+NOTHING = Disclosure()
+
+
+def _disclosed(declaration: Declaration, *, declarant: bool, roles: set[str]) -> Disclosure:
+    """What a reader who sees the case may read of it, from who they are on it: the rule."""
+    source = not declaration.source_confidential or (
+        not declarant and bool(roles & set(SOURCE_READERS))
+    )
+    return Disclosure(source=source, comments=not declarant, attachments=True)
+
+
+def disclosure(user: Any, declaration: Declaration) -> Disclosure:
+    """The one rule of who may read what of a case (see ``Disclosure``)."""
+    if not can_view(user, declaration):
+        return NOTHING
+    return _disclosed(
+        declaration,
+        declarant=is_declarant(user, declaration),
+        roles=selectors.grants_of(user).get(declaration.body_id, set()),
+    )
+
+
+def dossier_disclosures(user: Any) -> Callable[[Declaration], Disclosure]:
+    """``disclosure`` for the many cases of a dossier reader's bodies (an auditor's export),
+    with their grants read once: the same rule, and no query per case."""
+    grants = selectors.grants_of(user)
+
+    def of(declaration: Declaration) -> Disclosure:
+        roles = grants.get(declaration.body_id, set())
+        if declaration.state == DeclarationState.DRAFT or not roles & set(DOSSIER_READERS):
+            return NOTHING
+        declarant = declaration.declarant.user_id == user.pk
+        return _disclosed(declaration, declarant=declarant, roles=roles)
+
+    return of
+
+
 def can_view_dossier(user: Any, declaration: Declaration) -> bool:
-    """The dossier (everything, the confidential source included) is for auditors, ethics
-    commissioners and management of the body (DESIGN.md §6), never for a draft."""
+    """The dossier is for auditors, ethics commissioners and management of the body (DESIGN.md
+    §6), never for a draft. It is rendered for its reader: what ``disclosure`` withholds from
+    them (a confidential source from management) it says is withheld, never prints."""
     return (
         _authenticated(user)
         and declaration.state != DeclarationState.DRAFT
-        and selectors.has_role(
-            user, declaration.body_id, Role.AUDITOR, Role.ETHICS_COMMISSIONER, Role.MANAGEMENT
-        )
+        and selectors.has_role(user, declaration.body_id, *DOSSIER_READERS)
     )
 
 
@@ -144,11 +215,15 @@ def can_add_addendum(user: Any, declaration: Declaration) -> bool:
 
 def can_see_source(user: Any, declaration: Declaration) -> bool:
     """A confidential source (Law 410-V Art. 24) only ethics and auditors see."""
-    if not declaration.source_confidential:
-        return can_view(user, declaration)
-    return _authenticated(user) and selectors.has_role(
-        user, declaration.body_id, Role.ETHICS_COMMISSIONER, Role.AUDITOR
-    )
+    return disclosure(user, declaration).source
+
+
+def can_read_record(user: Any, record: Record) -> bool:
+    """A record the reader's scope reaches (``selectors.record_list_visible_to``) is theirs to
+    read only if it says nothing ``disclosure`` withholds from them: a dossier made for an
+    auditor carries the confidential source, and management may not download it."""
+    withheld = Disclosure(source=record.confidential_source, comments=record.internal_comments)
+    return disclosure(user, record.declaration).covers(withheld)
 
 
 def roles_of(user: Any) -> dict[int, set[str]]:
@@ -172,12 +247,15 @@ __all__ = [
     "can_comment",
     "can_implement",
     "can_open_from_source",
+    "can_read_record",
     "can_reassign_reviewer",
     "can_review",
     "can_see_source",
     "can_submit",
     "can_view",
     "can_withdraw",
+    "disclosure",
+    "dossier_disclosures",
     "roles_of",
 ]
 

@@ -10,13 +10,16 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.db.models.functions import Lower
 
 from declarations.choices import (
+    DOSSIER_READERS,
     OPEN_STATES,
+    SOURCE_READERS,
     AuditAction,
     DeclarationState,
     MeasureState,
     RecordKind,
     Role,
 )
+from declarations.matters import matter_key
 from declarations.models import (
     Attachment,
     AuditEvent,
@@ -29,6 +32,7 @@ from declarations.models import (
     Record,
     RoleGrant,
     Servant,
+    StateBody,
 )
 
 if TYPE_CHECKING:
@@ -113,6 +117,24 @@ def management_users(body_id: int) -> QuerySet[Any]:
     return users_with_role(body_id, Role.MANAGEMENT)
 
 
+def reviewer_of_last_resort(body: StateBody, *, exclude_user: int | None) -> int | None:
+    """Who reviews a notice that nobody in the body's management but its declarant could (the
+    head's own, when the head is the whole of the management; Law 410-V Art. 15 p.2, Code of
+    Ethics cl. 10(2)): the official of the superior body the body's settings name, else the
+    body's longest-serving ethics commissioner; never the declarant."""
+    named = body.head_notice_reviewer_id
+    others = get_user_model().objects.filter(is_active=True).exclude(pk=exclude_user or 0)
+    if named is not None and others.filter(pk=named).exists():
+        return named
+    ethics = (
+        RoleGrant.objects.filter(body=body, role=Role.ETHICS_COMMISSIONER, user__in=others)
+        .order_by("pk")
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    return ethics
+
+
 def _needs_hr() -> Exists:
     """Cases with a measure that HR has to act on, or has acted on."""
     return Exists(
@@ -173,14 +195,16 @@ def containing(qs: QuerySet[Any], fields: list[str], text: str) -> QuerySet[Any]
     return qs
 
 
-def open_declarations_on_matter(*, servant: Servant, matter: str) -> QuerySet[Declaration]:
-    """Open cases in which ``servant`` is recused on ``matter`` (case-insensitive in any
-    script, trimmed)."""
-    return (
-        Declaration.objects.filter(declarant=servant, state__in=OPEN_STATES)
-        .alias(_lower_matter=Lower("matter"))
-        .filter(_lower_matter=matter.strip().lower())
-    )
+def recusals_on_matter(*, servant: Servant, matters: list[str]) -> list[Declaration]:
+    """The open cases of ``servant`` (recused on their matter from filing to closing, 003 cl. 6)
+    whose matter is one of ``matters`` in any spelling (``matters.same_matter``). A servant has
+    a handful of open cases, so they are compared here rather than in SQL."""
+    keys = {matter_key(m) for m in matters} - {""}
+    return [
+        case
+        for case in Declaration.objects.filter(declarant=servant, state__in=OPEN_STATES)
+        if matter_key(case.matter) in keys
+    ]
 
 
 def position_is_vacant(position: Position) -> bool:
@@ -289,12 +313,21 @@ def attachment_list_visible_to(*, user: UserLike) -> QuerySet[Attachment]:
 
 def record_list_visible_to(*, user: UserLike) -> QuerySet[Record]:
     """Records of the cases ``user`` sees; dossiers only where ``user`` may have a dossier
-    (auditor, ethics commissioner, management of the body): they carry the confidential source.
+    (auditor, ethics commissioner, management of the body); and no record that says what
+    ``permissions.disclosure`` withholds from ``user`` (``permissions.can_read_record`` is the
+    same rule for one record): a confidential source only for ethics commissioners and
+    auditors of the body, internal comments never for the declarant.
     """
+    if not user.is_authenticated:
+        return Record.objects.none()
     cases = declaration_list_visible_to(user=user).values("pk")
-    dossier_bodies = bodies_with_role(user, Role.AUDITOR, Role.ETHICS_COMMISSIONER, Role.MANAGEMENT)
+    dossier_bodies = bodies_with_role(user, *DOSSIER_READERS)
+    source_bodies = bodies_with_role(user, *SOURCE_READERS)
+    own = Q(declaration__declarant__user=user)
     return Record.objects.filter(declaration__in=cases).filter(
-        ~Q(kind=RecordKind.DOSSIER) | Q(declaration__body_id__in=dossier_bodies)
+        ~Q(kind=RecordKind.DOSSIER) | Q(declaration__body_id__in=dossier_bodies),
+        ~Q(confidential_source=True) | (Q(declaration__body_id__in=source_bodies) & ~own),
+        ~Q(internal_comments=True) | ~own,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from hypothesis import HealthCheck, settings
 
@@ -31,6 +32,13 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate-limit counters live in the cache and are keyed by user id, which a rolled-back
+    test database hands out again: every test starts with none."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -123,11 +123,11 @@ def test_pickers_find_names_in_any_case(org: Org) -> None:
 
 
 def test_recusal_on_a_matter_ignores_case_in_kazakh(org: Org) -> None:
-    from declarations.selectors import open_declarations_on_matter
+    from declarations.selectors import recusals_on_matter
 
     case_in(org, S.SUBMITTED, who="servant2")
     from declarations.models import Declaration
 
     case = Declaration.objects.get(declarant=org.servants["servant2"])
     Declaration.objects.filter(pk=case.pk).update(matter="Қазақ тендері")
-    assert open_declarations_on_matter(servant=org.servants["servant2"], matter=" ҚАЗАҚ ТЕНДЕРІ ")
+    assert recusals_on_matter(servant=org.servants["servant2"], matters=[" ҚАЗАҚ ТЕНДЕРІ "])

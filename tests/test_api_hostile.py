@@ -250,7 +250,7 @@ def test_upload_is_hashed_and_typed_by_content(org: Org) -> None:
     content = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
     body = ok(_upload(org, case, content, "../../etc/photo.pdf"), 201)
     assert body["content_type"] == "image/png"  # what it is, not what the name says
-    assert body["filename"] == "photo.pdf"  # no path
+    assert body["filename"] == "photo.png"  # no path
     assert body["sha256"] == hashlib.sha256(content).hexdigest()
 
 

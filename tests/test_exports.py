@@ -143,3 +143,27 @@ def test_export_dossiers_command(org: Org, tmp_path: Path) -> None:
     assert "2/2" in stdout.getvalue()
     names = zipfile.ZipFile(out).namelist()
     assert len([n for n in names if n.startswith("dossiers/")]) == 2
+
+
+def test_planning_costs_the_same_queries_for_few_cases_and_many(org: Org) -> None:
+    """Each dossier is made for its auditor (what they may read of the case), with their
+    grants read once: no query per case."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from declarations.services.exports import export_plan
+
+    def plan_queries() -> int:
+        job = export_create(
+            actor=org.auditor, filters=ExportFilters(bodies=[]), language="en", start=False
+        )
+        with CaptureQueriesContext(connection) as queries:
+            export_plan(export_id=job.pk)
+        return len(queries)
+
+    case_in(org, "submitted")
+    case_in(org, "resolved")
+    few = plan_queries()
+    for state in ("submitted", "in_review", "resolved", "withdrawn", "no_conflict", "submitted"):
+        case_in(org, state)
+    assert plan_queries() == few

@@ -3,16 +3,31 @@
 ``{"code": "...", "message": "...", "fields": {"name": ["..."]}}``: ``code`` is stable and meant
 for programs, ``message`` is for people, in the caller's language (``Accept-Language``), and
 ``fields`` holds per-field messages (nested for lists, e.g. the measures of a decision).
+
+A server error has the shape too (``server_error``, 500), and says nothing of what failed: the
+traceback goes to the log, as Django's own 500 handling would send it. Only with ``DEBUG`` on is
+it left to Django's technical page, for the developer.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    BadRequest,
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
+from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
@@ -92,8 +107,42 @@ def error_response(
     return Response(body, status=http_status)
 
 
+def _suspicious(exc: SuspiciousOperation | BadRequest) -> Response:
+    """Django answers these 400 with an HTML page; the API answers in its shape. A body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (read by Django or by our JSON parser) is a 413."""
+    if isinstance(exc, SuspiciousOperation):  # logged where Django logs them
+        logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc))
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        return error_response(
+            "payload_too_large",
+            _("The request body is larger than %(size)s.") % {"size": filesizeformat(limit)},
+            413,
+        )
+    return error_response("bad_request", _("The request could not be read."), 400)
+
+
+def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
+    """An unexpected error: the one shape, and nothing of the error in it. Signalled and
+    logged (with the traceback) as Django's own 500 handling does, so the test client still
+    raises it and the log still has it."""
+    drf_request = context.get("request")
+    request = getattr(drf_request, "_request", drf_request)
+    got_request_exception.send(sender=None, request=request)
+    response = error_response(
+        "server_error", _("Something went wrong on our side. The error is logged."), 500
+    )
+    path = getattr(request, "path", "")
+    log_response(
+        "%s: %s", "Internal Server Error", path, response=response, request=request, exception=exc
+    )
+    return response
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map every exception the services and DRF raise onto the one shape and its status code."""
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        return _suspicious(exc)
     if isinstance(exc, FileTooLarge):
         return error_response(
             "payload_too_large", _("The upload is too large."), 413, _django_fields(exc)
@@ -120,7 +169,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # a real server error: Django's 500 handling and logging
+        # a real server error: the developer's traceback page with DEBUG, else our shape
+        return None if settings.DEBUG else _server_error(exc, context)
     assert isinstance(exc, exceptions.APIException)  # noqa: S101 - DRF answered only for these
     if isinstance(exc, exceptions.ValidationError):
         body: dict[str, Any] = {

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from declarations.choices import OPEN_STATES, DeclarationState, MeasureKind, MeasureState
+from declarations.dates import DATE_CEILING, DATE_FLOOR, validate_typed_date
 from declarations.models import Declaration, Measure
 from declarations.selectors import containing
 from declarations.services.calendar import end_of_day, start_of_day
@@ -45,11 +46,17 @@ class DeclarationFilter(django_filters.FilterSet):
         field_name="declarant__position__unit__code",
         help_text="The unit the declarant serves in now.",
     )
+    # the bounds keep the day's first and last instant convertible to UTC: 0001-01-01 used to
+    # overflow and answer 500 (issue 12)
     submitted_from = django_filters.DateFilter(
-        method="filter_submitted_from", help_text="Submitted on or after this day (Almaty)."
+        method="filter_submitted_from",
+        validators=[validate_typed_date],
+        help_text=f"Submitted on or after this day (Almaty); {DATE_FLOOR} to {DATE_CEILING}.",
     )
     submitted_to = django_filters.DateFilter(
-        method="filter_submitted_to", help_text="Submitted on or before this day (Almaty)."
+        method="filter_submitted_to",
+        validators=[validate_typed_date],
+        help_text=f"Submitted on or before this day (Almaty); {DATE_FLOOR} to {DATE_CEILING}.",
     )
     search = django_filters.CharFilter(
         method="filter_search",

@@ -11,15 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -30,7 +31,7 @@ from declarations import permissions, selectors
 from declarations.api import serializers as io
 from declarations.api.errors import Conflict, PayloadTooLarge
 from declarations.api.schema import errors
-from declarations.api.throttles import VerifyRateThrottle
+from declarations.api.throttles import DossierRateThrottle, VerifyRateThrottle
 from declarations.api.views import acting, file_response, valid_input
 from declarations.choices import ExportStatus, RecordStatus
 from declarations.http import file_download
@@ -89,6 +90,13 @@ class RecordViewSet(viewsets.GenericViewSet):
             "declaration"
         )
 
+    def get_object(self) -> Record:
+        """A record of a case in scope that says nothing withheld from the caller; else 404."""
+        record: Record = super().get_object()
+        if not permissions.can_read_record(self.request.user, record):
+            raise Http404
+        return record
+
     @extend_schema(tags=["records"], responses=io.RecordOutput(many=True))
     def list_for_case(self, request: Request, id: str) -> Response:
         case = visible_case(request, id)
@@ -108,24 +116,60 @@ class RecordViewSet(viewsets.GenericViewSet):
 
 
 class DossierView(APIView):
-    @extend_schema(
-        tags=["records"],
-        parameters=[LANGUAGE_PARAM],
-        responses={(200, "application/pdf"): PDF, **errors(400, 403)},
-    )
-    def get(self, request: Request, id: str) -> HttpResponse:
+    """The case's dossier, made for the caller: it shows what ``permissions.disclosure`` lets
+    them see and says what it withholds (a confidential source, from management).
+
+    ``POST`` issues a new dossier; ``GET`` hands out the caller's own dossier of the last hour
+    again while the case's audit chain has not moved, and issues one only when there is none,
+    so that a plain link cannot make the server write a record on every request. Issuing is
+    throttled per user (``COI_THROTTLE_DOSSIER``).
+    """
+
+    def _case(self, request: Request, id: str) -> Declaration:
         case = visible_case(request, id)
         if not permissions.can_view_dossier(request.user, case):
             raise PermissionDenied(
                 _("Dossiers are for auditors, ethics commissioners and management.")
             )
-        language = reader_language(request, request.query_params.get("language"))
-        record = record_services.dossier_issue(
+        return case
+
+    def _issue(self, request: Request, case: Declaration, language: str) -> Record:
+        """A new dossier for the caller, within their allowance (a reused one costs none)."""
+        throttle = DossierRateThrottle()
+        if not throttle.allow_request(request, self):
+            raise Throttled(wait=throttle.wait())
+        return record_services.dossier_issue(
             declaration=case, actor=acting(request), language=language
         )
+
+    def _send(self, record: Record) -> HttpResponse:
         response = pdf_response(read_record(record), f"dossier-{record.verification_code}.pdf")
         response["X-Record-Id"] = str(record.code)
         return response
+
+    @extend_schema(
+        tags=["records"],
+        parameters=[LANGUAGE_PARAM],
+        responses={(200, "application/pdf"): PDF, **errors(400, 403, 429)},
+    )
+    def get(self, request: Request, id: str) -> HttpResponse:
+        case = self._case(request, id)
+        language = reader_language(request, request.query_params.get("language"))
+        record = record_services.dossier_current(
+            declaration=case, actor=acting(request), language=language, now=timezone.now()
+        ) or self._issue(request, case, language)
+        return self._send(record)
+
+    @extend_schema(
+        tags=["records"],
+        parameters=[LANGUAGE_PARAM],
+        request=None,
+        responses={(200, "application/pdf"): PDF, **errors(400, 403, 429)},
+    )
+    def post(self, request: Request, id: str) -> HttpResponse:
+        case = self._case(request, id)
+        language = reader_language(request, request.query_params.get("language"))
+        return self._send(self._issue(request, case, language))
 
 
 class ExportViewSet(viewsets.GenericViewSet):

@@ -23,6 +23,7 @@ from declarations.choices import (
     MeasureState,
     Origin,
 )
+from declarations.dates import DATE_FLOOR, validate_typed_date
 from declarations.models.declaration import INTEREST_MAX, MATTER_MAX, REASON_MAX, RELATED_MAX
 from declarations.services.declarations import TEXT_MAX
 from declarations.services.measures import ACCEPT, DECLINE
@@ -77,7 +78,8 @@ class NoticeFieldsInput(StrictSerializer):
         max_length=RELATED_MAX, required=False, allow_blank=True, default=""
     )
     aware_since = serializers.DateField(
-        help_text="When the servant learned of the conflict; not in the future (Almaty time)."
+        help_text="When the servant learned of the conflict; not in the future (Almaty time), "
+        f"not before {DATE_FLOOR}.",
     )
     addressee = serializers.ChoiceField(choices=Addressee.choices, default=Addressee.MANAGER)
 
@@ -149,11 +151,19 @@ class MeasureInput(StrictSerializer):
         default="",
         help_text="change_duties, other: what changes or what is done.",
     )
-    effective_date = serializers.DateField(required=False, allow_null=True)
+    effective_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="change_duties: from the day of the decision to two years after it.",
+    )
     position = StrictUUIDField(
         required=False, allow_null=True, help_text="transfer: the vacant position."
     )
-    proposed_date = serializers.DateField(required=False, allow_null=True)
+    proposed_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="transfer: from the day of the decision to two years after it.",
+    )
     needs_order = StrictBooleanField(
         required=False, default=False, help_text="other: HR records an order to carry it out."
     )
@@ -177,7 +187,9 @@ class ConsentInput(StrictSerializer):
 
 class ImplementInput(StrictSerializer):
     order_number = StrictCharField(max_length=64)
-    order_date = serializers.DateField()
+    order_date = serializers.DateField(
+        help_text="Not before the day the measure was decided, not in the future (Almaty).",
+    )
 
 
 class TokenInput(StrictSerializer):
@@ -201,8 +213,12 @@ class ExportInput(StrictSerializer):
         help_text="State bodies' short names (slugs).",
     )
     unit = StrictUUIDField(required=False, allow_null=True, default=None)
-    submitted_from = serializers.DateField(required=False, allow_null=True, default=None)
-    submitted_to = serializers.DateField(required=False, allow_null=True, default=None)
+    submitted_from = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_typed_date]
+    )
+    submitted_to = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_typed_date]
+    )
     state = serializers.ListField(
         child=serializers.ChoiceField(choices=DeclarationState.choices),
         required=False,
@@ -533,7 +549,14 @@ class ExportOutput(serializers.Serializer):
     done = serializers.IntegerField(help_text="Dossiers issued so far.")
     size = serializers.IntegerField(allow_null=True)
     sha256 = serializers.CharField(help_text="Of the ZIP, once done.")
-    error = serializers.CharField()
+    failure = serializers.CharField(
+        help_text="Why it failed: planning, dossier, packing or stalled; empty otherwise."
+    )
+    error = serializers.CharField(
+        source="failure_reason",
+        help_text="Why it failed, in the caller's language (operators find the technical "
+        "detail in the admin).",
+    )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 

@@ -3,7 +3,9 @@
 Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` and are read on every request (DRF
 binds them once at import), so a deployment or a test can change them through settings.
 Counters live in the default cache: per process with the local-memory cache, shared when a
-deployment configures a shared one.
+deployment configures a shared one. Addresses are ``declarations.client.client_address``:
+``X-Forwarded-For`` counts only from the proxies in ``COI_TRUSTED_PROXIES``. The verification
+and dossier throttles live there too, since the pages share their counters.
 """
 
 from __future__ import annotations
@@ -11,20 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.request import Request
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+
+from declarations.client import AddressRateThrottle
+from declarations.client import DossierRateThrottle as DossierRateThrottle  # re-exported
+from declarations.client import VerifyRateThrottle as VerifyRateThrottle  # re-exported
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-class _LiveRateThrottle(SimpleRateThrottle):
-    def get_rate(self) -> str | None:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
-        return str(rate) if rate is not None else None
-
-    def __init__(self) -> None:  # DRF reads the rate in __init__; read it live instead
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+class _LiveRateThrottle(AddressRateThrottle):
+    """The rate read live, and the client's address from ``client_address`` (DRF's own
+    ``get_ident`` believes any ``X-Forwarded-For``). Each throttle below says what it counts."""
 
 
 class LoginRateThrottle(_LiveRateThrottle):
@@ -75,12 +74,3 @@ class WriteRateThrottle(_LiveRateThrottle):
             return None
         ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-class VerifyRateThrottle(_LiveRateThrottle):
-    """Anyone may check a PDF; a flood of uploads from one address is limited."""
-
-    scope = "verify"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

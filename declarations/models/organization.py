@@ -33,6 +33,21 @@ class StateBody(PublicIdMixin, TimeStampedModel):
     hr_order_days = models.PositiveSmallIntegerField(
         _("working days to record the HR order"), default=5, validators=_DAYS
     )
+    # A notice that nobody in the body could review (the head's own, when the head is the only
+    # member of management) goes to this official of the superior body; when empty, to the
+    # body's ethics commissioner (decisions.md "The head's own notice").
+    head_notice_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewer of the head's own notices"),
+        help_text=_(
+            "An official of the superior body who reviews the notices of the head of this body "
+            "when nobody else in its management can. Empty: the body's ethics commissioner."
+        ),
+    )
 
     class Meta:
         verbose_name = _("state body")

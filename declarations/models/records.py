@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from declarations.choices import ExportStatus, RecordKind, RecordStatus
+from declarations.choices import ExportFailure, ExportStatus, RecordKind, RecordStatus
 from declarations.models.audit import AppendOnlyError, AuditEvent
 from declarations.models.base import PublicIdMixin, TimeStampedModel
 from declarations.models.declaration import Declaration
@@ -60,7 +60,10 @@ class ExportJob(PublicIdMixin, TimeStampedModel):
     file = models.FileField(upload_to=export_path, max_length=255, blank=True)
     size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
-    error = models.TextField(_("error"), blank=True)
+    failure = models.CharField(
+        _("failure"), max_length=16, choices=ExportFailure.choices, blank=True
+    )
+    error = models.TextField(_("error"), blank=True)  # the technical detail, for operators
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
@@ -70,6 +73,15 @@ class ExportJob(PublicIdMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"export {self.code} ({self.status})"
+
+    @property
+    def failure_reason(self) -> str:
+        """Why the job failed, in the active language ("" unless it has)."""
+        if self.status != ExportStatus.FAILED:
+            return ""
+        if not self.failure:  # failed before reasons were kept: a dossier was the only way
+            return str(ExportFailure.DOSSIER.label)
+        return str(self.get_failure_display())
 
 
 class Record(PublicIdMixin, TimeStampedModel):
@@ -105,6 +117,15 @@ class Record(PublicIdMixin, TimeStampedModel):
     seal_fingerprint = models.CharField(max_length=64, blank=True)
     development_seal = models.BooleanField(_("development seal"), default=False)
     audit_head = models.CharField(max_length=64, blank=True)
+    # What the PDF says that some readers of the case may not see (``permissions.disclosure``):
+    # fixed when the row is written, from the reader a dossier is made for; the records of a
+    # step never carry either (they go to everyone on the case).
+    confidential_source = models.BooleanField(
+        _("shows the confidential source"), default=False, editable=False
+    )
+    internal_comments = models.BooleanField(
+        _("shows internal comments"), default=False, editable=False
+    )
     # Operators' view of the issuing (the row is not yet immutable while pending or failed).
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)

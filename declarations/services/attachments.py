@@ -28,6 +28,13 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg"),
 )
 ALLOWED_TYPES = tuple(t for _sig, t in SIGNATURES)
+# The name a file keeps ends as its content says (the first one is added when it does not): a
+# PNG sent as "evil.html" is offered for download as "evil.png" (issue 12).
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "application/pdf": ("pdf",),
+    "image/png": ("png",),
+    "image/jpeg": ("jpg", "jpeg"),
+}
 MAX_ATTACHMENTS = 20
 
 
@@ -46,11 +53,27 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
-def _clean_filename(name: str) -> str:
-    """A display name only (storage uses the public id): no paths, no control characters."""
+def _clean_filename(name: str, content_type: str) -> str:
+    """A display name only (storage uses the public id): no paths, no control characters, and
+    the extension of what the content is.
+
+    An extension that is not the content's is replaced (``evil.html`` → ``evil.png``); a name
+    with none, or with a dot that ends no extension (``No 5 of 01.02.2025``), gets one appended.
+    """
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[:255] or "file"
+    name = name.rstrip(". ") or "file"  # Windows drops trailing dots, showing the inner suffix
+    stem, dot, suffix = name.rpartition(".")
+    wanted = EXTENSIONS[content_type]
+    if dot and stem and suffix.lower() in wanted:
+        extension = "." + suffix
+    else:
+        extension = "." + wanted[0]
+        # "html", "php5", "tar.gz"'s "gz" are extensions; "2025" or a sentence's end are not
+        is_extension = len(suffix) <= 10 and suffix.isascii() and suffix.isalnum()
+        if not (dot and stem and is_extension and not suffix.isdigit()):
+            stem = name
+    return stem[: 255 - len(extension)] + extension
 
 
 def attachment_add(
@@ -97,7 +120,7 @@ def attachment_add(
             )
         attachment = Attachment(
             declaration=case,
-            filename=_clean_filename(filename),
+            filename=_clean_filename(filename, content_type),
             content_type=content_type,
             size=total,
             sha256=digest.hexdigest(),

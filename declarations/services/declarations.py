@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_fsm import TransitionNotAllowed
 
 from declarations.choices import OPEN_STATES, Addressee, AuditAction, DeclarationState
-from declarations.models import Attachment, Declaration, Servant
+from declarations.models import Attachment, AuditEvent, Declaration, Servant
 from declarations.services.transitions import case_transition, notice_validate
 
 if TYPE_CHECKING:
@@ -105,7 +107,11 @@ def declaration_discard(*, declaration: Declaration, actor: User) -> None:
 
 
 def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str) -> Declaration:
-    """The declarant adds to or corrects their filed notice: a new event, never an edit."""
+    """The declarant adds to or corrects their filed notice: a new event, never an edit.
+
+    At most ``COI_ADDENDA_MAX`` per case, counted under the case's lock (issue 12): each is an
+    event on the trail, a notification and a section of the dossier.
+    """
     with case_transition(
         declaration=declaration,
         actor=actor,
@@ -117,6 +123,15 @@ def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str
         if step.case.state not in OPEN_STATES:
             raise TransitionNotAllowed(_("Addenda can be added while the case is open."))
         _check_text(text, "text")
+        limit: int = settings.COI_ADDENDA_MAX
+        addenda = AuditEvent.objects.filter(declaration=step.case, action=AuditAction.ADDENDUM)
+        if addenda.count() >= limit:
+            message = ngettext(
+                "A case can have at most %(n)d addendum.",
+                "A case can have at most %(n)d addenda.",
+                limit,
+            )
+            raise ValidationError({"text": [message % {"n": limit}]})
         step.action = AuditAction.ADDENDUM
         step.data = {"text": text}
         step.notify("addendum_added", [step.case.reviewer_id])

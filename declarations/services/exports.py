@@ -15,8 +15,9 @@ import hashlib
 import io
 import tempfile
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,13 +28,19 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from declarations import selectors
-from declarations.choices import DeclarationState, ExportStatus, RecordKind, RecordStatus, Role
+from declarations import permissions, selectors
+from declarations.choices import (
+    DeclarationState,
+    ExportFailure,
+    ExportStatus,
+    RecordStatus,
+    Role,
+)
+from declarations.dates import typed_bounds
 from declarations.models import Declaration, ExportJob, Record, StateBody, Unit
-from declarations.models.records import new_verification_code
 from declarations.services import record_content as rc
 from declarations.services.calendar import end_of_day, start_of_day
-from declarations.services.records import record_issue
+from declarations.services.records import dossier_record, record_issue
 from declarations.services.side_effects import after_commit
 
 
@@ -86,8 +93,16 @@ def _validate(actor: Any, filters: ExportFilters, language: str) -> None:
             _("Not a state of a registered case: %(state)s.")
             % {"state": bad[0] if bad else DeclarationState.DRAFT}
         ]
+    # refused here, at creation, rather than by the planning task: 0001-01-01 overflows when the
+    # day's first instant in Almaty is turned into UTC (issue 12)
+    bounds = typed_bounds()
+    for name in ("submitted_from", "submitted_to"):
+        day = getattr(filters, name)
+        if day is not None and (error := bounds.error(day)):
+            errors[name] = [error]
     if (
-        filters.submitted_from
+        not {"submitted_from", "submitted_to"} & errors.keys()
+        and filters.submitted_from
         and filters.submitted_to
         and (filters.submitted_from > filters.submitted_to)
     ):
@@ -137,17 +152,18 @@ def export_plan(*, export_id: int, workers: int = 2) -> list[list[int]]:
         if job.status == ExportStatus.QUEUED:
             cases = export_cases(
                 actor=job.requested_by, filters=ExportFilters.from_json(job.filters)
-            ).values_list("pk", flat=True)
+            ).select_related("declarant")
+            # each dossier made for the auditor, as if they asked for it on the case
+            shown = permissions.dossier_disclosures(job.requested_by)
             Record.objects.bulk_create(
-                Record(
-                    declaration_id=pk,
-                    kind=RecordKind.DOSSIER,
+                dossier_record(
+                    declaration=case,
+                    reader=job.requested_by,
                     language=job.language,
-                    requested_by_id=job.requested_by_id,
                     export=job,
-                    verification_code=new_verification_code(),
+                    shown=shown(case),
                 )
-                for pk in cases.iterator()
+                for case in cases.iterator(chunk_size=500)
             )
             job.total = job.dossiers.count()
             job.status = ExportStatus.RUNNING
@@ -179,18 +195,62 @@ def export_progress(*, export_id: int) -> ExportJob:
         if job.status != ExportStatus.RUNNING:
             return job
         job.done = job.dossiers.filter(status=RecordStatus.ISSUED).count()
-        if job.dossiers.filter(status=RecordStatus.FAILED).exists():
+        failed = job.dossiers.filter(status=RecordStatus.FAILED).first()
+        if failed is not None:
             job.status = ExportStatus.FAILED
-            job.error = _("A dossier could not be rendered; operators can retry it.")
+            job.failure = ExportFailure.DOSSIER
+            job.error = f"record {failed.code}: {failed.last_error[-1000:]}"
             job.finished_at = timezone.now()
         elif job.done >= job.total:
             job.status = ExportStatus.ASSEMBLING
-        job.save(update_fields=["done", "status", "error", "finished_at", "updated_at"])
+        job.save(update_fields=["done", "status", "failure", "error", "finished_at", "updated_at"])
     if job.status == ExportStatus.ASSEMBLING:
         export_assemble(export_id=export_id)
         job.refresh_from_db()
     return job
 
+
+def export_fail(*, export_id: int, failure: str, detail: str = "") -> bool:
+    """Mark a job that has not finished as failed, with the reason the auditor sees and the
+    technical detail operators need. Returns whether it was still unfinished."""
+    return bool(
+        ExportJob.objects.filter(pk=export_id)
+        .exclude(status__in=[ExportStatus.DONE, ExportStatus.FAILED])
+        .update(
+            status=ExportStatus.FAILED,
+            failure=failure,
+            error=detail[-2000:],
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def exports_fail_stalled(*, now: datetime, waiting: Collection[int] = ()) -> int:
+    """Fail the jobs that made no progress for ``COI_EXPORT_STALL_MINUTES``: queued with no
+    worker to plan them, or left running or packing by a worker that died. Every chunk of
+    dossiers and every 50 dossiers packed record progress, so a job at work is never this
+    quiet; ``waiting`` are the jobs that still have a task in the queue (behind another
+    export, say), which are not stalled however long they wait."""
+    since = now - timedelta(minutes=settings.COI_EXPORT_STALL_MINUTES)
+    stalled = (
+        ExportJob.objects.filter(
+            status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.ASSEMBLING],
+            updated_at__lt=since,
+        )
+        .exclude(pk__in=list(waiting))
+        .values_list("pk", flat=True)
+    )
+    return sum(
+        export_fail(
+            export_id=pk, failure=ExportFailure.STALLED, detail=f"no progress since {since}"
+        )
+        for pk in list(stalled)
+    )
+
+
+#: Dossiers packed between two marks of progress (``exports_fail_stalled`` reads them).
+PROGRESS_EVERY = 50
 
 REGISTER_COLUMNS = [
     "registration_number",
@@ -208,10 +268,19 @@ REGISTER_COLUMNS = [
 
 
 def export_assemble(*, export_id: int) -> None:
-    """Pack the ZIP: the dossiers, ``register.csv`` and ``SHA256SUMS`` over both."""
+    """Pack the ZIP: the dossiers, ``register.csv`` and ``SHA256SUMS`` over both. A failure
+    fails the job with its reason (and is raised again for the task queue's record)."""
     job = ExportJob.objects.get(pk=export_id)
     if job.status not in (ExportStatus.ASSEMBLING, ExportStatus.RUNNING):
         return
+    try:
+        _pack(job)
+    except Exception as exc:
+        export_fail(export_id=export_id, failure=ExportFailure.PACKING, detail=repr(exc))
+        raise
+
+
+def _pack(job: ExportJob) -> None:
     dossiers = (
         job.dossiers.filter(status=RecordStatus.ISSUED)
         .select_related("declaration__body", "declaration__declarant")
@@ -223,7 +292,9 @@ def export_assemble(*, export_id: int) -> None:
     writer.writerow(REGISTER_COLUMNS)
     with tempfile.TemporaryFile() as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            for record in dossiers.iterator(chunk_size=200):
+            for packed, record in enumerate(dossiers.iterator(chunk_size=200), start=1):
+                if packed % PROGRESS_EVERY == 0:  # a long pack is not a stalled one
+                    ExportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now())
                 case = record.declaration
                 name = (
                     f"dossiers/{(case.registration_number or str(case.code)).replace('/', '-')}"
@@ -256,10 +327,17 @@ def export_assemble(*, export_id: int) -> None:
         size = tmp.tell()
         tmp.seek(0)
         job.file.save(f"{job.code.hex}.zip", File(tmp), save=False)
-    ExportJob.objects.filter(pk=job.pk).update(
-        file=job.file.name,
-        sha256=digest,
-        size=size,
-        status=ExportStatus.DONE,
-        finished_at=timezone.now(),
+    packed = (
+        ExportJob.objects.filter(pk=job.pk)
+        .filter(status__in=[ExportStatus.ASSEMBLING, ExportStatus.RUNNING])
+        .update(
+            file=job.file.name,
+            sha256=digest,
+            size=size,
+            status=ExportStatus.DONE,
+            failure="",
+            finished_at=timezone.now(),
+        )
     )
+    if not packed:  # failed meanwhile (the sweep judged it stalled): its verdict stands
+        job.file.delete(save=False)

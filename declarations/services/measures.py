@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from declarations.choices import AuditAction, DeclarationState, MeasureKind, MeasureState
+from declarations.dates import order_bounds
 from declarations.models import Declaration, Measure, Servant
 from declarations.services.calendar import ALMATY, working_calendar
 from declarations.services.transitions import (
@@ -100,6 +101,10 @@ def measure_implement(
     A measure may be implemented while the case waits for something else (a change of duties
     while a transfer awaits consent); the case is resolved only when nothing is pending. For a
     transfer, the servant moves to the new position in the structure.
+
+    ``order_date`` lies between the day the measure was decided and today, both in Almaty
+    (``dates.order_bounds``): an order cannot carry out a measure before it existed. A refused
+    date changes nothing (no state, no event).
     """
     what = _("record the order")
     with case_transition(
@@ -111,8 +116,12 @@ def measure_implement(
         errors: dict[str, list[str]] = {}
         if not order_number.strip():
             errors["order_number"] = [_("Give the number of the order.")]
-        if order_date > step.at.astimezone(ALMATY).date():
-            errors["order_date"] = [_("This date cannot be in the future.")]
+        bounds = order_bounds(
+            decided_on=locked.decision.decided_at.astimezone(ALMATY).date(),
+            today=step.at.astimezone(ALMATY).date(),
+        )
+        if (error := bounds.error(order_date)) is not None:
+            errors["order_date"] = [error]
         if errors:
             raise ValidationError(errors)
         locked.implement(at=step.at, by=actor, order_number=order_number, order_date=order_date)

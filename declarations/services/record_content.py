@@ -111,6 +111,11 @@ LABELS: dict[str, Promise] = {
     "opened_by": _("Opened by"),
     "source": _("Information from other sources"),
     "source_confidential": _("The source is confidential; it is kept in the case file."),
+    "source_withheld": _(
+        "The case was opened on information from a confidential source. Under Law No. 410-V "
+        "Art. 24 the source is withheld from this document."
+    ),
+    "comments_withheld": _("Internal comments are withheld from this document."),
     "attachments": _("Attachments"),
     "file": _("File"),
     "size": _("Size"),
@@ -262,7 +267,7 @@ def notice_facts(
         elif show_source:
             rows.append((L["source"], f"{case.source_description}\n({L['source_confidential']})"))
         else:
-            rows.append((L["source"], L["source_confidential"]))
+            rows.append((L["source"], L["source_withheld"]))
     return rows
 
 

@@ -26,8 +26,9 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from declarations import permissions
 from declarations.choices import AuditAction, DeclarationState, RecordKind, RecordStatus
-from declarations.models import AuditEvent, Declaration, Measure, Record
+from declarations.models import AuditEvent, Declaration, ExportJob, Measure, Record
 from declarations.models.records import new_verification_code, record_path
 from declarations.services import record_content as rc
 from declarations.services.audit import audit_verify_chain
@@ -228,15 +229,18 @@ def _dossier_context(record: Record, lang: rc.Lang, ctx: dict[str, Any]) -> list
             if e.action == action
         ]
 
+    if not record.internal_comments:
+        events = [e for e in events if e.action != AuditAction.COMMENTED]
     ctx.update(
         {
-            "facts": rc.notice_facts(lang, L, case, people, show_source=True),
+            "facts": rc.notice_facts(lang, L, case, people, show_source=record.confidential_source),
             "attachments": (first.data.get("notice", {}).get("attachments", []) if first else []),
             "late_days": first.data.get("late_by_days") if first else None,
             "measures": rc.measure_rows(lang, L, measures),
             "deadlines": rc.deadline_rows(lang, L, case, measures, events, people, timezone.now()),
             "timeline": rc.timeline_rows(lang, L, events, people),
             "comments": texts(AuditAction.COMMENTED),
+            "comments_withheld": not record.internal_comments,
             "addenda": texts(AuditAction.ADDENDUM),
             "records": [
                 {
@@ -363,27 +367,75 @@ def _store(record: Record, data: bytes, pages: int) -> str:
     return "issued"
 
 
-def dossier_create(
-    *, declaration: Declaration, actor: Any, language: str, export: Any = None
+def _shown_in_dossier(declaration: Declaration, shown: permissions.Disclosure) -> dict[str, bool]:
+    """The record's flags for a dossier made for a reader who may see ``shown``."""
+    return {
+        "confidential_source": declaration.source_confidential and shown.source,
+        "internal_comments": shown.comments,
+    }
+
+
+def dossier_record(
+    *,
+    declaration: Declaration,
+    reader: Any,
+    language: str,
+    export: ExportJob | None = None,
+    shown: permissions.Disclosure | None = None,
 ) -> Record:
-    """A new dossier record (each request is a new record, DESIGN.md §4), pending."""
+    """A new pending dossier (each is a new record, DESIGN.md §4), unsaved (an export writes
+    them in bulk), made for ``reader``: it shows what ``permissions.disclosure`` lets them see
+    (``shown``, when the caller has it already) and says what it withholds."""
     rc.Lang(language)  # validates
-    return Record.objects.create(
+    if shown is None:
+        shown = permissions.disclosure(reader, declaration)
+    return Record(
         declaration=declaration,
         kind=RecordKind.DOSSIER,
         language=language,
-        requested_by=actor,
+        requested_by=reader,
         export=export,
         verification_code=new_verification_code(),
+        **_shown_in_dossier(declaration, shown),
     )
 
 
 def dossier_issue(*, declaration: Declaration, actor: Any, language: str) -> Record:
-    """Render and seal a dossier now, for the caller waiting on it (the scope is checked by
-    the caller). It is stored and listed like every record."""
-    record = dossier_create(declaration=declaration, actor=actor, language=language)
+    """Render and seal a dossier now, for the caller waiting on it (who may have it is checked
+    by the caller). It is stored and listed like every record."""
+    record = dossier_record(declaration=declaration, reader=actor, language=language)
+    record.save()
     record_issue(record_id=record.pk)
     return _load(record.pk)
+
+
+#: How long a reader's dossier is handed out again instead of a new one, while the case's
+#: audit chain has not moved (``GET …/dossier/`` must not write a record on every request).
+DOSSIER_REUSE = timedelta(hours=1)
+
+
+def dossier_current(
+    *, declaration: Declaration, actor: Any, language: str, now: datetime
+) -> Record | None:
+    """The reader's own dossier of the case in ``language``, issued within ``DOSSIER_REUSE``
+    with the chain head the case has now and what the reader may see now; else ``None``."""
+    shown = permissions.disclosure(actor, declaration)
+    return (
+        Record.objects.filter(
+            declaration=declaration,
+            kind=RecordKind.DOSSIER,
+            status=RecordStatus.ISSUED,
+            requested_by=actor,
+            export=None,
+            language=language,
+            audit_head=declaration.audit_head,
+            issued_at__gte=now - DOSSIER_REUSE,
+            **_shown_in_dossier(declaration, shown),
+        )
+        .select_related("declaration__body", "declaration__declarant", "event")
+        .order_by("-issued_at")
+        .first()
+    )
 
 
 # --- the sweep ----------------------------------------------------------------------------
@@ -393,6 +445,7 @@ def dossier_issue(*, declaration: Declaration, actor: Any, language: str) -> Rec
 class Sweep:
     reaped: int = 0
     requeued: int = 0
+    exports_failed: int = 0
 
 
 def records_reset_failed() -> int:

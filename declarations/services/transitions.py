@@ -38,6 +38,7 @@ from declarations.choices import (
     MeasureState,
     Origin,
 )
+from declarations.dates import measure_bounds, past_bounds
 from declarations.models import (
     Decision,
     Declaration,
@@ -188,9 +189,24 @@ def _next_registration_number(case: Declaration, at: datetime) -> str:
 
 
 def _reviewer_for(case: Declaration) -> int | None:
-    """The direct manager's user for a notice to the manager; nobody yet for one to management."""
+    """The direct manager's user for a notice to the manager; nobody yet for one to management
+    (whichever member starts the review takes it), unless nobody in the management but the
+    declarant could: then ``selectors.reviewer_of_last_resort``."""
     if case.addressee == Addressee.MANAGEMENT:
-        return None
+        if selectors.management_users(case.body_id).exclude(pk=case.declarant.user_id).exists():
+            return None
+        reviewer = selectors.reviewer_of_last_resort(case.body, exclude_user=case.declarant.user_id)
+        if reviewer is None:
+            raise ValidationError(
+                {
+                    "addressee": _(
+                        "Nobody in this state body can review your notice: its management has "
+                        "no other member, and neither an ethics commissioner nor a reviewer in "
+                        "the superior body is set. Ask the administrator to set one."
+                    )
+                }
+            )
+        return reviewer
     manager = selectors.direct_manager_of(case.declarant)
     if manager is None:
         raise ValidationError(
@@ -227,15 +243,24 @@ def _register(step: Step) -> None:
     )
     step.notify("case_assigned", reviewers)
     step.legal_topics += ["recusal"]
+    if case.addressee == Addressee.MANAGEMENT and case.reviewer_id is not None:
+        step.legal_topics += ["route.head"]  # nobody in management could review it
 
 
 def notice_validate(case: Declaration, at: datetime) -> None:
-    """Validate a notice's own fields, and that ``aware_since`` is not in the future (Almaty)."""
+    """Validate a notice's own fields, and that ``aware_since`` is a day that has happened:
+    not in the future (Almaty) and not before ``DATE_FLOOR`` (``dates.past_bounds``).
+
+    Every path a notice's text takes runs this: creating and editing a draft, submitting it
+    (a draft saved before the bounds existed is caught here), and opening a case from other
+    sources.
+    """
     case.full_clean(
         exclude=["state", "declarant", "body", "opened_by", "reviewer"], validate_unique=False
     )
-    if case.aware_since > at.astimezone(ALMATY).date():
-        raise ValidationError({"aware_since": [_("This date cannot be in the future.")]})
+    error = past_bounds(today=at.astimezone(ALMATY).date()).error(case.aware_since)
+    if error is not None:
+        raise ValidationError({"aware_since": [error]})
 
 
 def declaration_submit(*, declaration: Declaration, actor: User) -> Declaration:
@@ -364,11 +389,16 @@ class MeasureSpec:
     needs_order: bool = False
 
 
-def _validate_measures(case: Declaration, specs: list[MeasureSpec]) -> None:
+def _validate_measures(case: Declaration, specs: list[MeasureSpec], *, decided_on: date) -> None:
     """Errors are keyed ``measures.<index>.<field>``: Django's ``ValidationError`` flattens
-    nested dicts, and the caller must know which measure of the decision is wrong."""
+    nested dicts, and the caller must know which measure of the decision is wrong.
+
+    ``decided_on`` is the decision's day in Almaty: a measure's dates lie between it and two
+    years after it (``dates.measure_bounds``), whatever the kind that carries them.
+    """
     errors: list[dict[str, list[str]]] = []
     transfers = 0
+    bounds = measure_bounds(decided_on=decided_on)
     for spec in specs:
         err: dict[str, list[str]] = {}
         if spec.kind == MeasureKind.REASSIGN:
@@ -380,7 +410,8 @@ def _validate_measures(case: Declaration, specs: list[MeasureSpec]) -> None:
                 err["substitute"] = [_("The substitute cannot be the declarant.")]
             elif sub.body_id != case.body_id or not sub.is_active:
                 err["substitute"] = [_("The substitute must be in service in the same body.")]
-            elif selectors.open_declarations_on_matter(servant=sub, matter=matter).exists():
+            elif selectors.recusals_on_matter(servant=sub, matters=[matter, case.matter]):
+                # the matter given, and the case's own: however either is spelt
                 err["substitute"] = [_("The substitute is recused on this matter.")]
         elif spec.kind == MeasureKind.CHANGE_DUTIES:
             if not spec.description.strip():
@@ -403,6 +434,12 @@ def _validate_measures(case: Declaration, specs: list[MeasureSpec]) -> None:
                 err["description"] = [_("Describe the measure.")]
         else:
             err["kind"] = [_("Unknown kind of measure.")]
+        for name, day in (
+            ("effective_date", spec.effective_date),
+            ("proposed_date", spec.proposed_date),
+        ):
+            if day is not None and (error := bounds.error(day)):
+                err.setdefault(name, []).append(error)
         errors.append(err)
     if transfers > 1:
         raise ValidationError({"measures": [_("Propose at most one transfer at a time.")]})
@@ -445,7 +482,7 @@ def declaration_decide(
         for spec in measures:
             if spec.position is not None:  # serialise proposals of the same vacancy
                 Position.objects.select_for_update().get(pk=spec.position.pk)
-        _validate_measures(case, measures)
+        _validate_measures(case, measures, decided_on=step.at.astimezone(ALMATY).date())
         calendar = working_calendar()
         decision = Decision(declaration=case, decided_by=actor, decided_at=step.at, reason=reason)
         decision.full_clean(exclude=["declaration", "decided_by"], validate_unique=False)

@@ -40,6 +40,7 @@ from declarations.web.common import (
     Lost,
     acting,
     case_url,
+    filter_status,
     form_status,
     put_errors,
     run_service,
@@ -195,6 +196,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "declarations/overview.html",
         {"page": page, "rows": rows, "counts": counts, "totals": totals, "form": form, "now": now},
+        status=filter_status(form),
     )
 
 
@@ -207,6 +209,7 @@ def search(request: HttpRequest) -> HttpResponse:
         request,
         "declarations/search.html",
         {"form": form, "page": _page(request, qs), "now": timezone.now()},
+        status=filter_status(form),
     )
 
 

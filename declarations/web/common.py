@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -9,12 +10,13 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from declarations import permissions, selectors
+from declarations.client import AddressRateThrottle
 from declarations.models import Declaration
 
 if TYPE_CHECKING:
@@ -99,7 +101,13 @@ def form_status(request: HttpRequest, *forms_: forms.Form) -> int:
     """400 when a sent form is shown again with its errors (as the API answers bad input)."""
     if request.method == "POST" and any(f.is_bound and f.errors for f in forms_):
         return 400
-    return 200
+    return filter_status(*forms_)
+
+
+def filter_status(*forms_: forms.Form) -> int:
+    """400 when a list's filters were sent with errors (a date out of bounds, say): the page
+    shows them at their fields and the list unfiltered, as the API refuses them."""
+    return 400 if any(f.is_bound and f.errors for f in forms_) else 200
 
 
 def put_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -111,3 +119,11 @@ def put_errors(form: forms.Form, exc: ValidationError) -> None:
                 form.add_error(target, error)
     else:
         form.add_error(None, exc)
+
+
+def too_many_requests(request: HttpRequest, throttle: AddressRateThrottle) -> HttpResponse:
+    """Our own 429 page, in the reader's language, with ``Retry-After``."""
+    seconds = max(1, math.ceil(throttle.wait() or 1))
+    response = render(request, "429.html", {"seconds": seconds}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

@@ -16,18 +16,41 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from declarations.choices import Addressee, Category, ConflictType, DeclarationState, MeasureKind
+from declarations.dates import (
+    DATE_CEILING,
+    DATE_FLOOR,
+    measure_bounds,
+    past_bounds,
+    validate_typed_date,
+)
 from declarations.models.declaration import MATTER_MAX, REASON_MAX
 
 TEXT_MAX = 5000
 
 
 class DateInput(forms.DateInput):
-    """The browser's own date picker; it sends ISO dates whatever the reader's language."""
+    """The browser's own date picker; it sends ISO dates whatever the reader's language.
+
+    Its ``min``/``max`` are the typed bounds (``dates.typed_bounds``), so the picker offers no
+    day the server refuses anyway; the fields check them again (a request need not come from
+    the picker).
+    """
 
     input_type = "date"
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
+        attrs = {"min": DATE_FLOOR.isoformat(), "max": DATE_CEILING.isoformat()}
+        attrs.update(kwargs.pop("attrs", None) or {})
+        super().__init__(format="%Y-%m-%d", attrs=attrs, **kwargs)
+
+
+class TypedDateField(forms.DateField):
+    """A filter's date, within ``DATE_FLOOR``..``DATE_CEILING`` (issue 12: 0001-01-01 used to
+    reach the calendar maths and answer 500). Dates with bounds of their own (a notice's, a
+    measure's, an order's) are checked against those, so that the message says which."""
+
+    widget = DateInput
+    default_validators = [validate_typed_date]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -117,9 +140,12 @@ class NoticeForm(forms.Form):
     )
 
     def clean_aware_since(self) -> Any:
+        """Not in the future (Almaty), not before ``DATE_FLOOR`` (as ``notice_validate``)."""
         value = self.cleaned_data["aware_since"]
-        if value > timezone.localdate():
+        today = timezone.localdate()
+        if value > today:
             raise forms.ValidationError(_("This date is in the future."))
+        past_bounds(today=today).validate(value)
         return value
 
 
@@ -199,6 +225,20 @@ class MeasureForm(forms.Form):
         self.fields["substitute"].choices = [("", "—"), *substitutes]  # type: ignore[attr-defined]
         self.fields["position"].choices = [("", "—"), *positions]  # type: ignore[attr-defined]
 
+    def _measure_date(self, name: str) -> Any:
+        """The decision is made today (Almaty), and ``declaration_decide`` checks the same; here
+        the message lands next to its field of its row."""
+        value = self.cleaned_data[name]
+        if value is not None:
+            measure_bounds(decided_on=timezone.localdate()).validate(value)
+        return value
+
+    def clean_effective_date(self) -> Any:
+        return self._measure_date("effective_date")
+
+    def clean_proposed_date(self) -> Any:
+        return self._measure_date("proposed_date")
+
 
 class DecideForm(forms.Form):
     reason = forms.CharField(
@@ -230,6 +270,7 @@ class ConsentForm(forms.Form):
 
 class ImplementForm(forms.Form):
     order_number = forms.CharField(label=_("Order number"), max_length=64)
+    # its bounds (the decision's day to today) are the service's, which knows the decision
     order_date = forms.DateField(label=_("Order date"), widget=DateInput())
 
 
@@ -253,8 +294,8 @@ class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     state = forms.ChoiceField(label=_("State"), choices=STATE_CHOICES, required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
-    submitted_from = forms.DateField(label=_("Filed from"), required=False, widget=DateInput())
-    submitted_to = forms.DateField(label=_("Filed until"), required=False, widget=DateInput())
+    submitted_from = TypedDateField(label=_("Filed from"), required=False)
+    submitted_to = TypedDateField(label=_("Filed until"), required=False)
 
 
 RECORD_LANGUAGES = [
@@ -275,8 +316,8 @@ class ExportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    submitted_from = forms.DateField(label=_("Filed from"), required=False, widget=DateInput())
-    submitted_to = forms.DateField(label=_("Filed until"), required=False, widget=DateInput())
+    submitted_from = TypedDateField(label=_("Filed from"), required=False)
+    submitted_to = TypedDateField(label=_("Filed until"), required=False)
     language = forms.ChoiceField(label=_("Language of the dossiers"), choices=RECORD_LANGUAGES)
 
     def __init__(self, *args: Any, bodies: list[tuple[str, str]], **kwargs: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -16,12 +16,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from declarations import permissions, selectors
 from declarations.choices import ExportStatus, RecordStatus, Role
+from declarations.client import DossierRateThrottle
 from declarations.http import file_download, file_response
 from declarations.models import StateBody
 from declarations.services import exports as export_services
 from declarations.services import records as record_services
 from declarations.web import forms
-from declarations.web.common import acting, case_url, form_status, visible_case
+from declarations.web.common import (
+    acting,
+    case_url,
+    form_status,
+    too_many_requests,
+    visible_case,
+)
 
 
 def _pdf(data: bytes, filename: str) -> HttpResponse:
@@ -34,6 +41,8 @@ def record_pdf(request: HttpRequest, code: Any) -> HttpResponse:
         selectors.record_list_visible_to(user=request.user).select_related("declaration"),
         code=code,
     )
+    if not permissions.can_read_record(request.user, record):
+        raise Http404
     if record.status != RecordStatus.ISSUED:
         messages.info(request, _("This record is still being issued; try again in a moment."))
         return redirect(case_url(record.declaration))
@@ -48,6 +57,9 @@ def dossier(request: HttpRequest, code: Any) -> HttpResponse:
     case = visible_case(request, code)
     if not permissions.can_view_dossier(request.user, case):
         raise PermissionDenied
+    throttle = DossierRateThrottle()
+    if not throttle.allow_page(request):
+        return too_many_requests(request, throttle)
     language = request.POST.get("language") or (get_language() or "ru")[:2]
     if language not in dict(forms.RECORD_LANGUAGES):
         language = "ru"

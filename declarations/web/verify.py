@@ -3,7 +3,8 @@
 ``/verify/<code>`` says what the record with that code is — its kind, registration number,
 state body, when it was issued and its SHA-256 — but not whom it concerns: anyone can type a
 code, and the record's facts are for those who hold it. Uploading the file answers whether it
-is that record, unaltered (the same check as ``POST /api/v1/verify/``).
+is that record, unaltered (the same check as ``POST /api/v1/verify/``, and counted against the
+same per-address budget: ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["verify"]``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from declarations.client import VerifyRateThrottle
 from declarations.services.verification import record_by_code, verify_pdf
+from declarations.web.common import too_many_requests
 
 
 class VerifyForm(forms.Form):
@@ -31,6 +34,10 @@ class VerifyForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, code: str = "") -> HttpResponse:
+    if request.method == "POST":
+        throttle = VerifyRateThrottle()
+        if not throttle.allow_page(request):
+            return too_many_requests(request, throttle)
     record = record_by_code(code) if code else None
     form = VerifyForm(request.POST or None, request.FILES or None)
     verdict = verify_pdf(form.cleaned_data["file"]) if form.is_valid() else None

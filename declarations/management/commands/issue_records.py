@@ -10,8 +10,9 @@ from coi.tasks import records_sweep
 
 class Command(BaseCommand):
     help = (
-        "Reap tasks whose worker died, and queue again the records whose issuing was lost or "
-        "failed (safe to run repeatedly, e.g. every minute next to process_deadlines)."
+        "Reap tasks whose worker died, queue again the records whose issuing was lost or "
+        "failed, and fail the exports that stalled (safe to run repeatedly, e.g. every minute "
+        "next to process_deadlines)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,4 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         sweep = records_sweep(now=timezone.now(), retry_failed=options["retry_failed"])
-        self.stdout.write(f"{sweep.reaped} lost tasks reaped, {sweep.requeued} records queued.")
+        self.stdout.write(
+            f"{sweep.reaped} lost tasks reaped, {sweep.requeued} records queued, "
+            f"{sweep.exports_failed} stalled exports failed."
+        )
