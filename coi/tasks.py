@@ -22,7 +22,7 @@ from django_tasks import task, task_backends
 from declarations.choices import ExportFailure
 from declarations.models import Record
 from declarations.services import exports, records
-from declarations.services.side_effects import register_effect
+from declarations.side_effects import register_effect
 
 RECORDS_QUEUE = "records"
 EXPORTS_QUEUE = "exports"

@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
+from declarations.audit_chain import GENESIS, audit_verify_all
 from declarations.choices import DeclarationState
 from declarations.models import AppendOnlyError, AuditEvent, Declaration
-from declarations.services.audit import GENESIS, audit_verify_all
 from tests.builders import Org, case_in
 
 S = DeclarationState

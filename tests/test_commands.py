@@ -8,10 +8,10 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from declarations.audit_chain import audit_verify_all
 from declarations.choices import DeclarationState
 from declarations.models import AuditEvent, Declaration, Notification, Position, Servant, Unit
 from declarations.selectors import direct_manager_of, vacant_positions
-from declarations.services.audit import audit_verify_all
 from declarations.services.demo import seed_large
 from declarations.services.notifications import notifications_send_pending
 from tests.builders import Org, case_in

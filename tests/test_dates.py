@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
+from declarations.calendar import end_of_day, start_of_day, working_calendar
 from declarations.choices import AuditAction, MeasureKind, MeasureState
 from declarations.choices import DeclarationState as S
 from declarations.dates import (
@@ -36,7 +37,6 @@ from declarations.dates import (
     years_after,
 )
 from declarations.models import AuditEvent, Declaration, ExportJob, Measure
-from declarations.services.calendar import end_of_day, start_of_day, working_calendar
 from declarations.services.declarations import declaration_update_draft
 from declarations.services.exports import ExportFilters, export_create
 from declarations.services.measures import measure_implement

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from declarations.calendar import WorkingCalendar, working_calendar
 from declarations.choices import AuditAction, CalendarDayKind, Clock, DeclarationState
 from declarations.models import Notification
-from declarations.services.calendar import WorkingCalendar, working_calendar
 from declarations.services.deadlines import declarations_process_deadlines
 from declarations.services.transitions import declaration_start_review, declaration_submit
 from tests.builders import Org, case_in, new_draft

@@ -27,9 +27,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from declarations.audit_chain import audit_verify_all
 from declarations.choices import OPEN_STATES, DeclarationState, MeasureKind, MeasureState
 from declarations.models import AuditEvent, Declaration, Measure
-from declarations.services.audit import audit_verify_all
 from declarations.services.declarations import declaration_comment
 from declarations.services.measures import measure_consent, measure_implement
 from declarations.services.transitions import (

@@ -10,11 +10,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from declarations.calendar import end_of_day, start_of_day
 from declarations.choices import OPEN_STATES, DeclarationState, MeasureKind, MeasureState
 from declarations.dates import DATE_CEILING, DATE_FLOOR, validate_typed_date
 from declarations.models import Declaration, Measure
 from declarations.selectors import containing
-from declarations.services.calendar import end_of_day, start_of_day
 
 
 class StrictFilterForm(forms.Form):

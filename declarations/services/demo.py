@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from declarations.audit_chain import GENESIS, hash_event
 from declarations.choices import (
     Addressee,
     AuditAction,
@@ -39,7 +40,6 @@ from declarations.models import (
     StateBody,
     Unit,
 )
-from declarations.services.audit import GENESIS, hash_event
 from declarations.services.declarations import declaration_create
 from declarations.services.transitions import (
     MeasureSpec,

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from declarations import permissions, selectors
+from declarations.calendar import end_of_day, start_of_day
 from declarations.choices import (
     DeclarationState,
     ExportFailure,
@@ -39,9 +40,8 @@ from declarations.choices import (
 from declarations.dates import typed_bounds
 from declarations.models import Declaration, ExportJob, Record, StateBody, Unit
 from declarations.services import record_content as rc
-from declarations.services.calendar import end_of_day, start_of_day
 from declarations.services.records import dossier_record, record_issue
-from declarations.services.side_effects import after_commit
+from declarations.side_effects import after_commit
 
 
 @dataclass(frozen=True)

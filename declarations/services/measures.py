@@ -14,10 +14,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
+from declarations.calendar import ALMATY, working_calendar
 from declarations.choices import AuditAction, DeclarationState, MeasureKind, MeasureState
 from declarations.dates import order_bounds
 from declarations.models import Declaration, Measure, Servant
-from declarations.services.calendar import ALMATY, working_calendar
 from declarations.services.transitions import (
     case_transition,
     check_transition,

@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from declarations.models import Declaration, Notification
-from declarations.services.side_effects import after_commit, register_effect
+from declarations.side_effects import after_commit, register_effect
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from declarations.calendar import ALMATY
 from declarations.choices import (
     Addressee,
     AuditAction,
@@ -30,7 +31,6 @@ from declarations.choices import (
     RecordKind,
 )
 from declarations.models import AuditEvent, Declaration, Measure, Record, Servant
-from declarations.services.calendar import ALMATY
 
 LANGUAGES = ("kk", "ru", "en", "kk-ru")
 

@@ -27,14 +27,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from declarations import permissions
+from declarations.audit_chain import audit_verify_chain
 from declarations.choices import AuditAction, DeclarationState, RecordKind, RecordStatus
 from declarations.models import AuditEvent, Declaration, ExportJob, Measure, Record
 from declarations.models.records import new_verification_code, record_path
 from declarations.services import record_content as rc
-from declarations.services.audit import audit_verify_chain
 from declarations.services.pdf import EmbeddedFile, render_pdf
-from declarations.services.side_effects import after_commit
 from declarations.services.signing import current_seal, pdf_sign
+from declarations.side_effects import after_commit
 
 logger = logging.getLogger(__name__)
 

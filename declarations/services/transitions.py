@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
 from declarations import rulebook, selectors
+from declarations.calendar import ALMATY, working_calendar
 from declarations.choices import (
     Addressee,
     AuditAction,
@@ -48,7 +49,6 @@ from declarations.models import (
     Servant,
 )
 from declarations.services.audit import audit_record
-from declarations.services.calendar import ALMATY, working_calendar
 from declarations.services.deadlines import declaration_refresh_deadlines
 from declarations.services.notifications import notification_enqueue
 from declarations.services.records import records_for_step, records_schedule

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from declarations import permissions, selectors
+from declarations.calendar import end_of_day, start_of_day
 from declarations.choices import (
     OPEN_STATES,
     Clock,
@@ -33,7 +34,6 @@ from declarations.models import Declaration, Measure
 from declarations.services import attachments as attachment_services
 from declarations.services import declarations as declaration_services
 from declarations.services import transitions
-from declarations.services.calendar import end_of_day, start_of_day
 from declarations.services.deadlines import running_clocks
 from declarations.web import forms
 from declarations.web.common import (

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from declarations.services.audit import audit_verify_all
+from declarations.audit_chain import audit_verify_all
 
 
 class Command(BaseCommand):
