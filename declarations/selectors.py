@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.auth import get_user_model
@@ -9,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 
+from declarations.calendar import end_of_day, start_of_day
 from declarations.choices import (
     DOSSIER_READERS,
     OPEN_STATES,
@@ -192,6 +195,46 @@ def containing(qs: QuerySet[Any], fields: list[str], text: str) -> QuerySet[Any]
         for alias in lowered:
             match |= Q(**{f"{alias}__contains": word})
         qs = qs.filter(match)
+    return qs
+
+
+#: What the case lists search in, on the API and the pages alike.
+CASE_SEARCH_FIELDS = ["registration_number", "matter", "personal_interest", "declarant__full_name"]
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """The filters of a case list, the same for ``GET /api/v1/declarations/`` and the search
+    and overview pages (their input is checked by the API's filter set and the pages' form)."""
+
+    search: str = ""
+    states: tuple[str, ...] = ()
+    overdue: bool | None = None
+    body: str = ""  # the state body's slug
+    unit: Any = None  # the public id of the unit the declarant serves in now
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+
+
+def declaration_filtered(
+    qs: QuerySet[Declaration], filters: CaseFilters, *, now: datetime
+) -> QuerySet[Declaration]:
+    """Narrow a scoped list of cases (never widen it) by ``filters``."""
+    if filters.search.strip():
+        qs = containing(qs, CASE_SEARCH_FIELDS, filters.search)
+    if filters.states:
+        qs = qs.filter(state__in=filters.states)
+    if filters.overdue is not None:
+        late = Q(state__in=list(OPEN_STATES), due_at__lt=now)
+        qs = qs.filter(late) if filters.overdue else qs.exclude(late)
+    if filters.body:
+        qs = qs.filter(body__slug=filters.body)
+    if filters.unit is not None:
+        qs = qs.filter(declarant__position__unit__code=filters.unit)
+    if filters.submitted_from is not None:
+        qs = qs.filter(submitted_at__gte=start_of_day(filters.submitted_from))
+    if filters.submitted_to is not None:
+        qs = qs.filter(submitted_at__lte=end_of_day(filters.submitted_to))
     return qs
 
 

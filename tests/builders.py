@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from declarations.choices import Category, ConflictType, DeclarationState, MeasureKind, Role
 from declarations.models import Declaration, Measure, Position, Servant, StateBody
+from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_create
 from declarations.services.transitions import (
-    MeasureSpec,
-    declaration_decide,
     declaration_find_no_conflict,
     declaration_open_from_source,
     declaration_start_review,

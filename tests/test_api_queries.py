@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from declarations.choices import DeclarationState, MeasureKind
+from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_comment
-from declarations.services.transitions import MeasureSpec, declaration_decide
 from tests.api import BASE, case_url, client_for
 from tests.builders import Org, case_in
 from tests.factories import PositionFactory, ServantFactory

@@ -30,11 +30,10 @@ from hypothesis.stateful import (
 from declarations.audit_chain import audit_verify_all
 from declarations.choices import OPEN_STATES, DeclarationState, MeasureKind, MeasureState
 from declarations.models import AuditEvent, Declaration, Measure
+from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_comment
 from declarations.services.measures import measure_consent, measure_implement
 from declarations.services.transitions import (
-    MeasureSpec,
-    declaration_decide,
     declaration_find_no_conflict,
     declaration_reassign_reviewer,
     declaration_start_review,

@@ -6,12 +6,8 @@ from __future__ import annotations
 from django.utils import timezone
 
 from declarations.choices import DeclarationState, MeasureKind
-from declarations.services.transitions import (
-    MeasureSpec,
-    declaration_decide,
-    declaration_start_review,
-    declaration_submit,
-)
+from declarations.services.decisions import MeasureSpec, declaration_decide
+from declarations.services.transitions import declaration_start_review, declaration_submit
 from tests.builders import Org, case_in, new_draft
 
 S = DeclarationState

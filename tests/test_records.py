@@ -19,14 +19,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from declarations.choices import MeasureKind, RecordKind, RecordStatus
 from declarations.models import AppendOnlyError, Record
 from declarations.services import records as record_services
+from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.measures import measure_consent, measure_implement
 from declarations.services.record_content import Lang
 from declarations.services.records import dossier_issue, record_issue
-from declarations.services.transitions import (
-    MeasureSpec,
-    declaration_decide,
-    declaration_submit,
-)
+from declarations.services.transitions import declaration_submit
 from declarations.services.verification import verify_pdf
 from tests.builders import Org, case_in, new_draft, opened_case, pending_measure
 from tests.records import IMMEDIATE, flat, issue_all, page_texts, pdf_of, records_of, text_of

@@ -12,12 +12,8 @@ from hypothesis import strategies as st
 from declarations.choices import DeclarationState, MeasureKind
 from declarations.matters import matter_key, same_matter
 from declarations.models import Declaration
-from declarations.services.transitions import (
-    MeasureSpec,
-    declaration_decide,
-    declaration_start_review,
-    declaration_submit,
-)
+from declarations.services.decisions import MeasureSpec, declaration_decide
+from declarations.services.transitions import declaration_start_review, declaration_submit
 from tests.builders import Org, build_org, new_draft
 
 MATTERS = [

@@ -10,12 +10,8 @@ from django.core.exceptions import ValidationError
 
 from declarations.choices import Addressee, DeclarationState, MeasureKind, Role
 from declarations.models import AuditEvent, Declaration, RoleGrant
-from declarations.services.transitions import (
-    MeasureSpec,
-    declaration_decide,
-    declaration_start_review,
-    declaration_submit,
-)
+from declarations.services.decisions import MeasureSpec, declaration_decide
+from declarations.services.transitions import declaration_start_review, declaration_submit
 from tests.api import case_url, client_for, ok
 from tests.builders import Org, new_draft
 from tests.factories import UserFactory

@@ -15,11 +15,10 @@ from django_fsm import TransitionNotAllowed
 
 from declarations.choices import AuditAction, DeclarationState, MeasureKind, Origin
 from declarations.models import AuditEvent, Declaration
+from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_add_addendum, declaration_comment
 from declarations.services.measures import measure_consent, measure_implement
 from declarations.services.transitions import (
-    MeasureSpec,
-    declaration_decide,
     declaration_find_no_conflict,
     declaration_reassign_reviewer,
     declaration_start_review,

@@ -8,10 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from declarations import permissions
 from declarations.choices import DeclarationState, MeasureKind
 from declarations.selectors import declaration_list_visible_to
-from declarations.services.transitions import (
-    MeasureSpec,
-    declaration_decide,
-)
+from declarations.services.decisions import MeasureSpec, declaration_decide
 from tests.builders import Org, case_in, opened_case
 
 S = DeclarationState

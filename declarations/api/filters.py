@@ -6,15 +6,14 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from declarations.calendar import end_of_day, start_of_day
-from declarations.choices import OPEN_STATES, DeclarationState, MeasureKind, MeasureState
+from declarations.choices import DeclarationState, MeasureKind, MeasureState
 from declarations.dates import DATE_CEILING, DATE_FLOOR, validate_typed_date
 from declarations.models import Declaration, Measure
-from declarations.selectors import containing
+from declarations.selectors import CaseFilters, declaration_filtered
 
 
 class StrictFilterForm(forms.Form):
@@ -32,36 +31,38 @@ class StrictFilterForm(forms.Form):
 
 class DeclarationFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(
-        choices=DeclarationState.choices, help_text="One or more states (repeat the parameter)."
+        method="filter_all",
+        choices=DeclarationState.choices,
+        help_text="One or more states (repeat the parameter).",
     )
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
-        method="filter_overdue",
+        method="filter_all",
         help_text="true: open cases past their earliest running deadline; false: the others.",
     )
     body = django_filters.CharFilter(
-        field_name="body__slug", help_text="The state body's short name (slug)."
+        method="filter_all", help_text="The state body's short name (slug)."
     )
     unit = django_filters.UUIDFilter(
-        field_name="declarant__position__unit__code",
-        help_text="The unit the declarant serves in now.",
+        method="filter_all", help_text="The unit the declarant serves in now."
     )
     # the bounds keep the day's first and last instant convertible to UTC: 0001-01-01 used to
     # overflow and answer 500 (issue 12)
     submitted_from = django_filters.DateFilter(
-        method="filter_submitted_from",
+        method="filter_all",
         validators=[validate_typed_date],
         help_text=f"Submitted on or after this day (Almaty); {DATE_FLOOR} to {DATE_CEILING}.",
     )
     submitted_to = django_filters.DateFilter(
-        method="filter_submitted_to",
+        method="filter_all",
         validators=[validate_typed_date],
         help_text=f"Submitted on or before this day (Almaty); {DATE_FLOOR} to {DATE_CEILING}.",
     )
     search = django_filters.CharFilter(
-        method="filter_search",
+        method="filter_all",
         max_length=200,
-        help_text="Words found in the matter or the personal interest (case-insensitive).",
+        help_text="Words found in the registration number, the matter, the personal interest "
+        "or the servant's name (case-insensitive).",
     )
 
     class Meta:
@@ -69,18 +70,22 @@ class DeclarationFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = StrictFilterForm
 
-    def filter_overdue(self, qs: QuerySet[Declaration], name: str, value: str) -> QuerySet[Any]:
-        late = Q(state__in=list(OPEN_STATES), due_at__lt=timezone.now())
-        return qs.filter(late) if value == "true" else qs.exclude(late)
+    def filter_all(self, qs: QuerySet[Declaration], name: str, value: Any) -> Any:
+        return qs  # every filter is applied at once, by ``filter_queryset``
 
-    def filter_submitted_from(self, qs: QuerySet[Declaration], name: str, value: Any) -> Any:
-        return qs.filter(submitted_at__gte=start_of_day(value))
-
-    def filter_submitted_to(self, qs: QuerySet[Declaration], name: str, value: Any) -> Any:
-        return qs.filter(submitted_at__lte=end_of_day(value))
-
-    def filter_search(self, qs: QuerySet[Declaration], name: str, value: str) -> Any:
-        return containing(qs, ["matter", "personal_interest"], value)
+    def filter_queryset(self, queryset: QuerySet[Declaration]) -> QuerySet[Declaration]:
+        """Every filter through the one selector the pages use too."""
+        d = self.form.cleaned_data
+        filters = CaseFilters(
+            search=d.get("search") or "",
+            states=tuple(d.get("state") or ()),
+            overdue=None if not d.get("overdue") else d["overdue"] == "true",
+            body=d.get("body") or "",
+            unit=d.get("unit"),
+            submitted_from=d.get("submitted_from"),
+            submitted_to=d.get("submitted_to"),
+        )
+        return declaration_filtered(queryset, filters, now=timezone.now())
 
 
 class MeasureFilter(django_filters.FilterSet):

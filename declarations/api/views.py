@@ -50,11 +50,11 @@ from declarations.http import file_response
 from declarations.models import Attachment, Declaration, Measure, Position, Servant, StateBody
 from declarations.permissions import allowed_actions
 from declarations.services import attachments as attachment_services
+from declarations.services import decisions, transitions
 from declarations.services import declarations as declaration_services
 from declarations.services import measures as measure_services
-from declarations.services import transitions
 from declarations.services.attachments import ALLOWED_TYPES
-from declarations.services.transitions import MeasureSpec, lock_case
+from declarations.services.steps import lock_case
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -232,18 +232,6 @@ class MeView(APIView):
 
 
 # ---- declarations ----------------------------------------------------------------------------
-
-
-def _measure_spec(case: Declaration, index: int, values: dict[str, Any]) -> MeasureSpec:
-    """A measure of the input with its substitute and position looked up in the case's body."""
-    refs: dict[str, type[Servant] | type[Position]] = {"substitute": Servant, "position": Position}
-    resolved = {
-        name: in_body(model, values[name], case.body_id, f"measures.{index}.{name}")
-        for name, model in refs.items()
-        if values.get(name) is not None
-    }
-    plain = {k: v for k, v in values.items() if k not in refs}
-    return MeasureSpec(**plain, **resolved)
 
 
 class DeclarationViewSet(viewsets.GenericViewSet):
@@ -441,8 +429,11 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     def decide(self, request: Request, id: str) -> Response:
         data = valid_input(io.DecideInput, request)
         with self._writing() as case:
-            specs = [_measure_spec(case, i, m) for i, m in enumerate(data["measures"])]
-            transitions.declaration_decide(
+            specs = [
+                decisions.measure_spec_from_input(case=case, index=i, values=m)
+                for i, m in enumerate(data["measures"])
+            ]
+            decisions.declaration_decide(
                 declaration=case, actor=acting(request), measures=specs, reason=data["reason"]
             )
         return self._detail(case)

@@ -15,7 +15,8 @@ from django_fsm import TransitionNotAllowed
 
 from declarations.choices import OPEN_STATES, Addressee, AuditAction, DeclarationState
 from declarations.models import Attachment, AuditEvent, Declaration, Servant
-from declarations.services.transitions import case_transition, notice_validate
+from declarations.services.steps import case_transition
+from declarations.services.transitions import notice_validate
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

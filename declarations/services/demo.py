@@ -40,10 +40,9 @@ from declarations.models import (
     StateBody,
     Unit,
 )
+from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_create
 from declarations.services.transitions import (
-    MeasureSpec,
-    declaration_decide,
     declaration_find_no_conflict,
     declaration_open_from_source,
     declaration_start_review,

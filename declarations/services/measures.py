@@ -2,7 +2,7 @@
 
 Both run under the case's lock (the case is the aggregate a measure belongs to), then lock the
 measure, fire its transition and, when the measures call for it, the case's; one event goes on the
-case's chain (the shape of ``transitions.case_transition``).
+case's chain (the shape of ``steps.case_transition``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,8 @@ from declarations.calendar import ALMATY, working_calendar
 from declarations.choices import AuditAction, DeclarationState, MeasureKind, MeasureState
 from declarations.dates import order_bounds
 from declarations.models import Declaration, Measure, Servant
-from declarations.services.transitions import (
-    case_transition,
-    check_transition,
-    hr_user_ids,
-    measure_snapshot,
-)
+from declarations.services.decisions import hr_user_ids, measure_snapshot
+from declarations.services.steps import case_transition, check_transition
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from declarations import permissions, selectors
-from declarations.calendar import end_of_day, start_of_day
 from declarations.choices import (
     OPEN_STATES,
     Clock,
@@ -69,21 +68,18 @@ def _cases(request: HttpRequest) -> QuerySet[Declaration]:
 
 
 def _filtered(request: HttpRequest, qs: QuerySet[Declaration]) -> tuple[Any, Any]:
+    """The list narrowed by the page's filters, through the selector the API uses too."""
     form = forms.CaseFilterForm(request.GET or None)
     if form.is_valid():
-        data = form.cleaned_data
-        if data["q"]:
-            qs = selectors.containing(
-                qs, ["registration_number", "matter", "declarant__full_name"], data["q"]
-            )
-        if data["state"]:
-            qs = qs.filter(state=data["state"])
-        if data["overdue"]:
-            qs = qs.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
-        if data["submitted_from"]:
-            qs = qs.filter(submitted_at__gte=start_of_day(data["submitted_from"]))
-        if data["submitted_to"]:
-            qs = qs.filter(submitted_at__lte=end_of_day(data["submitted_to"]))
+        d = form.cleaned_data
+        filters = selectors.CaseFilters(
+            search=d["q"],
+            states=(d["state"],) if d["state"] else (),
+            overdue=True if d["overdue"] else None,
+            submitted_from=d["submitted_from"],
+            submitted_to=d["submitted_to"],
+        )
+        qs = selectors.declaration_filtered(qs, filters, now=timezone.now())
     return form, qs
 
 

@@ -289,7 +289,8 @@ STATE_CHOICES = [("", _("Any state")), *DeclarationState.choices]
 
 
 class CaseFilterForm(forms.Form):
-    """Search and filters of the case lists (GET; an invalid filter is ignored, not an error)."""
+    """Search and filters of the case lists (GET; an invalid filter is a 400 at its field, the
+    list shown unfiltered)."""
 
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     state = forms.ChoiceField(label=_("State"), choices=STATE_CHOICES, required=False)

@@ -25,10 +25,9 @@ from declarations.choices import (
     Role,
 )
 from declarations.models import Declaration, Measure, Servant
+from declarations.services import decisions, transitions
 from declarations.services import declarations as declaration_services
 from declarations.services import measures as measure_services
-from declarations.services import transitions
-from declarations.services.transitions import MeasureSpec
 from declarations.web import forms
 from declarations.web.cases import NOTICE_FIELDS, case_context
 from declarations.web.common import (
@@ -250,40 +249,20 @@ def _decide(
     if not used:
         form.add_error(None, _("Choose at least one measure."))
         return False
-    specs = []
-    for row in used:
-        d = row.cleaned_data
-        specs.append(
-            MeasureSpec(
-                kind=d["kind"],
-                matter=d["matter"],
-                description=d["description"],
-                effective_date=d["effective_date"],
-                proposed_date=d["proposed_date"],
-                needs_order=d["needs_order"],
-                substitute=Servant.objects.filter(
-                    code=d["substitute"], body_id=case.body_id
-                ).first()
-                if d["substitute"]
-                else None,
-                position=selectors.position_search(user=request.user)
-                .filter(code=d["position"], body_id=case.body_id)
-                .first()
-                if d["position"]
-                else None,
-            )
-        )
-    result = run_service(
-        request,
-        case,
-        form,
-        lambda: transitions.declaration_decide(
+
+    def decide() -> Any:
+        specs = [
+            decisions.measure_spec_from_input(case=case, index=i, values=row.cleaned_data)
+            for i, row in enumerate(used)
+        ]
+        return decisions.declaration_decide(
             declaration=case,
             actor=acting(request),
             measures=specs,
             reason=form.cleaned_data["reason"],
-        ),
-    )
+        )
+
+    result = run_service(request, case, form, decide)
     if result is None:
         _spread_measure_errors(form, used)
         return False
@@ -291,12 +270,20 @@ def _decide(
 
 
 def _spread_measure_errors(form: forms.DecideForm, used: list[forms.MeasureForm]) -> None:
-    """``measures.<i>.<field>`` errors from the service go to the i-th used row."""
+    """``measures.<i>.<field>`` errors from the service go to that field of the i-th used row
+    (to the form when the row has no such field)."""
     for field in list(form.errors):
         if field in form.fields or field == "__all__":
             continue
-        for error in form.errors.pop(field):
-            form.add_error(None, error)
+        errors = form.errors.pop(field)
+        _measures, _sep, rest = field.partition(".")
+        index, _sep, name = rest.partition(".")
+        row = used[int(index)] if index.isdigit() and int(index) < len(used) else None
+        for error in errors:
+            if row is not None and name in row.fields:
+                row.add_error(name, error)
+            else:
+                form.add_error(None, error)
 
 
 @login_required

@@ -1,0 +1,165 @@
+"""The one shape of every audited write to a case (STYLE.md rule 8): ``case_transition``.
+
+The fixed shape, inside one transaction:
+1. lock the case row (``select_for_update``) and refuse if it moved since the caller loaded it
+   (lost race: ``ConcurrentTransition``, a 409);
+2. check the transition is allowed from the current state (``can_proceed``; else 409) and that the
+   actor may fire it (``has_transition_perm``; else ``PermissionDenied``, a 403);
+3. the service body validates its input (``ValidationError``, a 400) and calls the transition;
+4. recompute the deadlines and write exactly one audit event, with the legal basis the step
+   rests on;
+5. ``save()`` the case with its new chain head (django-fsm-2's optimistic check is a second
+   guard);
+6. queue notifications in the outbox; sending happens after commit.
+Any exception rolls all of it back: nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
+
+from declarations import rulebook, selectors
+from declarations.choices import (
+    DeclarationState,
+)
+from declarations.models import (
+    Declaration,
+    Measure,
+)
+from declarations.services.audit import audit_record
+from declarations.services.deadlines import declaration_refresh_deadlines
+from declarations.services.notifications import notification_enqueue
+from declarations.services.records import records_for_step, records_schedule
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+S = DeclarationState
+
+
+def legal_basis_data(*topics: str) -> list[dict[str, Any]]:
+    """The references a step rests on, frozen into its audit event as they read at the time."""
+    return [
+        {
+            "key": ref.key,
+            "act": ref.act,
+            "article": ref.article,
+            "clause": ref.clause,
+            "edition_date": ref.edition_date,
+            "in_force": ref.in_force,
+        }
+        for ref in selectors.legal_basis(*topics)
+    ]
+
+
+@dataclass
+class Step:
+    """What the body of a ``case_transition`` block fills in."""
+
+    case: Declaration
+    at: datetime
+    from_state: str
+    action: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    legal_topics: list[str] = field(default_factory=list)
+    notifications: list[tuple[str, list[int | None], dict[str, Any]]] = field(default_factory=list)
+
+    def notify(self, kind: str, recipient_ids: Sequence[int | None], **context: Any) -> None:
+        self.notifications.append((kind, list(recipient_ids), context))
+
+
+def lock_case(declaration: Declaration, *, expect_state: bool = True) -> Declaration:
+    """Lock the case row; with ``expect_state`` refuse if the state moved since the caller read."""
+    locked = (
+        Declaration.objects.select_for_update(of=("self",))
+        .select_related("body", "declarant__user")
+        .get(pk=declaration.pk)
+    )
+    if expect_state and locked.state != declaration.state:
+        raise ConcurrentTransition(
+            _("The case changed while you were working on it: it is now “%(state)s”.")
+            % {"state": locked.get_state_display()}
+        )
+    return locked
+
+
+def check_transition(method: Any, actor: User | None, *, what: str) -> None:
+    if not can_proceed(method):
+        instance = method.__self__
+        message = (
+            _("“%(what)s” is not possible while the measure is “%(state)s”.")
+            if isinstance(instance, Measure)
+            else _("“%(what)s” is not possible while the case is “%(state)s”.")
+        )
+        raise TransitionNotAllowed(
+            message % {"what": what, "state": instance.get_state_display()},
+            object=instance,
+            method=method,
+        )
+    if actor is None or not has_transition_perm(method, actor):
+        raise PermissionDenied(_("You may not “%(what)s” on this case.") % {"what": what})
+
+
+@contextmanager
+def case_transition(
+    *,
+    declaration: Declaration,
+    actor: User | None,
+    name: str | None,
+    what: str,
+    rule: str | None = None,
+    expect_state: bool = True,
+) -> Iterator[Step]:
+    """Steps 1–2 before the block, 4–6 after it (see the module docstring).
+
+    ``name`` is the case's transition. With ``name=None`` the step changes something else under
+    the case's lock (a measure, a comment): the body checks the measure's own transition, and
+    ``rule`` names the rulebook entry the actor must pass.
+    """
+    with transaction.atomic():
+        case = lock_case(declaration, expect_state=expect_state)
+        if name is not None:
+            check_transition(getattr(case, name), actor, what=what)
+        if rule is not None and not rulebook.allows(rule, actor, case):
+            raise PermissionDenied(_("You may not “%(what)s” on this case.") % {"what": what})
+        step = Step(case=case, at=timezone.now(), from_state=case.state)
+        yield step
+        if not step.action:
+            raise RuntimeError("a case step must name its audit action")
+        declaration_refresh_deadlines(declaration=case)
+        data = dict(step.data)
+        if step.legal_topics:
+            data["legal_basis"] = legal_basis_data(*step.legal_topics)
+        event = audit_record(
+            actor=actor,
+            declaration=case,
+            action=step.action,
+            from_state=step.from_state,
+            to_state=case.state,
+            data=data,
+            save_head=False,
+        )
+        records_schedule(
+            declaration=case, event=event, kinds=records_for_step(step.action, case.state)
+        )
+        case.save()  # the transition, the deadlines and the new chain head in one UPDATE
+        for kind, recipient_ids, context in step.notifications:
+            notification_enqueue(
+                recipient_ids=recipient_ids,
+                kind=kind,
+                declaration=case,
+                context=context,
+                exclude_ids=[actor.pk] if actor is not None else [],
+            )
+    if declaration is not case:
+        declaration.refresh_from_db()  # the caller's object shows the case as it now is
