@@ -5,7 +5,12 @@ from __future__ import annotations
 from declarations.models.attachments import Attachment
 from declarations.models.audit import AppendOnlyError, AuditEvent
 from declarations.models.calendar import CalendarOverride
-from declarations.models.declaration import Declaration, RegistrationCounter, case_state_for
+from declarations.models.declaration import (
+    NOTICE_FIELDS,
+    Declaration,
+    RegistrationCounter,
+    case_state_for,
+)
 from declarations.models.legal import LegalBasis, LegalReference
 from declarations.models.measures import Decision, Measure
 from declarations.models.notifications import Notification
@@ -14,6 +19,7 @@ from declarations.models.preferences import UserPreference
 from declarations.models.records import ExportJob, Record
 
 __all__ = [
+    "NOTICE_FIELDS",
     "AppendOnlyError",
     "Attachment",
     "AuditEvent",

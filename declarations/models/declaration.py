@@ -52,6 +52,20 @@ def case_state_for(measure_states: Iterable[str]) -> str:
     return S.IN_REVIEW
 
 
+#: The fields of a written notice (003 cl. 8; DESIGN.md §6), declared once: what a declarant
+#: types and may change while it is a draft, what is frozen into the chain when it is filed,
+#: what the forms, the API and the bench fill in.
+NOTICE_FIELDS = (
+    "conflict_type",
+    "category",
+    "matter",
+    "personal_interest",
+    "related_persons",
+    "aware_since",
+    "addressee",
+)
+
+
 class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     """One case. State changes only through the transition methods, called by the services."""
 

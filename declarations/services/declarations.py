@@ -14,22 +14,13 @@ from django.utils.translation import ngettext
 from django_fsm import TransitionNotAllowed
 
 from declarations.choices import OPEN_STATES, Addressee, AuditAction, DeclarationState
-from declarations.models import Attachment, AuditEvent, Declaration, Servant
+from declarations.models import NOTICE_FIELDS, Attachment, AuditEvent, Declaration, Servant
 from declarations.services.steps import case_transition
 from declarations.services.transitions import notice_validate
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-DRAFT_FIELDS = (
-    "conflict_type",
-    "category",
-    "matter",
-    "personal_interest",
-    "related_persons",
-    "aware_since",
-    "addressee",
-)
 TEXT_MAX = 5000
 
 
@@ -68,7 +59,7 @@ def declaration_update_draft(
     *, declaration: Declaration, actor: User, **changes: Any
 ) -> Declaration:
     """Edit a draft. Submitted text is frozen: corrections are addenda."""
-    unknown = set(changes) - set(DRAFT_FIELDS)
+    unknown = set(changes) - set(NOTICE_FIELDS)
     if unknown:
         raise ValidationError({f: [_("This field cannot be changed.")] for f in sorted(unknown)})
     with transaction.atomic():

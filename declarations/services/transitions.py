@@ -23,6 +23,7 @@ from declarations.choices import (
 )
 from declarations.dates import past_bounds
 from declarations.models import (
+    NOTICE_FIELDS,
     Declaration,
     Position,
     RegistrationCounter,
@@ -144,13 +145,7 @@ def declaration_submit(*, declaration: Declaration, actor: User) -> Declaration:
 def _notice_snapshot(case: Declaration) -> dict[str, Any]:
     """The frozen text of the notice, as it goes into the chain."""
     return {
-        "conflict_type": case.conflict_type,
-        "category": case.category,
-        "matter": case.matter,
-        "personal_interest": case.personal_interest,
-        "related_persons": case.related_persons,
-        "aware_since": case.aware_since,
-        "addressee": case.addressee,
+        **{name: getattr(case, name) for name in NOTICE_FIELDS},
         "position": case.position_title,
         "unit": case.unit_name,
         "attachments": [

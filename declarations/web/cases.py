@@ -29,7 +29,7 @@ from declarations.choices import (
     MeasureState,
     Role,
 )
-from declarations.models import Declaration, Measure
+from declarations.models import NOTICE_FIELDS, Declaration, Measure
 from declarations.services import attachments as attachment_services
 from declarations.services import declarations as declaration_services
 from declarations.services import transitions
@@ -47,15 +47,6 @@ from declarations.web.common import (
 )
 
 PAGE_SIZE = 25
-NOTICE_FIELDS = [
-    "conflict_type",
-    "category",
-    "matter",
-    "personal_interest",
-    "related_persons",
-    "aware_since",
-    "addressee",
-]
 
 
 # ---- lists ----------------------------------------------------------------------------------

@@ -24,12 +24,12 @@ from declarations.choices import (
     MeasureKind,
     Role,
 )
-from declarations.models import Declaration, Measure, Servant
+from declarations.models import NOTICE_FIELDS, Declaration, Measure, Servant
 from declarations.services import decisions, transitions
 from declarations.services import declarations as declaration_services
 from declarations.services import measures as measure_services
 from declarations.web import forms
-from declarations.web.cases import NOTICE_FIELDS, case_context
+from declarations.web.cases import case_context
 from declarations.web.common import (
     Lost,
     acting,
