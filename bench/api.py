@@ -69,8 +69,8 @@ def main() -> None:
 
     from declarations.choices import DeclarationState, Role
     from declarations.models import Declaration, StateBody
+    from declarations.seeding.large_org import BENCH_SLUG
     from declarations.services import transitions
-    from declarations.services.demo import BENCH_SLUG
     from declarations.services.organization import role_grant
 
     body = StateBody.objects.filter(slug=BENCH_SLUG).first()

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from declarations.choices import DeclarationState, MeasureState
 from declarations.models import Declaration, Position, Record
-from declarations.services.demo import seed_demo
+from declarations.seeding.demo import seed_demo
 from tests.records import IMMEDIATE
 
 pytestmark = pytest.mark.browser

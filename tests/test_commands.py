@@ -11,8 +11,8 @@ from django.core.management import call_command
 from declarations.audit_chain import audit_verify_all
 from declarations.choices import DeclarationState
 from declarations.models import AuditEvent, Declaration, Notification, Position, Servant, Unit
+from declarations.seeding.large_org import seed_large
 from declarations.selectors import direct_manager_of, vacant_positions
-from declarations.services.demo import seed_large
 from declarations.services.notifications import notifications_send_pending
 from tests.builders import Org, case_in
 

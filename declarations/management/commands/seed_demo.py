@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from declarations.services.demo import seed_demo, seed_large
+from declarations.seeding.demo import seed_demo
+from declarations.seeding.large_org import seed_large
 
 
 class Command(BaseCommand):
