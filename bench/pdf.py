@@ -45,10 +45,11 @@ from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
 from declarations.models import Record  # noqa: E402
-from declarations.services import records as record_services  # noqa: E402
+from declarations.records.content import record_html  # noqa: E402
+from declarations.records.issuing import dossier_record, record_issue  # noqa: E402
+from declarations.records.pdf import ASSET_ROOT, STYLESHEET, render_pdf  # noqa: E402
+from declarations.records.signing import current_seal, pdf_sign  # noqa: E402
 from declarations.services.declarations import declaration_comment  # noqa: E402
-from declarations.services.pdf import ASSET_ROOT, STYLESHEET, render_pdf  # noqa: E402
-from declarations.services.signing import current_seal, pdf_sign  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -99,7 +100,7 @@ def build(export_cases: int) -> dict[str, Any]:
         for _ in range(export_cases):
             dossier_case(22)
     for record in Record.objects.filter(status="pending"):
-        record_services.record_issue(record_id=record.pk)
+        record_issue(record_id=record.pk)
     notice = Record.objects.get(declaration=notice_case)
     return {
         "org": org,
@@ -110,7 +111,7 @@ def build(export_cases: int) -> dict[str, Any]:
 
 
 def dossier(case: Any, reader: Any) -> Record:
-    record = record_services.dossier_record(declaration=case, reader=reader, language="ru")
+    record = dossier_record(declaration=case, reader=reader, language="ru")
     record.save()
     return record
 
@@ -139,7 +140,7 @@ def main() -> None:
     docs = {}
     for name in ("notice", "dossier5", "dossier20"):
         record = data[name]
-        html, embedded = record_services.record_html(record, development=True)
+        html, embedded = record_html(record, development=True)
         rendered = render_pdf(html, attachments=embedded)
         docs[name] = (html, embedded, rendered)
         print(f"{name}: {rendered.pages} pages, {len(embedded)} embedded records", flush=True)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 from coi.urls import urlpatterns as project
+from declarations.models import NOTICE_FIELDS
 from declarations.selectors import declaration_list_visible_to
 
 
@@ -19,13 +20,7 @@ def plain_list(request: HttpRequest) -> JsonResponse:
             "registration_number",
             "state",
             "origin",
-            "addressee",
-            "conflict_type",
-            "category",
-            "matter",
-            "personal_interest",
-            "related_persons",
-            "aware_since",
+            *NOTICE_FIELDS,
             "body__code",
             "body__slug",
             "body__name",

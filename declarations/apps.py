@@ -25,9 +25,9 @@ class DeclarationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the rulebook's predicates; Django's documented place for start-up registration.
-        # Registers the task queue's entry points and the after-commit effects that feed it.
-        import coi.tasks  # noqa: F401
+        # Django's documented place for start-up registration: the rulebook's predicates, and
+        # the task queue's entry points with the after-commit effects that feed them.
         from declarations import permissions  # noqa: F401
+        from declarations.records import tasks  # noqa: F401
 
         connection_created.connect(sqlite_unicode_lower, dispatch_uid="coi-sqlite-unicode-lower")

@@ -186,3 +186,27 @@ class ExportFailure(models.TextChoices):
             "stopped. Start it again."
         ),
     )
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification tells its recipient; the label is its title (translated when sent)."""
+
+    CASE_ASSIGNED = "case_assigned", _("A conflict-of-interest case awaits your review")
+    CASE_OPENED_ABOUT_YOU = (
+        "case_opened_about_you",
+        _("A conflict-of-interest case was opened about you"),
+    )
+    REVIEW_STARTED = "review_started", _("The review of your notice has started")
+    DECISION_MADE = "decision_made", _("Measures were decided on your case")
+    CONSENT_REQUESTED = "consent_requested", _("You are asked to consent to a transfer")
+    SUBSTITUTE_ASSIGNED = (
+        "substitute_assigned",
+        _("A matter was given to you in place of a recused colleague"),
+    )
+    ORDER_REQUESTED = "order_requested", _("An HR order is needed for a measure")
+    CONSENT_ANSWERED = "consent_answered", _("The servant answered the transfer proposal")
+    MEASURE_IMPLEMENTED = "measure_implemented", _("An HR order was recorded")
+    CASE_CLOSED = "case_closed", _("The case was closed")
+    REVIEWER_REMOVED = "reviewer_removed", _("A case was reassigned to another reviewer")
+    ADDENDUM_ADDED = "addendum_added", _("The declarant added to their notice")
+    DEADLINE_MISSED = "deadline_missed", _("A deadline was missed")

@@ -208,6 +208,25 @@ def can_comment(user: Any, declaration: Declaration) -> bool:
     return selectors.has_role(user, declaration.body_id, Role.MANAGEMENT, Role.ETHICS_COMMISSIONER)
 
 
+@register("draft")
+def can_change_draft(user: Any, declaration: Declaration) -> bool:
+    """A draft is its declarant's alone: to edit, attach files to, discard or file."""
+    return is_declarant(user, declaration)
+
+
+#: The pages and jobs that work over whole bodies, and the roles they are for (DESIGN.md §1).
+DUTIES: dict[str, tuple[str, ...]] = {
+    "overview": (Role.MANAGEMENT, Role.ETHICS_COMMISSIONER),  # open and overdue cases
+    "hr_queue": (Role.HR,),  # measures waiting for an order
+    "export": (Role.AUDITOR,),  # bulk exports of dossiers
+}
+
+
+def bodies_for(user: Any, duty: str) -> list[int]:
+    """The bodies whose ``duty`` (a key of ``DUTIES``) ``user`` has; empty: none (a 403)."""
+    return selectors.bodies_with_role(user, *DUTIES[duty]) if _authenticated(user) else []
+
+
 @register("addendum")
 def can_add_addendum(user: Any, declaration: Declaration) -> bool:
     return is_declarant(user, declaration)
@@ -241,9 +260,12 @@ def roles_of(user: Any) -> dict[int, set[str]]:
 
 
 __all__ = [
+    "DUTIES",
     "allowed_actions",
+    "bodies_for",
     "can_add_addendum",
     "can_answer_consent",
+    "can_change_draft",
     "can_comment",
     "can_implement",
     "can_open_from_source",

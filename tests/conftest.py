@@ -6,11 +6,14 @@ persona fixtures below are shortcuts to its users.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 
 from tests.builders import Org, build_org
@@ -35,10 +38,13 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
+def _fresh_state() -> Iterator[None]:
     """Rate-limit counters live in the cache and are keyed by user id, which a rolled-back
-    test database hands out again: every test starts with none."""
+    test database hands out again: every test starts with none. A test that switches the
+    language (a page in Russian) leaves the next one in the settings' language."""
     cache.clear()
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

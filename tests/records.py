@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from declarations.choices import RecordStatus
 from declarations.models import Declaration, Record
-from declarations.services.records import record_issue
+from declarations.records.issuing import record_issue
 
 QUEUES = ["default", "records", "exports"]
 IMMEDIATE = override_settings(

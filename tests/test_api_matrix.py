@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from declarations.choices import DeclarationState, MeasureKind
 from declarations.models import Declaration, ExportJob
+from declarations.records.exports import ExportFilters, export_create
+from declarations.records.issuing import dossier_issue
 from declarations.services.attachments import attachment_add
-from declarations.services.exports import ExportFilters, export_create
-from declarations.services.records import dossier_issue
 from declarations.services.transitions import declaration_submit
 from tests.api import BASE, case_url, client_for, measure_url
 from tests.builders import Org, build_org, case_in, new_draft, opened_case, pending_measure

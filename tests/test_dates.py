@@ -37,9 +37,9 @@ from declarations.dates import (
     years_after,
 )
 from declarations.models import AuditEvent, Declaration, ExportJob, Measure
+from declarations.records.exports import ExportFilters, export_create
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_update_draft
-from declarations.services.exports import ExportFilters, export_create
 from declarations.services.measures import measure_implement
 from tests.api import BASE, case_url, client_for, measure_url
 from tests.builders import Org, case_in, new_draft, opened_case, pending_measure

@@ -19,12 +19,12 @@ from django.utils import timezone
 from declarations import permissions, selectors
 from declarations.choices import ExportStatus, RecordKind
 from declarations.models import Declaration, ExportJob, Record
+from declarations.records.exports import ExportFilters, export_create
+from declarations.records.issuing import dossier_issue
 from declarations.services.decisions import declaration_decide
 from declarations.services.declarations import declaration_comment
-from declarations.services.exports import ExportFilters, export_create
 from declarations.services.measures import measure_consent, measure_implement
 from declarations.services.notifications import notifications_send_pending
-from declarations.services.records import dossier_issue
 from declarations.services.transitions import declaration_start_review
 from tests.api import BASE, case_url, client_for
 from tests.builders import Org, opened_case, pending_measure, transfer

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from declarations.choices import ExportFailure, ExportStatus, RecordStatus
 from declarations.models import ExportJob, Record
-from declarations.services import exports as export_services
-from declarations.services.exports import ExportFilters, export_create, export_plan
+from declarations.records import exports as export_services
+from declarations.records.exports import ExportFilters, export_create, export_plan
 from tests.api import BASE, client_for, ok
 from tests.builders import Org, case_in
 from tests.records import IMMEDIATE

@@ -14,8 +14,8 @@ from django.core.management import call_command
 
 from declarations.choices import ExportStatus, RecordKind, RecordStatus
 from declarations.models import ExportJob, Record
-from declarations.services.exports import ExportFilters, export_create, export_progress
-from declarations.services.verification import verify_pdf
+from declarations.records.exports import ExportFilters, export_create, export_progress
+from declarations.records.verification import verify_pdf
 from tests.builders import Org, build_org, case_in
 from tests.records import IMMEDIATE
 
@@ -91,7 +91,7 @@ def test_progress_is_visible_while_it_runs(org: Org) -> None:
     job = export_create(
         actor=org.auditor, filters=ExportFilters(bodies=[]), language="en", start=False
     )
-    from declarations.services.exports import export_plan, export_render_chunk
+    from declarations.records.exports import export_plan, export_render_chunk
 
     chunks = export_plan(export_id=job.pk)
     job.refresh_from_db()
@@ -109,7 +109,8 @@ def test_progress_is_visible_while_it_runs(org: Org) -> None:
 def test_a_dossier_that_gives_up_fails_the_export(org: Org, monkeypatch, settings) -> None:
     settings.COI_RECORD_MAX_ATTEMPTS = 1
     case_in(org, "submitted")
-    from declarations.services import exports, records
+    from declarations.records import exports
+    from declarations.records import issuing as records
 
     job = export_create(
         actor=org.auditor, filters=ExportFilters(bodies=[]), language="en", start=False
@@ -151,7 +152,7 @@ def test_planning_costs_the_same_queries_for_few_cases_and_many(org: Org) -> Non
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from declarations.services.exports import export_plan
+    from declarations.records.exports import export_plan
 
     def plan_queries() -> int:
         job = export_create(

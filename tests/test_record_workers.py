@@ -17,7 +17,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from declarations.choices import RecordStatus
-from declarations.services.pdf import AssetFetcher, Renderer, render_pdf, renderer
+from declarations.records.pdf import AssetFetcher, Renderer, render_pdf, renderer
 from declarations.services.transitions import declaration_submit
 from tests.builders import Org, new_draft
 from tests.records import DATABASE, flat, issue_all, pdf_of, records_of, text_of
@@ -209,7 +209,7 @@ def test_redirects_and_relative_escapes_are_refused() -> None:
 def test_a_render_that_runs_too_long_is_stopped(monkeypatch, settings) -> None:
     import threading as _threading
 
-    from declarations.services import pdf
+    from declarations.records import pdf
 
     if _threading.current_thread() is not _threading.main_thread():
         pytest.skip("the time limit applies in a worker's main thread")

@@ -18,13 +18,13 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from declarations.choices import MeasureKind, RecordKind, RecordStatus
 from declarations.models import AppendOnlyError, Record
-from declarations.services import records as record_services
+from declarations.records import issuing as record_services
+from declarations.records.issuing import dossier_issue, record_issue
+from declarations.records.labels import Lang
+from declarations.records.verification import verify_pdf
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.measures import measure_consent, measure_implement
-from declarations.services.record_content import Lang
-from declarations.services.records import dossier_issue, record_issue
 from declarations.services.transitions import declaration_submit
-from declarations.services.verification import verify_pdf
 from tests.builders import Org, case_in, new_draft, opened_case, pending_measure
 from tests.records import IMMEDIATE, flat, issue_all, page_texts, pdf_of, records_of, text_of
 
@@ -141,7 +141,7 @@ def test_a_failed_render_is_kept_visible_and_retried(org: Org, monkeypatch) -> N
     assert "fonts missing" in record.last_error
     monkeypatch.undo()
     # The sweep leaves a recent attempt alone, and queues it again once it is stale.
-    from coi.tasks import records_sweep
+    from declarations.records.tasks import records_sweep
 
     with IMMEDIATE:
         assert records_sweep(now=timezone.now()).requeued == 0
@@ -431,7 +431,7 @@ def test_a_timestamp_authority_makes_it_pades_b_t(org: Org) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
-    from declarations.services.signing import current_seal, pdf_sign
+    from declarations.records.signing import current_seal, pdf_sign
 
     seal = current_seal()
     tsa_cert, tsa_key = _throwaway_tsa()
@@ -440,7 +440,7 @@ def test_a_timestamp_authority_makes_it_pades_b_t(org: Org) -> None:
     case = case_in(org, "submitted")
     (record,) = records_of(case)
     html, _ = record_services.record_html(record, development=True)
-    from declarations.services.pdf import render_pdf
+    from declarations.records.pdf import render_pdf
 
     signed = pdf_sign(pdf=render_pdf(html).data, reason="test", seal=stamped)
     from pyhanko.sign.validation import validate_pdf_signature

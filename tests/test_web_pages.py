@@ -21,7 +21,7 @@ from django.utils import translation
 
 from declarations.choices import DeclarationState as S
 from declarations.models import Declaration, ExportJob, Measure, Position, Record
-from declarations.services import exports as export_services
+from declarations.records import exports as export_services
 from declarations.services.declarations import declaration_comment
 from tests.builders import Org, build_org, case_in, pending_measure
 from tests.web import client_as, text

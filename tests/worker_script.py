@@ -26,9 +26,9 @@ from django.utils import timezone  # noqa: E402
 from django_tasks_db.management.commands.db_worker import Worker  # noqa: E402
 from django_tasks_db.models import DBTaskResult  # noqa: E402
 
-from coi.tasks import records_sweep  # noqa: E402
 from declarations.models import Record  # noqa: E402
-from declarations.services import records as record_services  # noqa: E402
+from declarations.records import issuing as record_services  # noqa: E402
+from declarations.records.tasks import records_sweep  # noqa: E402
 
 
 def worker(worker_id: str) -> Worker:

@@ -29,17 +29,17 @@ from rest_framework.views import APIView
 
 from declarations import permissions, selectors
 from declarations.api import serializers as io
+from declarations.api.common import acting, file_response, valid_input
 from declarations.api.errors import Conflict, PayloadTooLarge
 from declarations.api.schema import errors
 from declarations.api.throttles import DossierRateThrottle, VerifyRateThrottle
-from declarations.api.views import acting, file_response, valid_input
 from declarations.choices import ExportStatus, RecordStatus
 from declarations.http import file_download
 from declarations.models import Declaration, ExportJob, Record
-from declarations.services import exports as export_services
-from declarations.services import records as record_services
-from declarations.services.record_content import LANGUAGES
-from declarations.services.verification import verify_pdf
+from declarations.records import exports as export_services
+from declarations.records import issuing as record_services
+from declarations.records.labels import LANGUAGES
+from declarations.records.verification import verify_pdf
 
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="The sealed PDF.")
 

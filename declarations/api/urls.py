@@ -5,31 +5,31 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from declarations.api import records, views
+from declarations.api import declarations, measures, people, records
 
 app_name = "declarations-api"
 
 router = SimpleRouter()
-router.register("declarations", views.DeclarationViewSet, basename="declaration")
-router.register("measures", views.MeasureViewSet, basename="measure")
-router.register("servants", views.ServantViewSet, basename="servant")
-router.register("positions", views.PositionViewSet, basename="position")
+router.register("declarations", declarations.DeclarationViewSet, basename="declaration")
+router.register("measures", measures.MeasureViewSet, basename="measure")
+router.register("servants", people.ServantViewSet, basename="servant")
+router.register("positions", people.PositionViewSet, basename="position")
 router.register("records", records.RecordViewSet, basename="record")
 router.register("exports", records.ExportViewSet, basename="export")
 
 UUID = "<uuid:id>"
 
 urlpatterns = [
-    path("auth/token/", views.TokenView.as_view(), name="token"),
-    path("me/", views.MeView.as_view(), name="me"),
+    path("auth/token/", people.TokenView.as_view(), name="token"),
+    path("me/", people.MeView.as_view(), name="me"),
     path(
         f"declarations/{UUID}/attachments/",
-        views.AttachmentViewSet.as_view({"get": "list_for_case", "post": "create_for_case"}),
+        declarations.AttachmentViewSet.as_view({"get": "list_for_case", "post": "create_for_case"}),
         name="declaration-attachments",
     ),
     path(
         f"attachments/{UUID}/",
-        views.AttachmentViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        declarations.AttachmentViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="attachment-detail",
     ),
     path(

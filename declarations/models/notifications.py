@@ -5,6 +5,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from declarations.choices import NotificationKind
 from declarations.models.declaration import Declaration
 
 
@@ -18,7 +19,7 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(_("kind"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=64, choices=NotificationKind.choices)
     declaration = models.ForeignKey(
         Declaration, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )

@@ -7,14 +7,13 @@ import unicodedata
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed
 
-from declarations.choices import DeclarationState
 from declarations.models import Attachment, Declaration
+from declarations.services.steps import draft_change
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -104,16 +103,12 @@ def attachment_add(
             raise FileTooLarge({"file": [_("The file is too large.")]})
         digest.update(chunk)
         chunks.append(chunk)
-    with transaction.atomic():
-        case = (
-            Declaration.objects.select_for_update()
-            .select_related("declarant")
-            .get(pk=declaration.pk)
-        )
-        if case.declarant.user_id != actor.pk:
-            raise PermissionDenied(_("Only the declarant attaches files to their notice."))
-        if case.state != DeclarationState.DRAFT:
-            raise TransitionNotAllowed(_("Files can be attached only before the notice is filed."))
+    with draft_change(
+        declaration=declaration,
+        actor=actor,
+        refused=_("Only the declarant attaches files to their notice."),
+        filed=_("Files can be attached only before the notice is filed."),
+    ) as case:
         if case.attachments.count() >= MAX_ATTACHMENTS:
             raise ValidationError(
                 {"file": [_("At most %(n)d files per notice.") % {"n": MAX_ATTACHMENTS}]}
@@ -137,16 +132,12 @@ def attachment_add(
 
 def attachment_remove(*, attachment: Attachment, actor: User) -> None:
     """The declarant removes a file from their draft; filed notices keep theirs for good."""
-    with transaction.atomic():
-        case = (
-            Declaration.objects.select_for_update()
-            .select_related("declarant")
-            .get(pk=attachment.declaration_id)
-        )
-        if case.declarant.user_id != actor.pk:
-            raise PermissionDenied(_("Only the declarant removes files from their notice."))
-        if case.state != DeclarationState.DRAFT:
-            raise TransitionNotAllowed(_("A filed notice keeps its files."))
+    with draft_change(
+        declaration=attachment.declaration,
+        actor=actor,
+        refused=_("Only the declarant removes files from their notice."),
+        filed=_("A filed notice keeps its files."),
+    ) as case:
         name = attachment.file.name
         attachment.delete()
         case.save(update_fields=["updated_at"])

@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from django.db import transaction
 
 from declarations import selectors
-from declarations.choices import AuditAction, Clock, DeclarationState, MeasureState, Role
+from declarations.choices import (
+    AuditAction,
+    Clock,
+    DeclarationState,
+    MeasureState,
+    NotificationKind,
+    Role,
+)
 from declarations.models import Declaration, Measure
 from declarations.services.audit import audit_record
 from declarations.services.notifications import notification_enqueue
@@ -116,7 +123,7 @@ def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
             )
             notification_enqueue(
                 recipient_ids=told,
-                kind="deadline_missed",
+                kind=NotificationKind.DEADLINE_MISSED,
                 declaration=declaration,
                 context={"clock": clock.clock},
             )

@@ -19,6 +19,7 @@ from declarations.choices import (
     DeclarationState,
     MeasureKind,
     MeasureState,
+    NotificationKind,
 )
 from declarations.dates import measure_bounds
 from declarations.models import (
@@ -223,15 +224,15 @@ def declaration_decide(
             "measures": [measure_snapshot(m) for m in created],
         }
         declarant = case.declarant.user_id
-        step.notify("decision_made", [declarant])
+        step.notify(NotificationKind.DECISION_MADE, [declarant])
         if any(m.state == MeasureState.PENDING_CONSENT for m in created):
-            step.notify("consent_requested", [declarant])
+            step.notify(NotificationKind.CONSENT_REQUESTED, [declarant])
         substitutes = [m.substitute.user_id for m in created if m.substitute is not None]
-        step.notify("substitute_assigned", list(substitutes))
+        step.notify(NotificationKind.SUBSTITUTE_ASSIGNED, list(substitutes))
         if any(m.state == MeasureState.PENDING_ORDER for m in created):
-            step.notify("order_requested", hr_user_ids(case))
+            step.notify(NotificationKind.ORDER_REQUESTED, hr_user_ids(case))
         if case.state == S.RESOLVED:
-            step.notify("case_closed", [declarant])
+            step.notify(NotificationKind.CASE_CLOSED, [declarant])
     return decision
 
 

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_fsm import TransitionNotAllowed
 
-from declarations.choices import OPEN_STATES, Addressee, AuditAction, DeclarationState
+from declarations.choices import OPEN_STATES, Addressee, AuditAction, NotificationKind
 from declarations.models import NOTICE_FIELDS, Attachment, AuditEvent, Declaration, Servant
-from declarations.services.steps import case_transition
+from declarations.services.steps import case_transition, draft_change
 from declarations.services.transitions import notice_validate
 
 if TYPE_CHECKING:
@@ -62,14 +62,12 @@ def declaration_update_draft(
     unknown = set(changes) - set(NOTICE_FIELDS)
     if unknown:
         raise ValidationError({f: [_("This field cannot be changed.")] for f in sorted(unknown)})
-    with transaction.atomic():
-        case = Declaration.objects.select_for_update().get(pk=declaration.pk)
-        if case.declarant.user_id != actor.pk:
-            raise PermissionDenied(_("Only the declarant edits their draft."))
-        if case.state != DeclarationState.DRAFT:
-            raise TransitionNotAllowed(
-                _("A filed notice cannot be edited; add an addendum instead.")
-            )
+    with draft_change(
+        declaration=declaration,
+        actor=actor,
+        refused=_("Only the declarant edits their draft."),
+        filed=_("A filed notice cannot be edited; add an addendum instead."),
+    ) as case:
         for name, value in changes.items():
             setattr(case, name, value)
         notice_validate(case, timezone.now())
@@ -80,12 +78,12 @@ def declaration_update_draft(
 
 def declaration_discard(*, declaration: Declaration, actor: User) -> None:
     """Delete a draft: drafts are the only thing ever deleted (DESIGN.md §3)."""
-    with transaction.atomic():
-        case = Declaration.objects.select_for_update().get(pk=declaration.pk)
-        if case.declarant.user_id != actor.pk:
-            raise PermissionDenied(_("Only the declarant discards their draft."))
-        if case.state != DeclarationState.DRAFT:
-            raise TransitionNotAllowed(_("Only a draft can be discarded."))
+    with draft_change(
+        declaration=declaration,
+        actor=actor,
+        refused=_("Only the declarant discards their draft."),
+        filed=_("Only a draft can be discarded."),
+    ) as case:
         names = list(case.attachments.values_list("file", flat=True))
         case.attachments.all().delete()
         case.delete()
@@ -126,7 +124,7 @@ def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str
             raise ValidationError({"text": [message % {"n": limit}]})
         step.action = AuditAction.ADDENDUM
         step.data = {"text": text}
-        step.notify("addendum_added", [step.case.reviewer_id])
+        step.notify(NotificationKind.ADDENDUM_ADDED, [step.case.reviewer_id])
     return declaration
 
 

@@ -15,7 +15,13 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from declarations.calendar import ALMATY, working_calendar
-from declarations.choices import AuditAction, DeclarationState, MeasureKind, MeasureState
+from declarations.choices import (
+    AuditAction,
+    DeclarationState,
+    MeasureKind,
+    MeasureState,
+    NotificationKind,
+)
 from declarations.dates import order_bounds
 from declarations.models import Declaration, Measure, Servant
 from declarations.services.decisions import hr_user_ids, measure_snapshot
@@ -71,7 +77,7 @@ def measure_consent(*, measure: Measure, actor: User, decision: str, reason: str
                 at=step.at, measure_states=list(case.measures.values_list("state", flat=True))
             )
             step.action = AuditAction.CONSENT_ACCEPTED
-            step.notify("order_requested", hr_user_ids(case))
+            step.notify(NotificationKind.ORDER_REQUESTED, hr_user_ids(case))
         else:
             if not reason.strip():
                 raise ValidationError({"reason": [_("Say why you decline the transfer.")]})
@@ -84,7 +90,7 @@ def measure_consent(*, measure: Measure, actor: User, decision: str, reason: str
             step.action = AuditAction.CONSENT_DECLINED
         step.legal_topics = ["measure.transfer"]
         step.data = {"measure": str(locked.code), "decision": decision, "reason": reason}
-        step.notify("consent_answered", [case.reviewer_id])
+        step.notify(NotificationKind.CONSENT_ANSWERED, [case.reviewer_id])
     measure.refresh_from_db()
     return measure
 
@@ -136,11 +142,13 @@ def measure_implement(
         if case.state == S.IMPLEMENTING and not pending:
             check_transition(case.complete, actor, what=what)
             case.complete(at=step.at)
-            step.notify("case_closed", [case.declarant.user_id, case.reviewer_id])
+            step.notify(NotificationKind.CASE_CLOSED, [case.declarant.user_id, case.reviewer_id])
         step.action = AuditAction.MEASURE_IMPLEMENTED
         step.legal_topics = [f"measure.{locked.kind}"]
         step.data = data
         step.data["measure_snapshot"] = measure_snapshot(locked)
-        step.notify("measure_implemented", [case.declarant.user_id, case.reviewer_id])
+        step.notify(
+            NotificationKind.MEASURE_IMPLEMENTED, [case.declarant.user_id, case.reviewer_id]
+        )
     measure.refresh_from_db()
     return measure

@@ -16,40 +16,24 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 
+from declarations.choices import NotificationKind
 from declarations.models import Declaration, Notification
-from declarations.side_effects import after_commit, register_effect
+from declarations.side_effects import Effect, after_commit, register_effect
 
 logger = logging.getLogger(__name__)
-
-#: What each kind of notification says; translated when it is sent.
-TITLES = {
-    "case_assigned": _("A conflict-of-interest case awaits your review"),
-    "case_opened_about_you": _("A conflict-of-interest case was opened about you"),
-    "review_started": _("The review of your notice has started"),
-    "decision_made": _("Measures were decided on your case"),
-    "consent_requested": _("You are asked to consent to a transfer"),
-    "substitute_assigned": _("A matter was given to you in place of a recused colleague"),
-    "order_requested": _("An HR order is needed for a measure"),
-    "consent_answered": _("The servant answered the transfer proposal"),
-    "measure_implemented": _("An HR order was recorded"),
-    "case_closed": _("The case was closed"),
-    "reviewer_removed": _("A case was reassigned to another reviewer"),
-    "addendum_added": _("The declarant added to their notice"),
-    "deadline_missed": _("A deadline was missed"),
-}
 
 
 def notification_enqueue(
     *,
     recipient_ids: Iterable[int | None],
-    kind: str,
+    kind: NotificationKind,
     declaration: Declaration | None,
     context: dict[str, Any] | None = None,
     exclude_ids: Iterable[int | None] = (),
 ) -> int:
     """Queue one notification per distinct recipient; returns how many were queued."""
+    kind = NotificationKind(kind)  # an unknown kind is a bug, never a silent default
     skip = {i for i in exclude_ids if i is not None}
     ids = sorted({i for i in recipient_ids if i is not None} - skip)
     if not ids:
@@ -60,11 +44,11 @@ def notification_enqueue(
             for i in ids
         ]
     )
-    after_commit("notifications.dispatch")
+    after_commit(Effect.NOTIFICATIONS_DISPATCH)
     return len(ids)
 
 
-@register_effect("notifications.dispatch")
+@register_effect(Effect.NOTIFICATIONS_DISPATCH)
 def _dispatch() -> None:
     # In the embedded set-up mail is sent right after commit; in production a worker runs
     # `manage.py send_notifications` and this is switched off.
@@ -97,7 +81,7 @@ def notifications_send_pending(*, limit: int = 500) -> int:
         }
         context.update(notification.context)
         with translation.override(settings.LANGUAGE_CODE):
-            context["title"] = str(TITLES.get(notification.kind, notification.kind))
+            context["title"] = str(NotificationKind(notification.kind).label)
             subject = render_to_string("emails/notification-subject.txt", context).strip()
             body = render_to_string("emails/notification-body.txt", context)
         try:

@@ -31,15 +31,16 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, 
 from declarations import rulebook, selectors
 from declarations.choices import (
     DeclarationState,
+    NotificationKind,
 )
 from declarations.models import (
     Declaration,
     Measure,
 )
+from declarations.records.schedule import records_for_step, records_schedule
 from declarations.services.audit import audit_record
 from declarations.services.deadlines import declaration_refresh_deadlines
 from declarations.services.notifications import notification_enqueue
-from declarations.services.records import records_for_step, records_schedule
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -72,9 +73,13 @@ class Step:
     action: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     legal_topics: list[str] = field(default_factory=list)
-    notifications: list[tuple[str, list[int | None], dict[str, Any]]] = field(default_factory=list)
+    notifications: list[tuple[NotificationKind, list[int | None], dict[str, Any]]] = field(
+        default_factory=list
+    )
 
-    def notify(self, kind: str, recipient_ids: Sequence[int | None], **context: Any) -> None:
+    def notify(
+        self, kind: NotificationKind, recipient_ids: Sequence[int | None], **context: Any
+    ) -> None:
         self.notifications.append((kind, list(recipient_ids), context))
 
 
@@ -163,3 +168,24 @@ def case_transition(
             )
     if declaration is not case:
         declaration.refresh_from_db()  # the caller's object shows the case as it now is
+
+
+@contextmanager
+def draft_change(
+    *, declaration: Declaration, actor: User, refused: str, filed: str
+) -> Iterator[Declaration]:
+    """The declarant's change to their own draft, in one transaction: the row locked, the rule
+    ``draft`` checked (else ``PermissionDenied`` with ``refused``, a 403), and a draft still
+    (else ``TransitionNotAllowed`` with ``filed``, a 409). Drafts are not on the audit trail
+    (only their declarant sees them); filing freezes the text into the chain."""
+    with transaction.atomic():
+        case = (
+            Declaration.objects.select_for_update(of=("self",))
+            .select_related("declarant")
+            .get(pk=declaration.pk)
+        )
+        if not rulebook.allows("draft", actor, case):
+            raise PermissionDenied(refused)
+        if case.state != DeclarationState.DRAFT:
+            raise TransitionNotAllowed(filed)
+        yield case

@@ -19,6 +19,7 @@ from declarations.choices import (
     AuditAction,
     ConflictType,
     DeclarationState,
+    NotificationKind,
     Origin,
 )
 from declarations.dates import past_bounds
@@ -101,7 +102,7 @@ def _register(step: Step) -> None:
         if case.reviewer_id
         else list(selectors.management_users(case.body_id).values_list("pk", flat=True))
     )
-    step.notify("case_assigned", reviewers)
+    step.notify(NotificationKind.CASE_ASSIGNED, reviewers)
     step.legal_topics += ["recusal"]
     if case.addressee == Addressee.MANAGEMENT and case.reviewer_id is not None:
         step.legal_topics += ["route.head"]  # nobody in management could review it
@@ -211,7 +212,7 @@ def declaration_open_from_source(
                 "notice": _notice_snapshot(step.case),
                 "source_confidential": source_confidential,
             }
-            step.notify("case_opened_about_you", [declarant.user_id])
+            step.notify(NotificationKind.CASE_OPENED_ABOUT_YOU, [declarant.user_id])
     return case
 
 
@@ -225,7 +226,7 @@ def declaration_start_review(*, declaration: Declaration, actor: User) -> Declar
             step.case.reviewer_id = actor.pk
         step.case.start_review(at=step.at)
         step.action = AuditAction.REVIEW_STARTED
-        step.notify("review_started", [step.case.declarant.user_id])
+        step.notify(NotificationKind.REVIEW_STARTED, [step.case.declarant.user_id])
     return declaration
 
 
@@ -241,7 +242,7 @@ def declaration_find_no_conflict(
         step.case.find_no_conflict(at=step.at, reason=reason)
         step.action = AuditAction.NO_CONFLICT
         step.data = {"reason": reason}
-        step.notify("case_closed", [step.case.declarant.user_id])
+        step.notify(NotificationKind.CASE_CLOSED, [step.case.declarant.user_id])
     return declaration
 
 
@@ -255,7 +256,7 @@ def declaration_withdraw(*, declaration: Declaration, actor: User, reason: str) 
         step.case.withdraw(at=step.at, reason=reason)
         step.action = AuditAction.WITHDRAWN
         step.data = {"reason": reason}
-        step.notify("case_closed", [step.case.reviewer_id])
+        step.notify(NotificationKind.CASE_CLOSED, [step.case.reviewer_id])
     return declaration
 
 
@@ -287,6 +288,6 @@ def declaration_reassign_reviewer(
         case.reassign_reviewer(reviewer=reviewer)
         step.action = AuditAction.REVIEWER_REASSIGNED
         step.data = {"from_reviewer": previous, "to_reviewer": reviewer.pk, "reason": reason}
-        step.notify("case_assigned", [reviewer.pk])
-        step.notify("reviewer_removed", [previous])
+        step.notify(NotificationKind.CASE_ASSIGNED, [reviewer.pk])
+        step.notify(NotificationKind.REVIEWER_REMOVED, [previous])
     return declaration

@@ -1,10 +1,23 @@
-"""What the web views share: the scoped case lookup, and putting a service's refusal on a page."""
+"""What the web views share: who is acting, the scoped case lookup, and how a step's outcome
+reaches the page.
+
+A step posted from a page ends in one of three ways, and every view says which with the same
+two helpers, without exceptions that carry responses:
+
+- the case moved on since the reader's page was shown (``moved_on``), or the service refused the
+  step because of the case's state (``attempt``): the reader is told "it is now …" and sees the
+  case as it is; nothing was written;
+- the service refused the input: its errors are on the form, next to their fields (the view
+  shows the form again, with status 400);
+- the step is done: the view says so and redirects.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django import forms
 from django.contrib import messages
@@ -22,8 +35,6 @@ from declarations.models import Declaration
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-T = TypeVar("T")
-
 
 def acting(request: HttpRequest) -> User:
     """The signed-in reader (every view that writes is behind ``login_required``)."""
@@ -33,7 +44,7 @@ def acting(request: HttpRequest) -> User:
     return user
 
 
-def visible_case(request: HttpRequest, code: Any) -> Declaration:
+def visible_case(request: HttpRequest, code: UUID) -> Declaration:
     """The case if the reader may see it, else a 404 (never say that it exists)."""
     try:
         return selectors.declaration_get_visible(user=request.user, code=code)
@@ -43,13 +54,6 @@ def visible_case(request: HttpRequest, code: Any) -> Declaration:
 
 def case_url(case: Declaration) -> str:
     return reverse("declarations:case", args=[case.code])
-
-
-class Lost(Exception):
-    """The step was refused because of the case's state: someone else acted first."""
-
-    def __init__(self, response: HttpResponse) -> None:
-        self.response = response
 
 
 def lost_race(request: HttpRequest, case: Declaration, message: str = "") -> HttpResponse:
@@ -64,37 +68,59 @@ def lost_race(request: HttpRequest, case: Declaration, message: str = "") -> Htt
     return redirect(case_url(case))
 
 
-def check_seen_state(request: HttpRequest, case: Declaration) -> None:
-    """A form carries the state the reader saw; if the case moved since, say so, change nothing."""
+def moved_on(request: HttpRequest, case: Declaration) -> HttpResponse | None:
+    """A form carries the state the reader saw (``seen_state``): if the case moved since, the
+    answer that says so (nothing is changed); ``None`` if it did not."""
     seen = request.POST.get("seen_state")
     if seen and seen != case.state:
-        raise Lost(lost_race(request, case))
+        return lost_race(request, case)
+    return None
 
 
-def run_service(
+def put_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's refusal of the input onto ``form``: at the field it names (the last part of a
+    dotted key), else above the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            name = field.rsplit(".", 1)[-1] if "." in field else field
+            target = name if name in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        form.add_error(None, exc)
+
+
+def attempt(
     request: HttpRequest,
     case: Declaration,
-    form: forms.Form | None,
-    call: Callable[[], T],
-) -> T | None:
-    """Call a service; its field errors go onto ``form`` (``None`` is returned). A lost race, a
-    state that no longer allows the step, or a step no longer the reader's (another reviewer
-    took the case over) raises ``Lost`` with the answer to give."""
+    call: Callable[[], object],
+    form: forms.Form | None = None,
+    *,
+    put: Callable[[forms.Form, ValidationError], None] = put_errors,
+) -> HttpResponse | None:
+    """Call a step's service on ``case``.
+
+    Returns the answer to give when the step came too late: a lost race, a state that no longer
+    allows the step, or a step no longer the reader's (another reviewer took the case over) —
+    the reader is shown the case as it is now. Returns ``None`` when the service ran, or when it
+    refused the input: ``put`` has then put its errors on ``form`` (or on forms that go with it).
+    Without a form, a refused input is told like a late step.
+    """
     try:
-        return call()
+        call()
     except (TransitionNotAllowed, ConcurrentTransition) as exc:
-        raise Lost(lost_race(request, case, str(exc))) from exc
+        return lost_race(request, case, str(exc))
     except PermissionDenied as exc:
         # The reader saw the step offered, but the case moved on without them (another reviewer
         # took it over, say): they may still read the case, so show it as it is now.
         if not permissions.can_view(request.user, case):
             raise
-        raise Lost(lost_race(request, case, str(exc))) from exc
+        return lost_race(request, case, str(exc))
     except ValidationError as exc:
         if form is None:
-            raise Lost(lost_race(request, case, " ".join(exc.messages))) from exc
-        put_errors(form, exc)
-        return None
+            return lost_race(request, case, " ".join(exc.messages))
+        put(form, exc)
+    return None
 
 
 def form_status(request: HttpRequest, *forms_: forms.Form) -> int:
@@ -108,17 +134,6 @@ def filter_status(*forms_: forms.Form) -> int:
     """400 when a list's filters were sent with errors (a date out of bounds, say): the page
     shows them at their fields and the list unfiltered, as the API refuses them."""
     return 400 if any(f.is_bound and f.errors for f in forms_) else 200
-
-
-def put_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            name = field.rsplit(".", 1)[-1] if "." in field else field
-            target = name if name in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        form.add_error(None, exc)
 
 
 def too_many_requests(request: HttpRequest, throttle: AddressRateThrottle) -> HttpResponse:

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from declarations import permissions, selectors
-from declarations.choices import ExportStatus, RecordStatus, Role
+from declarations.choices import ExportStatus, RecordStatus
 from declarations.client import DossierRateThrottle
 from declarations.http import file_download, file_response
 from declarations.models import StateBody
-from declarations.services import exports as export_services
-from declarations.services import records as record_services
+from declarations.records import exports as export_services
+from declarations.records import issuing as record_services
 from declarations.web import forms
 from declarations.web.common import (
     acting,
@@ -84,7 +84,7 @@ def attachment_file(request: HttpRequest, code: Any) -> HttpResponseBase:
 
 
 def _auditor_bodies(request: HttpRequest) -> list[tuple[str, str]]:
-    ids = selectors.bodies_with_role(request.user, Role.AUDITOR)
+    ids = permissions.bodies_for(request.user, "export")
     if not ids:
         raise PermissionDenied
     # the export service names bodies by slug, as the API does

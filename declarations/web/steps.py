@@ -1,12 +1,17 @@
-"""The steps on a case and its measures, from the web pages: each one calls the same service
-the API calls (STYLE.md rule 21). A step that lost to someone else's action says so and shows
-the case as it now is; a refused input comes back with its errors next to the fields.
+"""The steps on a case from the web pages: the reviewer's, management's and the declarant's.
+
+Each one calls the same service the API calls (STYLE.md rule 21). The small steps of the case
+page are functions that call their service, made into views by ``case.case_step``; the decision
+and the reassignment have pages of their own. A step that lost to someone else's action says so
+and shows the case as it now is (``common.attempt``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+from uuid import UUID
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -14,149 +19,115 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from declarations import permissions, rulebook, selectors
-from declarations.choices import (
-    DeclarationState,
-    MeasureKind,
-    Role,
-)
-from declarations.models import NOTICE_FIELDS, Declaration, Measure, Servant
+from declarations import permissions, selectors
+from declarations.choices import DeclarationState, MeasureKind, Role
+from declarations.models import NOTICE_FIELDS, Decision, Declaration, Servant
 from declarations.services import decisions, transitions
 from declarations.services import declarations as declaration_services
-from declarations.services import measures as measure_services
 from declarations.web import forms
-from declarations.web.cases import case_context
+from declarations.web.case import case_step
 from declarations.web.common import (
-    Lost,
     acting,
+    attempt,
     case_url,
-    check_seen_state,
     form_status,
     lost_race,
+    moved_on,
     put_errors,
-    run_service,
     visible_case,
 )
 
-# ---- steps on a case ------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# ---- the small steps of the case page -------------------------------------------------------
 
 
-def _step(
-    request: HttpRequest,
-    code: Any,
-    form: Any,
-    slot: str,
-    call: Any,
-    done: str,
-) -> HttpResponse:
-    """A POST step with an optional small form: check, call, redirect; or show the case page
-    again with the form's errors next to its fields and what was typed (status 400)."""
+@login_required
+@require_POST
+def start_review(request: HttpRequest, code: UUID) -> HttpResponse:
+    """The one step without input: no form to show again, so a refusal is told as a message."""
     case = visible_case(request, code)
-    try:
-        check_seen_state(request, case)
-        if form is not None and not form.is_valid():
-            return _case_with_errors(request, case, slot, form)
-        result = run_service(request, case, form, lambda: call(case, form))
-    except Lost as lost:
-        return lost.response
-    if form is not None and result is None:
-        return _case_with_errors(request, case, slot, form)
-    messages.success(request, done)
+    late = moved_on(request, case)
+    if late is None:
+        late = attempt(
+            request,
+            case,
+            lambda: transitions.declaration_start_review(declaration=case, actor=acting(request)),
+        )
+    if late is not None:
+        return late
+    messages.success(request, _("You started the review. Decide the measures before the deadline."))
     return redirect(case_url(case))
 
 
-def _case_with_errors(
-    request: HttpRequest, case: Declaration, slot: str, form: Any
-) -> HttpResponse:
-    context = case_context(request, case, **{slot: form})
-    context["open_form"] = slot
-    return render(request, "declarations/case.html", context, status=400)
-
-
 @login_required
 @require_POST
-def start_review(request: HttpRequest, code: Any) -> HttpResponse:
-    return _step(
-        request,
-        code,
-        None,
-        "",
-        lambda case, _f: transitions.declaration_start_review(
-            declaration=case, actor=acting(request)
-        ),
-        _("You started the review. Decide the measures before the deadline."),
+@case_step(
+    form=forms.ReasonForm,
+    prefix="no_conflict",
+    slot="no_conflict_form",
+    done=gettext_lazy("You found no conflict of interest. The case is closed."),
+)
+def no_conflict(request: HttpRequest, case: Declaration, form: forms.ReasonForm) -> Declaration:
+    return transitions.declaration_find_no_conflict(
+        declaration=case, actor=acting(request), reason=form.cleaned_data["reason"]
     )
 
 
 @login_required
 @require_POST
-def no_conflict(request: HttpRequest, code: Any) -> HttpResponse:
-    return _step(
-        request,
-        code,
-        forms.ReasonForm(request.POST, prefix="no_conflict"),
-        "no_conflict_form",
-        lambda case, f: transitions.declaration_find_no_conflict(
-            declaration=case, actor=acting(request), reason=f.cleaned_data["reason"]
-        ),
-        _("You found no conflict of interest. The case is closed."),
+@case_step(
+    form=forms.ReasonForm,
+    prefix="withdraw",
+    slot="withdraw_form",
+    done=gettext_lazy("Your notice is withdrawn."),
+)
+def withdraw(request: HttpRequest, case: Declaration, form: forms.ReasonForm) -> Declaration:
+    return transitions.declaration_withdraw(
+        declaration=case, actor=acting(request), reason=form.cleaned_data["reason"]
     )
 
 
 @login_required
 @require_POST
-def withdraw(request: HttpRequest, code: Any) -> HttpResponse:
-    return _step(
-        request,
-        code,
-        forms.ReasonForm(request.POST, prefix="withdraw"),
-        "withdraw_form",
-        lambda case, f: transitions.declaration_withdraw(
-            declaration=case, actor=acting(request), reason=f.cleaned_data["reason"]
-        ),
-        _("Your notice is withdrawn."),
+@case_step(
+    form=forms.CommentForm,
+    slot="comment_form",
+    done=gettext_lazy("Your comment is on the case."),
+)
+def comment(request: HttpRequest, case: Declaration, form: forms.CommentForm) -> Declaration:
+    return declaration_services.declaration_comment(
+        declaration=case, actor=acting(request), text=form.cleaned_data["text"]
     )
 
 
 @login_required
 @require_POST
-def comment(request: HttpRequest, code: Any) -> HttpResponse:
-    return _step(
-        request,
-        code,
-        forms.CommentForm(request.POST),
-        "comment_form",
-        lambda case, f: declaration_services.declaration_comment(
-            declaration=case, actor=acting(request), text=f.cleaned_data["text"]
-        ),
-        _("Your comment is on the case."),
-    )
-
-
-@login_required
-@require_POST
-def addendum(request: HttpRequest, code: Any) -> HttpResponse:
+@case_step(
+    form=forms.AddendumForm,
+    prefix="addendum",
+    slot="addendum_form",
+    done=gettext_lazy("Your addendum is on the case; the reviewer is notified."),
+)
+def addendum(request: HttpRequest, case: Declaration, form: forms.AddendumForm) -> Declaration:
     """The declarant adds to or corrects a filed notice: an addendum, never an edit (DESIGN.md
     §2: filed text is frozen)."""
-    return _step(
-        request,
-        code,
-        forms.AddendumForm(request.POST, prefix="addendum"),
-        "addendum_form",
-        lambda case, f: declaration_services.declaration_add_addendum(
-            declaration=case, actor=acting(request), text=f.cleaned_data["text"]
-        ),
-        _("Your addendum is on the case; the reviewer is notified."),
+    return declaration_services.declaration_add_addendum(
+        declaration=case, actor=acting(request), text=form.cleaned_data["text"]
     )
 
 
-def _person(user: Any) -> str:
+# ---- the decision ---------------------------------------------------------------------------
+
+
+def _person(user: User) -> str:
     """A user as colleagues know them: the servant's full name, else the user name."""
-    servant = getattr(user, "servant", None)
+    servant: Servant | None = getattr(user, "servant", None)
     return servant.full_name if servant is not None else user.get_username()
 
 
@@ -191,7 +162,7 @@ MEASURE_ROWS = 3
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def decide(request: HttpRequest, code: Any) -> HttpResponse:
+def decide(request: HttpRequest, code: UUID) -> HttpResponse:
     """The reviewer decides one or more measures with reasons (003 cl. 8 p.2; Law 410-V Art. 15
     p.3). The search boxes narrow the substitute and position lists without losing the input."""
     case = visible_case(request, code)
@@ -218,13 +189,11 @@ def decide(request: HttpRequest, code: Any) -> HttpResponse:
     ]
     searching = request.method == "POST" and "search" in request.POST
     if request.method == "POST" and not searching:
-        try:
-            check_seen_state(request, case)
-            if _decide(request, case, form, rows):
-                messages.success(request, _("Your decision is recorded."))
-                return redirect(case_url(case))
-        except Lost as lost:
-            return lost.response
+        answer = moved_on(request, case)
+        if answer is None:
+            answer = _decide(request, case, form, rows)
+        if answer is not None:
+            return answer
     return render(
         request,
         "declarations/decide.html",
@@ -241,16 +210,18 @@ def decide(request: HttpRequest, code: Any) -> HttpResponse:
 
 def _decide(
     request: HttpRequest, case: Declaration, form: forms.DecideForm, rows: list[forms.MeasureForm]
-) -> bool:
+) -> HttpResponse | None:
+    """Check the form and every row, then decide. The answer to give when the decision is
+    recorded or came too late; ``None`` when the input is refused (the errors are on the forms)."""
     checked = [form.is_valid()] + [row.is_valid() for row in rows]  # every row shows its errors
     if not all(checked):
-        return False
+        return None
     used = [row for row in rows if row.cleaned_data.get("kind")]
     if not used:
         form.add_error(None, _("Choose at least one measure."))
-        return False
+        return None
 
-    def decide() -> Any:
+    def decide_now() -> Decision:
         specs = [
             decisions.measure_spec_from_input(case=case, index=i, values=row.cleaned_data)
             for i, row in enumerate(used)
@@ -262,33 +233,43 @@ def _decide(
             reason=form.cleaned_data["reason"],
         )
 
-    result = run_service(request, case, form, decide)
-    if result is None:
-        _spread_measure_errors(form, used)
-        return False
-    return True
+    late = attempt(
+        request, case, decide_now, form, put=lambda f, exc: _put_decision_errors(f, used, exc)
+    )
+    if late is not None:
+        return late
+    if form.errors or any(row.errors for row in used):
+        return None
+    messages.success(request, _("Your decision is recorded."))
+    return redirect(case_url(case))
 
 
-def _spread_measure_errors(form: forms.DecideForm, used: list[forms.MeasureForm]) -> None:
-    """``measures.<i>.<field>`` errors from the service go to that field of the i-th used row
-    (to the form when the row has no such field)."""
-    for field in list(form.errors):
-        if field in form.fields or field == "__all__":
-            continue
-        errors = form.errors.pop(field)
-        _measures, _sep, rest = field.partition(".")
+def _put_decision_errors(
+    form: django_forms.Form, used: list[forms.MeasureForm], exc: ValidationError
+) -> None:
+    """The service keys a measure's errors ``measures.<i>.<field>``, its i-th measure being the
+    i-th used row: they go to that field of that row; the others to the form."""
+    if not hasattr(exc, "error_dict"):
+        put_errors(form, exc)
+        return
+    for key, errors in exc.error_dict.items():
+        head, _sep, rest = key.partition(".")
         index, _sep, name = rest.partition(".")
-        row = used[int(index)] if index.isdigit() and int(index) < len(used) else None
-        for error in errors:
-            if row is not None and name in row.fields:
+        at = int(index) if head == "measures" and index.isdigit() else len(used)
+        row = used[at] if at < len(used) else None
+        if row is not None and name in row.fields:
+            for error in errors:
                 row.add_error(name, error)
-            else:
-                form.add_error(None, error)
+        else:
+            put_errors(form, ValidationError({key: errors}))
+
+
+# ---- management's steps ---------------------------------------------------------------------
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reassign(request: HttpRequest, code: Any) -> HttpResponse:
+def reassign(request: HttpRequest, code: UUID) -> HttpResponse:
     """Management takes a case over or gives it to another reviewer (DESIGN.md §1)."""
     case = visible_case(request, code)
     if not permissions.can_reassign_reviewer(request.user, case):
@@ -308,22 +289,22 @@ def reassign(request: HttpRequest, code: Any) -> HttpResponse:
     form = forms.ReassignForm(request.POST or None, reviewers=choices)
     if request.method == "POST" and form.is_valid():
         reviewer = get_object_or_404(User, pk=form.cleaned_data["reviewer"])
-        try:
-            check_seen_state(request, case)
-            done = run_service(
+        late = moved_on(request, case)
+        if late is None:
+            late = attempt(
                 request,
                 case,
-                form,
                 lambda: transitions.declaration_reassign_reviewer(
                     declaration=case,
                     actor=acting(request),
                     reviewer=reviewer,
                     reason=form.cleaned_data["reason"],
                 ),
+                form,
             )
-        except Lost as lost:
-            return lost.response
-        if done is not None:
+        if late is not None:
+            return late
+        if not form.errors:
             messages.success(request, _("The reviewer is changed."))
             return redirect(case_url(case))
     return render(
@@ -370,98 +351,4 @@ def open_case(request: HttpRequest) -> HttpResponse:
             return redirect(case_url(case))
     return render(
         request, "declarations/open_case.html", {"form": form}, status=form_status(request, form)
-    )
-
-
-# ---- measures -------------------------------------------------------------------------------
-
-
-def _visible_measure(request: HttpRequest, code: Any) -> Measure:
-    return get_object_or_404(
-        selectors.measure_list_visible_to(user=request.user).select_related(
-            "declaration", "position__unit"
-        ),
-        code=code,
-    )
-
-
-def _measure_step(
-    request: HttpRequest,
-    code: Any,
-    *,
-    may: Any,
-    refused: str,
-    form_class: Any,
-    call: Any,
-    done: str,
-    template: str,
-    after: Any = None,
-) -> HttpResponse:
-    """A step on one measure: its small form, the service, then back to the case (or to
-    ``after(case)``); a measure no longer waiting for this reader says so."""
-    measure = _visible_measure(request, code)
-    case = measure.declaration
-    if not may(request.user, measure):
-        messages.warning(request, refused)
-        return redirect(case_url(case))
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            check_seen_state(request, case)
-            result = run_service(request, case, form, lambda: call(measure, form.cleaned_data))
-        except Lost as lost:
-            return lost.response
-        if result is not None:
-            messages.success(request, done)
-            return redirect(after(case) if after else case_url(case))
-    return render(
-        request,
-        template,
-        {"case": case, "measure": measure, "form": form},
-        status=form_status(request, form),
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def consent(request: HttpRequest, code: Any) -> HttpResponse:
-    """The servant answers a transfer proposal: accept, or decline with reasons."""
-    return _measure_step(
-        request,
-        code,
-        may=permissions.can_answer_measure_consent,
-        refused=_("This proposal is no longer waiting for your answer."),
-        form_class=forms.ConsentForm,
-        call=lambda measure, d: measure_services.measure_consent(
-            measure=measure, actor=acting(request), decision=d["decision"], reason=d["reason"]
-        ),
-        done=_("Your answer is recorded."),
-        template="declarations/consent.html",
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def implement(request: HttpRequest, code: Any) -> HttpResponse:
-    """HR records the order that carries out a measure."""
-    return _measure_step(
-        request,
-        code,
-        may=permissions.can_implement_measure,
-        refused=_("This measure is not waiting for an order."),
-        form_class=forms.ImplementForm,
-        call=lambda measure, d: measure_services.measure_implement(
-            measure=measure,
-            actor=acting(request),
-            order_number=d["order_number"],
-            order_date=d["order_date"],
-        ),
-        done=_("The order is recorded."),
-        template="declarations/implement.html",
-        # HR goes back to its queue of orders to record
-        after=lambda case: (
-            reverse("declarations:hr")
-            if rulebook.allows("implement", request.user, case)
-            else case_url(case)
-        ),
     )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from declarations.client import VerifyRateThrottle
-from declarations.services.verification import record_by_code, verify_pdf
+from declarations.records.verification import record_by_code, verify_pdf
 from declarations.web.common import too_many_requests
 
 

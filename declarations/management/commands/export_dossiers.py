@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from declarations.choices import ExportStatus
-from declarations.services import exports
+from declarations.records import exports
 
 
 def _fresh_connections() -> None:

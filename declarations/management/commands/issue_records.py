@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from coi.tasks import records_sweep
+from declarations.records.tasks import records_sweep
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from declarations.services.verification import verify_pdf
+from declarations.records.verification import verify_pdf
 
 
 class Command(BaseCommand):

@@ -1,237 +1,46 @@
-"""The API views: scoped reads, and one POST per action calling the service (STYLE.md rule 19).
-
-Every object is fetched from the caller's scoped queryset, so anything outside it is a 404.
-A write first locks the row and checks ``If-Match`` (412), then calls the same service the web
-pages and commands use; that service checks the state (409) and the actor (403).
-"""
+"""Cases: scoped reads, drafts, one POST per transition calling the service (STYLE.md rule 19),
+comments, addenda, the case's measures and audit events, and the files of a notice."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
-from rest_framework import mixins, parsers, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.generics import get_object_or_404
-from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from declarations import permissions, selectors
 from declarations.api import serializers as io
-from declarations.api.auth import token_issue, token_revoke
-from declarations.api.errors import PayloadTooLarge, PreconditionFailed
-from declarations.api.filters import DeclarationFilter, MeasureFilter
+from declarations.api.common import (
+    CasePagination,
+    acting,
+    file_response,
+    in_body,
+    valid_input,
+    version_of,
+    with_etag,
+    writing,
+)
+from declarations.api.errors import PayloadTooLarge
+from declarations.api.filters import DeclarationFilter
 from declarations.api.schema import errors
-from declarations.api.throttles import LoginRateThrottle
 from declarations.choices import Origin
-from declarations.http import file_response
-from declarations.models import Attachment, Declaration, Measure, Position, Servant, StateBody
+from declarations.models import Attachment, Declaration, Measure, Servant
 from declarations.permissions import allowed_actions
 from declarations.services import attachments as attachment_services
 from declarations.services import decisions, transitions
 from declarations.services import declarations as declaration_services
-from declarations.services import measures as measure_services
 from declarations.services.attachments import ALLOWED_TYPES
-from declarations.services.steps import lock_case
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
-
-def acting(request: Request) -> User:
-    """The signed-in caller (every view that writes requires authentication)."""
-    user = request.user
-    if not user.is_authenticated:
-        raise NotAuthenticated()
-    return user
-
-
-def valid_input(serializer_class: type[serializers.Serializer], request: Request, **kw: Any) -> Any:
-    """The request body checked by an input serializer (400 with per-field messages)."""
-    data = serializer_class(data=request.data, **kw)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-def in_body(model: type[Servant] | type[Position], code: Any, body_id: int, key: str) -> Any:
-    """An object of the case's body named by the client, or a 400 on ``key``. ``key`` may be
-    ``measures.<i>.<field>``: the error handler nests it like the service's own errors."""
-    found = model.objects.filter(code=code, body_id=body_id).first()
-    if found is None:
-        message = (
-            _("No such servant in this body.")
-            if model is Servant
-            else _("No such position in this body.")
-        )
-        raise DjangoValidationError({key: [message]})
-    return found
-
-
-# ---- versions (ETag / If-Match) ---------------------------------------------------------------
-
-
-def version_of(obj: Declaration | Measure) -> str:
-    """Opaque and changing with every write: every step of a case moves ``updated_at``."""
-    raw = f"{obj.code}:{getattr(obj, 'audit_seq', 0)}:{obj.state}:{obj.updated_at.isoformat()}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:20]
-
-
-def check_if_match(request: Request, obj: Declaration | Measure) -> None:
-    header = request.headers.get("If-Match")
-    if not header or header.strip() == "*":
-        return
-    wanted = {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",")}
-    if version_of(obj) not in wanted:
-        raise PreconditionFailed(_("The case has changed since you read it; read it again."))
-
-
-def with_etag(response: Response, obj: Declaration | Measure) -> Response:
-    response["ETag"] = f'"{version_of(obj)}"'
-    return response
-
-
-# ---- pagination -------------------------------------------------------------------------------
-
-
-class StrictCursorPagination(CursorPagination):
-    """Keyset pagination: a page deep in the list costs what the first one does.
-
-    ``page_size`` must be a whole number from 1 to ``max_page_size``; DRF would silently fall
-    back to the default on anything else.
-    """
-
-    page_size_query_param = "page_size"
-
-    def get_page_size(self, request: Request) -> int | None:
-        values = request.query_params.getlist("page_size")
-        if not values:
-            return self.page_size
-        if (
-            len(values) > 1
-            or not values[0].isdigit()
-            or not 1 <= int(values[0]) <= (self.max_page_size or 0)
-        ):
-            raise serializers.ValidationError(
-                {"page_size": [_("A whole number from 1 to %(n)d.") % {"n": self.max_page_size}]}
-            )
-        return int(values[0])
-
-    def decode_cursor(self, request: Request) -> Any:
-        try:
-            return super().decode_cursor(request)
-        except NotFound:  # DRF answers a mangled cursor with 404; it is bad input
-            raise serializers.ValidationError(
-                {"cursor": [_("This is not a cursor from a previous page.")]}
-            ) from None
-
-
-class CasePagination(StrictCursorPagination):
-    ordering = "-created_at"
-    page_size = 50
-    max_page_size = 200
-
-
-class NamePagination(StrictCursorPagination):
-    ordering = "full_name"
-    page_size = 20
-    max_page_size = 100
-
-
-class TitlePagination(NamePagination):
-    ordering = "title"
-
-
-# ---- auth and /me/ ----------------------------------------------------------------------------
-
-
-class TokenView(APIView):
-    """``POST``: user name and password give a token (``Authorization: Token <key>``);
-    ``DELETE``: revoke the caller's token."""
-
-    throttle_classes = [LoginRateThrottle]
-
-    def get_permissions(self) -> list[Any]:
-        if self.request is not None and self.request.method == "DELETE":
-            return [IsAuthenticated()]
-        return [AllowAny()]
-
-    def get_authenticators(self) -> list[Any]:
-        if getattr(self, "request", None) is None or self.request.method != "DELETE":
-            # logging in needs no credentials, and no CSRF token either
-            return []
-        return super().get_authenticators()
-
-    def get_throttles(self) -> list[Any]:
-        return super().get_throttles() if self.request.method == "POST" else []
-
-    @extend_schema(
-        request=io.TokenInput,
-        responses={200: io.TokenOutput, **errors(400, 415, 429)},
-        auth=[],
-        tags=["auth"],
-    )
-    def post(self, request: Request) -> Response:
-        data = valid_input(io.TokenInput, request)
-        user = authenticate(request._request, username=data["username"], password=data["password"])
-        if user is None or not user.is_active:
-            raise serializers.ValidationError(
-                {"non_field_errors": [_("Unable to log in with this user name and password.")]}
-            )
-        token = token_issue(user=user)
-        expires = token.created + timedelta(seconds=settings.COI_TOKEN_TTL_SECONDS)
-        return Response(io.TokenOutput({"token": token.key, "expires_at": expires}).data)
-
-    @extend_schema(request=None, responses={204: None}, tags=["auth"])
-    def delete(self, request: Request) -> Response:
-        token_revoke(user=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class MeView(APIView):
-    @extend_schema(responses=io.MeOutput, tags=["me"])
-    def get(self, request: Request) -> Response:
-        user = acting(request)
-        roles = permissions.roles_of(user)
-        bodies = StateBody.objects.in_bulk(list(roles))
-        servant = selectors.servant_of(user)
-        manager = selectors.direct_manager_of(servant) if servant is not None else None
-        data = {
-            "username": user.get_username(),
-            "full_name": servant.full_name if servant else user.get_full_name(),
-            "language": get_language(),
-            "roles": [
-                {"body": bodies[body_id], "roles": sorted(names)}
-                for body_id, names in sorted(roles.items())
-            ],
-            "servant": servant,
-            "direct_manager": manager,
-        }
-        return Response(io.MeOutput(data).data)
-
-
-# ---- declarations ----------------------------------------------------------------------------
 
 
 class DeclarationViewSet(viewsets.GenericViewSet):
@@ -266,18 +75,14 @@ class DeclarationViewSet(viewsets.GenericViewSet):
         body = io.DeclarationDetailOutput(case, context=context).data
         return with_etag(Response(body, status=code), case)
 
-    @contextmanager
-    def _writing(self) -> Iterator[Declaration]:
+    def _writing(self) -> AbstractContextManager[Declaration]:
         """The case in scope (404), locked, with ``If-Match`` checked (412), in one transaction
         that the service joins."""
-        with transaction.atomic():
-            case = lock_case(self.get_object(), expect_state=False)
-            check_if_match(self.request, case)
-            yield case
+        return writing(self.request, self.get_object, lambda case: case)
 
     def _act(
         self,
-        service: Callable[..., Any],
+        service: Callable[..., object],
         input_class: type[serializers.Serializer] | None = None,
         code: int = status.HTTP_200_OK,
     ) -> Response:
@@ -539,117 +344,3 @@ class AttachmentViewSet(viewsets.GenericViewSet):
     def destroy(self, request: Request, id: str) -> Response:
         attachment_services.attachment_remove(attachment=self.get_object(), actor=acting(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-# ---- measures --------------------------------------------------------------------------------
-
-
-class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Measures of the cases in the caller's scope; HR filters ``state=pending_order``."""
-
-    lookup_field = "code"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
-    serializer_class = io.MeasureOutput
-    filterset_class = MeasureFilter
-    pagination_class = CasePagination
-
-    def get_queryset(self) -> Any:
-        return selectors.measure_list_visible_to(user=self.request.user)
-
-    def _respond(self, measure: Measure) -> Response:
-        measure = self.get_queryset().get(pk=measure.pk)
-        return with_etag(Response(io.MeasureOutput(measure).data), measure)
-
-    @extend_schema(tags=["measures"])
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(tags=["measures"])
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._respond(self.get_object())
-
-    @contextmanager
-    def _writing(self) -> Iterator[Measure]:
-        """As for cases: the measure's case locked, then ``If-Match`` checked on the measure
-        read under that lock."""
-        with transaction.atomic():
-            measure = self.get_object()
-            case = lock_case(measure.declaration, expect_state=False)
-            measure = self.get_queryset().get(pk=measure.pk)
-            measure.declaration = case
-            check_if_match(self.request, measure)
-            yield measure
-
-    @extend_schema(
-        tags=["measures"],
-        request=io.ConsentInput,
-        responses={200: io.MeasureOutput, **errors(403, 409, 412)},
-    )
-    @action(detail=True, methods=["post"])
-    def consent(self, request: Request, id: str) -> Response:
-        values = valid_input(io.ConsentInput, request)
-        with self._writing() as measure:
-            measure_services.measure_consent(measure=measure, actor=acting(request), **values)
-        return self._respond(measure)
-
-    @extend_schema(
-        tags=["measures"],
-        request=io.ImplementInput,
-        responses={200: io.MeasureOutput, **errors(403, 409, 412)},
-    )
-    @action(detail=True, methods=["post"])
-    def implement(self, request: Request, id: str) -> Response:
-        values = valid_input(io.ImplementInput, request)
-        with self._writing() as measure:
-            measure_services.measure_implement(measure=measure, actor=acting(request), **values)
-        return self._respond(measure)
-
-
-# ---- pickers -------------------------------------------------------------------------------
-
-
-@extend_schema_view(
-    list=extend_schema(
-        tags=["pickers"],
-        parameters=[
-            OpenApiParameter(
-                "search", str, description="Part of the name, or the personnel number."
-            )
-        ],
-    )
-)
-class ServantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Servants of the caller's bodies, to pick a substitute or a reviewer."""
-
-    serializer_class = io.ServantOutput
-    pagination_class = NamePagination
-
-    def get_queryset(self) -> Any:
-        query = self.request.query_params.get("search", "")[:200]
-        return selectors.servant_search(user=self.request.user, query=query)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        tags=["pickers"],
-        parameters=[
-            OpenApiParameter("vacant", bool, description="Only vacant (true) or held (false)."),
-            OpenApiParameter("search", str, description="Part of the title or unit name."),
-        ],
-        responses={200: io.VacantPositionOutput(many=True), **errors(400)},
-    )
-)
-class PositionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Positions of the caller's bodies; ``vacant=true`` lists the targets of a transfer."""
-
-    serializer_class = io.VacantPositionOutput
-    pagination_class = TitlePagination
-
-    def get_queryset(self) -> Any:
-        raw = self.request.query_params.get("vacant")
-        vacant = {"true": True, "false": False}.get((raw or "").lower())
-        if raw is not None and vacant is None:
-            raise serializers.ValidationError({"vacant": [_("Use true or false.")]})
-        query = self.request.query_params.get("search", "")[:200]
-        return selectors.position_search(user=self.request.user, vacant=vacant, query=query)

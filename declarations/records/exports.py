@@ -28,20 +28,19 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from declarations import permissions, selectors
+from declarations import permissions
 from declarations.calendar import end_of_day, start_of_day
 from declarations.choices import (
     DeclarationState,
     ExportFailure,
     ExportStatus,
     RecordStatus,
-    Role,
 )
 from declarations.dates import typed_bounds
 from declarations.models import Declaration, ExportJob, Record, StateBody, Unit
-from declarations.services import record_content as rc
-from declarations.services.records import dossier_record, record_issue
-from declarations.side_effects import after_commit
+from declarations.records.issuing import dossier_record, record_issue
+from declarations.records.labels import LANGUAGES
+from declarations.side_effects import Effect, after_commit
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class ExportFilters:
 
 def _validate(actor: Any, filters: ExportFilters, language: str) -> None:
     errors: dict[str, list[str]] = {}
-    allowed = set(selectors.bodies_with_role(actor, Role.AUDITOR))
+    allowed = set(permissions.bodies_for(actor, "export"))
     if not allowed:
         raise PermissionDenied(_("Only an auditor may export dossiers."))
     known = dict(StateBody.objects.filter(slug__in=filters.bodies).values_list("slug", "pk"))
@@ -107,7 +106,7 @@ def _validate(actor: Any, filters: ExportFilters, language: str) -> None:
         and (filters.submitted_from > filters.submitted_to)
     ):
         errors["submitted_to"] = [_("The end of the period is before its start.")]
-    if language not in rc.LANGUAGES:
+    if language not in LANGUAGES:
         errors["language"] = [_("Choose kk, ru, en or kk-ru.")]
     if errors:
         raise ValidationError(errors)
@@ -115,7 +114,7 @@ def _validate(actor: Any, filters: ExportFilters, language: str) -> None:
 
 def export_cases(*, actor: Any, filters: ExportFilters) -> QuerySet[Declaration]:
     """The registered cases in the auditor's scope that the filters select."""
-    audited = selectors.bodies_with_role(actor, Role.AUDITOR)
+    audited = permissions.bodies_for(actor, "export")
     qs = Declaration.objects.filter(body_id__in=audited).exclude(state=DeclarationState.DRAFT)
     if filters.bodies:
         qs = qs.filter(body__slug__in=filters.bodies)
@@ -140,7 +139,7 @@ def export_create(
             requested_by=actor, filters=filters.as_json(), language=language
         )
         if start:
-            after_commit("exports.start", export_id=job.pk)
+            after_commit(Effect.EXPORTS_START, export_id=job.pk)
     return job
 
 

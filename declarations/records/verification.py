@@ -29,7 +29,7 @@ from pyhanko_certvalidator import ValidationContext
 from declarations.choices import RecordStatus
 from declarations.models import Record
 from declarations.models.records import normalize_verification_code
-from declarations.services.signing import Seal, current_seal
+from declarations.records.signing import Seal, current_seal
 
 _CODE_IN_REASON = re.compile(r"([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\s*$")
 

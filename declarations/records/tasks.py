@@ -1,14 +1,17 @@
 """Background tasks (DESIGN.md §7): record issuing and bulk exports, on django-tasks.
 
-The services decide *what* to do; these thin tasks are the queue's entry points, and the
-after-commit effects registered here are how a transaction hands work to the queue. The
-backend is a setting (``COI_TASK_BACKEND``): in-process in development, the database queue
-(``manage.py db_worker``) embedded, another django-tasks backend when one machine is not enough.
+``issuing.py`` and ``exports.py`` decide *what* to do; these thin tasks are the queue's entry
+points, and the after-commit effects registered here (``Effect.RECORDS_ISSUE``,
+``Effect.EXPORTS_START``; the app imports this module in ``DeclarationsConfig.ready``) are how a
+transaction hands work to the queue. The backend is a setting (``COI_TASK_BACKEND``): in-process
+in development, the database queue (``manage.py db_worker``) embedded, another django-tasks
+backend when one machine is not enough.
 
 The database queue does not notice a worker that died mid-task: its task stays *running*
 forever. ``tasks_reap_lost`` marks such tasks failed once they have run longer than any render
-may (the render time limit, twice, plus a minute), so the ``issue_records`` sweep can queue the
-work again; issuing is idempotent, so a record is still issued exactly once.
+may (the render time limit, twice, plus a minute), so the ``issue_records`` sweep
+(``records_sweep``) can queue the work again; issuing is idempotent, so a record is still issued
+exactly once.
 """
 
 from __future__ import annotations
@@ -21,16 +24,21 @@ from django_tasks import task, task_backends
 
 from declarations.choices import ExportFailure
 from declarations.models import Record
-from declarations.services import exports, records
-from declarations.side_effects import register_effect
+from declarations.records import exports, issuing
+from declarations.side_effects import Effect, register_effect
 
 RECORDS_QUEUE = "records"
 EXPORTS_QUEUE = "exports"
 
 
+class WorkerLost(Exception):
+    """The worker running a task stopped before it finished. ``tasks_reap_lost`` names it as the
+    reaped task's exception, so that the queue's result points to a class that exists."""
+
+
 @task(queue_name=RECORDS_QUEUE)
 def issue_record(record_id: int) -> str:
-    outcome = records.record_issue(record_id=record_id)
+    outcome = issuing.record_issue(record_id=record_id)
     export_id = Record.objects.filter(pk=record_id).values_list("export_id", flat=True).first()
     if export_id is not None:  # a dossier of an export retried by the sweep: count it in
         exports.export_progress(export_id=export_id)
@@ -59,13 +67,13 @@ def render_export_chunk(export_id: int, record_ids: list[int]) -> str:
     return "done"
 
 
-@register_effect("records.issue")
+@register_effect(Effect.RECORDS_ISSUE)
 def _enqueue_records(record_ids: list[int]) -> None:
     for record_id in record_ids:
         issue_record.enqueue(record_id)
 
 
-@register_effect("exports.start")
+@register_effect(Effect.EXPORTS_START)
 def _enqueue_export(export_id: int) -> None:
     plan_export.enqueue(export_id)
 
@@ -84,7 +92,7 @@ def tasks_reap_lost(*, now: datetime) -> int:
     return DBTaskResult.objects.filter(status="RUNNING", started_at__lt=now - limit).update(
         status="FAILED",
         finished_at=now,
-        exception_class_path="coi.tasks.WorkerLost",
+        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
         traceback="The worker running this task stopped before it finished (reaped).",
     )
 
@@ -114,15 +122,15 @@ def _queued_export_ids() -> set[int]:
     return {args["args"][0] for args in queued if args.get("args")}
 
 
-def records_sweep(*, now: datetime, retry_failed: bool = False) -> records.Sweep:
+def records_sweep(*, now: datetime, retry_failed: bool = False) -> issuing.Sweep:
     """Reap lost tasks, queue again every record whose issuing was lost or failed, and fail
     the export jobs that stalled."""
-    sweep = records.Sweep(reaped=tasks_reap_lost(now=now))
+    sweep = issuing.Sweep(reaped=tasks_reap_lost(now=now))
     sweep.exports_failed = exports.exports_fail_stalled(now=now, waiting=_queued_export_ids())
     if retry_failed:
-        records.records_reset_failed()
+        issuing.records_reset_failed()
     queued = _queued_record_ids()
-    for record_id in records.records_due_for_retry(now=now):
+    for record_id in issuing.records_due_for_retry(now=now):
         if record_id not in queued:
             issue_record.enqueue(record_id)
             sweep.requeued += 1

@@ -1,0 +1,142 @@
+"""The caller and the organisation: the token, ``/me/``, and the pickers of servants (a
+substitute, a reviewer) and positions (the target of a transfer)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from declarations import permissions, selectors
+from declarations.api import serializers as io
+from declarations.api.auth import token_issue, token_revoke
+from declarations.api.common import NamePagination, TitlePagination, acting, valid_input
+from declarations.api.schema import errors
+from declarations.api.throttles import LoginRateThrottle
+from declarations.models import StateBody
+
+# ---- auth and /me/ ----------------------------------------------------------------------------
+
+
+class TokenView(APIView):
+    """``POST``: user name and password give a token (``Authorization: Token <key>``);
+    ``DELETE``: revoke the caller's token."""
+
+    throttle_classes = [LoginRateThrottle]
+
+    def get_permissions(self) -> list[Any]:
+        if self.request is not None and self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+    def get_authenticators(self) -> list[Any]:
+        if getattr(self, "request", None) is None or self.request.method != "DELETE":
+            # logging in needs no credentials, and no CSRF token either
+            return []
+        return super().get_authenticators()
+
+    def get_throttles(self) -> list[Any]:
+        return super().get_throttles() if self.request.method == "POST" else []
+
+    @extend_schema(
+        request=io.TokenInput,
+        responses={200: io.TokenOutput, **errors(400, 415, 429)},
+        auth=[],
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = valid_input(io.TokenInput, request)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Unable to log in with this user name and password.")]}
+            )
+        token = token_issue(user=user)
+        expires = token.created + timedelta(seconds=settings.COI_TOKEN_TTL_SECONDS)
+        return Response(io.TokenOutput({"token": token.key, "expires_at": expires}).data)
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def delete(self, request: Request) -> Response:
+        token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses=io.MeOutput, tags=["me"])
+    def get(self, request: Request) -> Response:
+        user = acting(request)
+        roles = permissions.roles_of(user)
+        bodies = StateBody.objects.in_bulk(list(roles))
+        servant = selectors.servant_of(user)
+        manager = selectors.direct_manager_of(servant) if servant is not None else None
+        data = {
+            "username": user.get_username(),
+            "full_name": servant.full_name if servant else user.get_full_name(),
+            "language": get_language(),
+            "roles": [
+                {"body": bodies[body_id], "roles": sorted(names)}
+                for body_id, names in sorted(roles.items())
+            ],
+            "servant": servant,
+            "direct_manager": manager,
+        }
+        return Response(io.MeOutput(data).data)
+
+
+# ---- pickers -------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["pickers"],
+        parameters=[
+            OpenApiParameter(
+                "search", str, description="Part of the name, or the personnel number."
+            )
+        ],
+    )
+)
+class ServantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Servants of the caller's bodies, to pick a substitute or a reviewer."""
+
+    serializer_class = io.ServantOutput
+    pagination_class = NamePagination
+
+    def get_queryset(self) -> Any:
+        query = self.request.query_params.get("search", "")[:200]
+        return selectors.servant_search(user=self.request.user, query=query)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["pickers"],
+        parameters=[
+            OpenApiParameter("vacant", bool, description="Only vacant (true) or held (false)."),
+            OpenApiParameter("search", str, description="Part of the title or unit name."),
+        ],
+        responses={200: io.VacantPositionOutput(many=True), **errors(400)},
+    )
+)
+class PositionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Positions of the caller's bodies; ``vacant=true`` lists the targets of a transfer."""
+
+    serializer_class = io.VacantPositionOutput
+    pagination_class = TitlePagination
+
+    def get_queryset(self) -> Any:
+        raw = self.request.query_params.get("vacant")
+        vacant = {"true": True, "false": False}.get((raw or "").lower())
+        if raw is not None and vacant is None:
+            raise serializers.ValidationError({"vacant": [_("Use true or false.")]})
+        query = self.request.query_params.get("search", "")[:200]
+        return selectors.position_search(user=self.request.user, vacant=vacant, query=query)

@@ -1,0 +1,112 @@
+"""Serializers of records, exports and verification (the views are in ``api/records.py``)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from declarations.api.serializers.common import StrictCharField, StrictSerializer, StrictUUIDField
+from declarations.choices import DeclarationState
+from declarations.dates import validate_typed_date
+
+# ---- inputs -------------------------------------------------------------------------------
+
+
+class ExportInput(StrictSerializer):
+    """What to export: empty filters mean every registered case of every body you audit."""
+
+    body = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        required=False,
+        default=list,
+        help_text="State bodies' short names (slugs).",
+    )
+    unit = StrictUUIDField(required=False, allow_null=True, default=None)
+    submitted_from = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_typed_date]
+    )
+    submitted_to = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_typed_date]
+    )
+    state = serializers.ListField(
+        child=serializers.ChoiceField(choices=DeclarationState.choices),
+        required=False,
+        default=list,
+    )
+    language = serializers.ChoiceField(
+        choices=[("kk", "kk"), ("ru", "ru"), ("en", "en"), ("kk-ru", "kk-ru")],
+        required=False,
+        help_text="The dossiers' language; default: the request's (Accept-Language).",
+    )
+
+
+class VerifyInput(StrictSerializer):
+    file = serializers.FileField(help_text="The PDF to check.")
+
+
+# ---- outputs ------------------------------------------------------------------------------
+
+
+class RecordOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="code")
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    status = serializers.CharField(help_text="pending (being issued), issued, failed.")
+    language = serializers.CharField()
+    verification_code = serializers.CharField()
+    sha256 = serializers.CharField(help_text="Empty until issued.")
+    size = serializers.IntegerField(allow_null=True)
+    pages = serializers.IntegerField(allow_null=True)
+    issued_at = serializers.DateTimeField(allow_null=True)
+    sealed_by = serializers.CharField(source="seal_subject")
+    development_seal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class ExportOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="code")
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    filters = serializers.JSONField()
+    language = serializers.CharField()
+    total = serializers.IntegerField(help_text="Cases in the export (0 until planned).")
+    done = serializers.IntegerField(help_text="Dossiers issued so far.")
+    size = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField(help_text="Of the ZIP, once done.")
+    failure = serializers.CharField(
+        help_text="Why it failed: planning, dossier, packing or stalled; empty otherwise."
+    )
+    error = serializers.CharField(
+        source="failure_reason",
+        help_text="Why it failed, in the caller's language (operators find the technical "
+        "detail in the admin).",
+    )
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class VerifiedRecordOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField()
+    verification_code = serializers.CharField()
+    registration_number = serializers.CharField(allow_null=True)
+    state_body = serializers.CharField()
+    issued_at = serializers.DateTimeField(allow_null=True)
+    sha256 = serializers.CharField()
+    pages = serializers.IntegerField(allow_null=True)
+
+
+class VerdictOutput(serializers.Serializer):
+    valid = serializers.BooleanField(help_text="Ours, unaltered, intact and trusted seal.")
+    ours = serializers.BooleanField()
+    unaltered = serializers.BooleanField(help_text="The bytes are exactly what we issued.")
+    signature_intact = serializers.BooleanField()
+    signature_trusted = serializers.BooleanField()
+    covers_whole_file = serializers.BooleanField()
+    modified_after_signing = serializers.BooleanField()
+    signed_by = serializers.CharField()
+    signed_at = serializers.DateTimeField(allow_null=True)
+    development_seal = serializers.BooleanField()
+    sha256 = serializers.CharField()
+    record = VerifiedRecordOutput(allow_null=True)
+    problems = serializers.ListField(child=serializers.CharField())

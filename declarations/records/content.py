@@ -1,0 +1,248 @@
+"""What goes on each record's page: the template context of every record kind.
+
+``record_html`` renders a record's template (``templates/declarations/pdf/<kind>.html``,
+autoescaped) with the context its kind's builder prepares from the case, the audit event the
+record attests and the rows of ``rows.py``; a dossier also returns the case's issued records, to
+embed them as PDF/A-3 attachments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from declarations.audit_chain import audit_verify_chain
+from declarations.choices import AuditAction, DeclarationState, RecordKind, RecordStatus
+from declarations.models import AuditEvent, Declaration, Measure, Record
+from declarations.records.labels import Labels, Lang, People, day, title, when
+from declarations.records.pdf import EmbeddedFile
+from declarations.records.rows import (
+    basis_for,
+    deadline_rows,
+    measure_rows,
+    notice_facts,
+    timeline_rows,
+)
+
+
+def _common(record: Record, lang: Lang, *, development: bool) -> dict[str, Any]:
+    L = Labels(lang)
+    case = record.declaration
+    url = f"{settings.COI_PUBLIC_URL}/verify/{record.verification_code}"
+    footer = L["page_footer"] % {
+        "body": case.body.name,
+        "url": url,
+        "code": record.verification_code,
+    }
+    return {
+        "L": L,
+        "html_lang": lang.languages[0],
+        "title": title(lang, record),
+        "kind_label": lang.choice(RecordKind, record.kind),
+        "case": case,
+        "regnum": case.registration_number or "—",
+        "code": record.verification_code,
+        "verify_url": url,
+        "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=0),
+        "development": development,
+        "footer": footer,
+    }
+
+
+def _case_events(case: Declaration, *, upto: AuditEvent | None = None) -> list[AuditEvent]:
+    events = case.events.order_by("seq")
+    if upto is not None:
+        events = events.filter(seq__lte=upto.seq)
+    return list(events)
+
+
+def _measures(case: Declaration) -> list[Measure]:
+    return list(
+        case.measures.select_related("substitute", "position", "decision").order_by("created_at")
+    )
+
+
+def _event_of(record: Record) -> AuditEvent:
+    if record.event is None:
+        raise ValueError(f"record {record.pk} ({record.kind}) attests no event")
+    return record.event
+
+
+def _notice_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
+    case, L = record.declaration, ctx["L"]
+    event = _event_of(record)
+    people = People.load([case.opened_by_id])
+    ctx["facts"] = notice_facts(lang, L, case, people, show_source=False)
+    ctx["attachments"] = event.data.get("notice", {}).get("attachments", [])
+    ctx["basis"] = basis_for(lang, [event])
+    ctx["late_days"] = event.data.get("late_by_days")
+
+
+def _decision_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
+    case, L = record.declaration, ctx["L"]
+    event = _event_of(record)
+    events = _case_events(case, upto=event)
+    measures = _measures(case)
+    people = People.load([e.actor_id for e in events] + [case.reviewer_id])
+    if event.action == AuditAction.DECIDED:
+        shown = [m for m in measures if str(m.decision.code) == event.data.get("decision")]
+    elif event.action == AuditAction.MEASURE_IMPLEMENTED:
+        shown = measures
+    else:
+        shown = []
+    ctx.update(
+        {
+            "facts": [
+                (L["registration_number"], case.registration_number or "—"),
+                (L["declarant"], case.declarant.full_name),
+                (L["position"], case.position_title or "—"),
+                (L["matter"], case.matter),
+                (L["state"], lang.choice(DeclarationState, event.to_state)),
+            ],
+            "outcome": lang.choice(AuditAction, event.action),
+            "actor": people(event.actor_id),
+            "at": when(event.created_at),
+            "reason": event.data.get("reason", ""),
+            "measures": measure_rows(lang, L, shown),
+            "deadlines": deadline_rows(
+                lang,
+                L,
+                case,
+                [m for m in measures if m.created_at <= event.created_at],
+                events,
+                people,
+                event.created_at,
+            ),
+            "basis": basis_for(lang, events),
+        }
+    )
+
+
+def _consent_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
+    case, L = record.declaration, ctx["L"]
+    event = _event_of(record)
+    measure = Measure.objects.select_related("position", "substitute").get(
+        code=event.data["measure"]
+    )
+    accepted = event.action == AuditAction.CONSENT_ACCEPTED
+    ctx.update(
+        {
+            "facts": [
+                (L["registration_number"], case.registration_number or "—"),
+                (L["declarant"], case.declarant.full_name),
+                (L["position"], case.position_title or "—"),
+                (L["transfer_to"], measure.position.title if measure.position else "—"),
+                (L["effective_date"], day(measure.proposed_date)),
+                (L["answer"], L["accepted"] if accepted else L["declined"]),
+                (L["answered_at"], when(event.created_at)),
+                (L["reason"], event.data.get("reason") or "—"),
+            ],
+            "basis": basis_for(lang, [event]),
+        }
+    )
+
+
+def _dossier_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> list[EmbeddedFile]:
+    case, L = record.declaration, ctx["L"]
+    events = _case_events(case)
+    measures = _measures(case)
+    people = People.load(
+        [e.actor_id for e in events]
+        + [case.reviewer_id, case.opened_by_id, record.requested_by_id]
+        + [u for e in events for u in e.data.get("due_to_act", []) if isinstance(u, int)]
+        + [m.implemented_by_id for m in measures]
+    )
+    broken = audit_verify_chain(case, events)
+    of_case = Record.objects.filter(declaration=case).exclude(kind=RecordKind.DOSSIER)
+    issued = list(of_case.filter(status=RecordStatus.ISSUED))
+    other = list(of_case.exclude(status=RecordStatus.ISSUED))
+    embedded = []
+    for r in issued:
+        with r.file.open("rb") as f:
+            embedded.append(
+                EmbeddedFile(
+                    name=f"{r.kind}-{r.verification_code}.pdf",
+                    data=f.read(),
+                    description=f"{lang.choice(RecordKind, r.kind)} {r.verification_code}",
+                )
+            )
+    first = events[0] if events else None
+
+    def texts(action: str) -> list[dict[str, str]]:
+        return [
+            {"at": when(e.created_at), "actor": people(e.actor_id), "text": e.data["text"]}
+            for e in events
+            if e.action == action
+        ]
+
+    if not record.internal_comments:
+        events = [e for e in events if e.action != AuditAction.COMMENTED]
+    ctx.update(
+        {
+            "facts": notice_facts(lang, L, case, people, show_source=record.confidential_source),
+            "attachments": (first.data.get("notice", {}).get("attachments", []) if first else []),
+            "late_days": first.data.get("late_by_days") if first else None,
+            "measures": measure_rows(lang, L, measures),
+            "deadlines": deadline_rows(lang, L, case, measures, events, people, timezone.now()),
+            "timeline": timeline_rows(lang, L, events, people),
+            "comments": texts(AuditAction.COMMENTED),
+            "comments_withheld": not record.internal_comments,
+            "addenda": texts(AuditAction.ADDENDUM),
+            "records": [
+                {
+                    "kind": lang.choice(RecordKind, r.kind),
+                    "code": r.verification_code,
+                    "issued": when(r.issued_at),
+                    "sha256": r.sha256,
+                    "embedded": True,
+                }
+                for r in issued
+            ]
+            + [
+                {
+                    "kind": lang.choice(RecordKind, r.kind),
+                    "code": r.verification_code,
+                    "issued": L["pending"],
+                    "sha256": "",
+                    "embedded": False,
+                }
+                for r in other
+            ],
+            "closing_reason": case.closing_reason,
+            "closed_at": when(case.closed_at) if case.closed_at else "",
+            "head_seq": case.audit_seq,
+            "head_hash": case.audit_head,
+            "chain_broken": str(broken) if broken else "",
+            "basis": basis_for(lang, events),
+            "generated_for": people(record.requested_by_id),
+            "generated_at": when(timezone.now()),
+        }
+    )
+    return embedded
+
+
+#: The context builder of each record kind but the dossier, which also returns what it embeds.
+_BUILDERS: dict[str, Callable[[Record, Lang, dict[str, Any]], None]] = {
+    RecordKind.NOTICE: _notice_context,
+    RecordKind.DECISION: _decision_context,
+    RecordKind.CONSENT: _consent_context,
+}
+
+
+def record_html(record: Record, *, development: bool) -> tuple[str, list[EmbeddedFile]]:
+    """The record's HTML from its template (autoescaped), and the files it embeds."""
+    lang = Lang(record.language)
+    ctx = _common(record, lang, development=development)
+    embedded: list[EmbeddedFile] = []
+    if record.kind == RecordKind.DOSSIER:
+        embedded = _dossier_context(record, lang, ctx)
+    else:
+        _BUILDERS[record.kind](record, lang, ctx)
+    with translation.override(lang.languages[0]):
+        html = render_to_string(f"declarations/pdf/{record.kind}.html", ctx)
+    return html, embedded

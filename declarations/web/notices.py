@@ -1,0 +1,218 @@
+"""The declarant's notice before it is filed: write it (with files), change it, preview it, file
+it, or discard it.
+
+A draft is its declarant's alone (``permissions.can_change_draft``); once filed, its text is
+frozen and later corrections are addenda (``steps.addendum``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from declarations import permissions, selectors
+from declarations.choices import DeclarationState
+from declarations.models import NOTICE_FIELDS, Declaration
+from declarations.services import attachments as attachment_services
+from declarations.services import declarations as declaration_services
+from declarations.services import transitions
+from declarations.web import forms
+from declarations.web.common import (
+    acting,
+    attempt,
+    case_url,
+    form_status,
+    put_errors,
+    visible_case,
+)
+
+#: A view of one's own draft, given the draft.
+DraftView = Callable[[HttpRequest, Declaration], HttpResponse]
+
+
+def own_draft(view: DraftView) -> Callable[[HttpRequest, UUID], HttpResponse]:
+    """Give ``view`` the reader's own draft ``code``; a case they may see that is not a draft of
+    theirs (filed meanwhile, say) sends them to the case page, any other case is a 404."""
+
+    @wraps(view)
+    def with_draft(request: HttpRequest, code: UUID) -> HttpResponse:
+        case = visible_case(request, code)
+        if case.state != DeclarationState.DRAFT or not permissions.can_change_draft(
+            request.user, case
+        ):
+            return redirect(case_url(case))
+        return view(request, case)
+
+    return with_draft
+
+
+def _notice_values(form: forms.NoticeForm) -> dict[str, Any]:
+    """The notice's fields as typed (``cleaned_data`` holds values of every field type)."""
+    return {name: form.cleaned_data[name] for name in NOTICE_FIELDS}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def declare(request: HttpRequest) -> HttpResponse:
+    """Step 1 of filing: the notice form. It saves a draft and shows the preview (step 2)."""
+    if selectors.servant_of(request.user) is None:
+        raise PermissionDenied
+    form = forms.NoticeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        case, refused = _save_notice(
+            request,
+            form,
+            lambda: declaration_services.declaration_create(
+                actor=acting(request), **_notice_values(form)
+            ),
+        )
+        if case is not None and not refused:
+            return redirect("declarations:preview", code=case.code)
+        if case is not None:
+            # the draft is saved; the edit page says which files were refused and why
+            for error in refused:
+                messages.error(request, error)
+            return redirect("declarations:edit", code=case.code)
+    return render(
+        request,
+        "declarations/declare.html",
+        {"form": form, "basis": selectors.legal_basis("submit")},
+        status=form_status(request, form),
+    )
+
+
+def _save_notice(
+    request: HttpRequest, form: forms.NoticeForm, save: Callable[[], Declaration]
+) -> tuple[Declaration | None, list[str]]:
+    """Save the notice's text with ``save``, then attach the uploaded files to the draft.
+
+    Returns the draft (``None`` if the service refused the text: its errors are on ``form``) and
+    the refused files, each named with the reason; the other files are kept.
+    """
+    try:
+        case = save()
+    except ValidationError as exc:
+        put_errors(form, exc)
+        return None, []
+    refused = []
+    for upload in form.cleaned_data.get("attachments") or []:
+        try:
+            attachment_services.attachment_add(
+                declaration=case,
+                actor=acting(request),
+                filename=upload.name,
+                content=upload,
+                size=upload.size,
+            )
+        except ValidationError as exc:
+            refused.append(f"{upload.name}: {' '.join(exc.messages)}")
+    return case, refused
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@own_draft
+def edit(request: HttpRequest, case: Declaration) -> HttpResponse:
+    """Change a draft before filing it (filed text is frozen: later corrections are addenda)."""
+    initial = {name: getattr(case, name) for name in NOTICE_FIELDS}
+    form = forms.NoticeForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved, refused = _save_notice(
+            request,
+            form,
+            lambda: declaration_services.declaration_update_draft(
+                declaration=case, actor=acting(request), **_notice_values(form)
+            ),
+        )
+        if saved is not None and not refused:
+            return redirect("declarations:preview", code=case.code)
+        for error in refused:
+            form.add_error("attachments", error)
+    return render(
+        request,
+        "declarations/declare.html",
+        {
+            "form": form,
+            "case": case,
+            "attachments": case.attachments.order_by("created_at"),
+            "basis": selectors.legal_basis("submit"),
+        },
+        status=form_status(request, form),
+    )
+
+
+@login_required
+@own_draft
+def preview(request: HttpRequest, case: Declaration) -> HttpResponse:
+    """Step 2 of filing: the notice as it will be filed, with a confirmation."""
+    return render(
+        request,
+        "declarations/preview.html",
+        {
+            "case": case,
+            "attachments": case.attachments.order_by("created_at"),
+            "basis": selectors.legal_basis("submit"),
+            "manager": selectors.direct_manager_of(case.declarant),
+        },
+    )
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, code: UUID) -> HttpResponse:
+    case = visible_case(request, code)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the confirmation to file the notice."))
+        return redirect("declarations:preview", code=case.code)
+    late = attempt(
+        request,
+        case,
+        lambda: transitions.declaration_submit(declaration=case, actor=acting(request)),
+    )
+    if late is not None:
+        return late
+    messages.success(
+        request,
+        _("Your notice is filed under No. %(number)s. Your recusal on the matter starts now.")
+        % {"number": case.registration_number},
+    )
+    return redirect(case_url(case))
+
+
+@login_required
+@require_POST
+def attachment_remove(request: HttpRequest, code: UUID) -> HttpResponse:
+    """Take a file off one's own draft (a filed notice keeps its files)."""
+    attachment = get_object_or_404(
+        selectors.attachment_list_visible_to(user=request.user), code=code
+    )
+    case = attachment.declaration
+    # a filed notice keeps its files: the service refuses, and the reader is told why
+    late = attempt(
+        request,
+        case,
+        lambda: attachment_services.attachment_remove(attachment=attachment, actor=acting(request)),
+    )
+    if late is not None:
+        return late
+    messages.success(request, _("“%(name)s” is removed.") % {"name": attachment.filename})
+    return redirect("declarations:edit", code=case.code)
+
+
+@login_required
+@require_POST
+@own_draft
+def discard(request: HttpRequest, case: Declaration) -> HttpResponse:
+    declaration_services.declaration_discard(declaration=case, actor=acting(request))
+    messages.success(request, _("The draft is deleted."))
+    return redirect("declarations:mine")
