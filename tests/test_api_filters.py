@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from declarations.choices import DeclarationState
-from declarations.services.deadlines import declarations_process_deadlines
+from declarations.services.escalation import declarations_process_deadlines
 from tests.api import BASE, client_for, ok
 from tests.builders import Org, build_org, case_in, new_draft
 

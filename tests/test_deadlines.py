@@ -12,7 +12,7 @@ from django.core.management import call_command
 from declarations.calendar import WorkingCalendar, working_calendar
 from declarations.choices import AuditAction, CalendarDayKind, Clock, DeclarationState
 from declarations.models import Notification
-from declarations.services.deadlines import declarations_process_deadlines
+from declarations.services.escalation import declarations_process_deadlines
 from declarations.services.transitions import declaration_start_review, declaration_submit
 from tests.builders import Org, case_in, new_draft
 from tests.factories import CalendarOverrideFactory
@@ -157,3 +157,25 @@ def test_hr_order_deadline_is_escalated_to_hr_and_management(org: Org) -> None:
 def test_closed_cases_have_no_deadline(org: Org) -> None:
     case = case_in(org, S.RESOLVED)
     assert case.due_at is None and case.escalation_at is None
+
+
+def test_an_escalation_is_a_step_of_the_one_shape(org: Org) -> None:
+    """The sweep writes through ``steps.case_transition`` like any audited write: the chain
+    stays whole, the event cites the rule it rests on (003 cl. 9), and a case escalated by a
+    concurrent sweep is left as it is."""
+    from declarations.audit_chain import audit_verify_all
+    from declarations.services.escalation import declaration_escalate_missed
+
+    with time_machine.travel(at(2026, 11, 18), tick=False):
+        case = case_in(org, S.SUBMITTED)
+    with time_machine.travel(at(2026, 11, 24, 9), tick=False):
+        now = datetime.now(tz=ALMATY)
+        assert declaration_escalate_missed(declaration_id=case.pk, now=now) == 2
+        assert declaration_escalate_missed(declaration_id=case.pk, now=now) == 0
+    events = list(case.events.filter(action=AuditAction.DEADLINE_MISSED))
+    assert [e.seq for e in events] == [2, 3]
+    for event in events:
+        assert "akimat-2013-cl9" in {ref["key"] for ref in event.data["legal_basis"]}
+    assert audit_verify_all()[1] == []
+    case.refresh_from_db()
+    assert case.escalation_at is None and case.audit_seq == 3

@@ -6,8 +6,8 @@ The fixed shape, inside one transaction:
 2. check the transition is allowed from the current state (``can_proceed``; else 409) and that the
    actor may fire it (``has_transition_perm``; else ``PermissionDenied``, a 403);
 3. the service body validates its input (``ValidationError``, a 400) and calls the transition;
-4. recompute the deadlines and write exactly one audit event, with the legal basis the step
-   rests on;
+4. write exactly one audit event, with the legal basis the step rests on, and recompute the
+   deadlines;
 5. ``save()`` the case with its new chain head (django-fsm-2's optimistic check is a second
    guard);
 6. queue notifications in the outbox; sending happens after commit.
@@ -141,7 +141,6 @@ def case_transition(
         yield step
         if not step.action:
             raise RuntimeError("a case step must name its audit action")
-        declaration_refresh_deadlines(declaration=case)
         data = dict(step.data)
         if step.legal_topics:
             data["legal_basis"] = legal_basis_data(*step.legal_topics)
@@ -154,6 +153,8 @@ def case_transition(
             data=data,
             save_head=False,
         )
+        # after the event: a deadline the step escalated no longer counts as pending
+        declaration_refresh_deadlines(declaration=case)
         records_schedule(
             declaration=case, event=event, kinds=records_for_step(step.action, case.state)
         )

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from declarations.services.deadlines import declarations_process_deadlines
+from declarations.services.escalation import declarations_process_deadlines
 
 
 class Command(BaseCommand):
