@@ -106,13 +106,17 @@ class VerifyRateThrottle(AddressRateThrottle):
     scope = "verify"
 
 
-class DossierRateThrottle(AddressRateThrottle):
-    """Every dossier is rendered and sealed for its reader (seconds of a worker's time): a
-    reader may have a few an hour, through the API or the case page, from one budget."""
-
-    scope = "dossier"
+class UserRateThrottle(AddressRateThrottle):
+    """Counted per signed-in user (per address for anyone else)."""
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         user = request.user
         ident = user.pk if user.is_authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class DossierRateThrottle(UserRateThrottle):
+    """Every dossier is rendered and sealed for its reader (seconds of a worker's time): a
+    reader may have a few an hour, through the API or the case page, from one budget."""
+
+    scope = "dossier"

@@ -7,7 +7,7 @@ functions. State and conditions are the FSM's business; these say only *who*.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,10 +72,11 @@ class Disclosure:
 
     def covers(self, other: Disclosure) -> bool:
         """Whether a reader with this disclosure may read a document made for ``other``."""
-        return all(mine or not theirs for mine, theirs in zip(self, other, strict=True))
-
-    def __iter__(self) -> Iterator[bool]:
-        return iter((self.source, self.comments, self.attachments))
+        return (
+            (self.source or not other.source)
+            and (self.comments or not other.comments)
+            and (self.attachments or not other.attachments)
+        )
 
 
 NOTHING = Disclosure()

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -26,7 +25,7 @@ from rest_framework.response import Response
 
 from declarations.api.errors import PreconditionFailed
 from declarations.http import file_response
-from declarations.models import Declaration, Measure, Position, Servant
+from declarations.models import Declaration, Measure
 from declarations.services.steps import lock_case
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ __all__ = [
     "acting",
     "check_if_match",
     "file_response",
-    "in_body",
     "valid_input",
     "version_of",
     "with_etag",
@@ -64,20 +62,6 @@ def valid_input(serializer_class: type[serializers.Serializer], request: Request
     data = serializer_class(data=request.data, **kw)
     data.is_valid(raise_exception=True)
     return data.validated_data
-
-
-def in_body(model: type[Servant] | type[Position], code: Any, body_id: int, key: str) -> Any:
-    """An object of the case's body named by the client, or a 400 on ``key``. ``key`` may be
-    ``measures.<i>.<field>``: the error handler nests it like the service's own errors."""
-    found = model.objects.filter(code=code, body_id=body_id).first()
-    if found is None:
-        message = (
-            _("No such servant in this body.")
-            if model is Servant
-            else _("No such position in this body.")
-        )
-        raise DjangoValidationError({key: [message]})
-    return found
 
 
 # ---- versions (ETag / If-Match) and writes ---------------------------------------------------

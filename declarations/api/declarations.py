@@ -25,7 +25,6 @@ from declarations.api.common import (
     CasePagination,
     acting,
     file_response,
-    in_body,
     valid_input,
     version_of,
     with_etag,
@@ -216,7 +215,9 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     def reassign_reviewer(self, request: Request, id: str) -> Response:
         data = valid_input(io.ReassignReviewerInput, request)
         with self._writing() as case:
-            reviewer = in_body(Servant, data["reviewer"], case.body_id, "reviewer")
+            reviewer = decisions.in_body(
+                Servant, data["reviewer"], body_id=case.body_id, key="reviewer"
+            )
             transitions.declaration_reassign_reviewer(
                 declaration=case,
                 actor=acting(request),

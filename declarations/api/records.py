@@ -133,13 +133,19 @@ class DossierView(APIView):
             )
         return case
 
-    def _issue(self, request: Request, case: Declaration, language: str) -> Record:
+    def _issue(
+        self,
+        request: Request,
+        case: Declaration,
+        language: str,
+        shown: permissions.Disclosure | None = None,
+    ) -> Record:
         """A new dossier for the caller, within their allowance (a reused one costs none)."""
         throttle = DossierRateThrottle()
         if not throttle.allow_request(request, self):
             raise Throttled(wait=throttle.wait())
         return record_services.dossier_issue(
-            declaration=case, actor=acting(request), language=language
+            declaration=case, actor=acting(request), language=language, shown=shown
         )
 
     def _send(self, record: Record) -> HttpResponse:
@@ -155,9 +161,14 @@ class DossierView(APIView):
     def get(self, request: Request, id: str) -> HttpResponse:
         case = self._case(request, id)
         language = reader_language(request, request.query_params.get("language"))
+        shown = permissions.disclosure(request.user, case)  # once, for reuse or a new one
         record = record_services.dossier_current(
-            declaration=case, actor=acting(request), language=language, now=timezone.now()
-        ) or self._issue(request, case, language)
+            declaration=case,
+            actor=acting(request),
+            language=language,
+            now=timezone.now(),
+            shown=shown,
+        ) or self._issue(request, case, language, shown)
         return self._send(record)
 
     @extend_schema(

@@ -14,25 +14,17 @@ from typing import Any
 
 from rest_framework.request import Request
 
-from declarations.client import AddressRateThrottle
+from declarations.client import AddressRateThrottle, UserRateThrottle
 from declarations.client import DossierRateThrottle as DossierRateThrottle  # re-exported
 from declarations.client import VerifyRateThrottle as VerifyRateThrottle  # re-exported
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-class _LiveRateThrottle(AddressRateThrottle):
-    """The rate read live, and the client's address from ``client_address`` (DRF's own
-    ``get_ident`` believes any ``X-Forwarded-For``). Each throttle below says what it counts."""
-
-
-class LoginRateThrottle(_LiveRateThrottle):
+class LoginRateThrottle(AddressRateThrottle):
     """Password guessing: by client address and, separately, by the user name tried."""
 
     scope = "login"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
     _by_name: _UsernameThrottle | None = None
 
@@ -53,7 +45,7 @@ class LoginRateThrottle(_LiveRateThrottle):
         return self._by_name.wait() if self._by_name is not None else super().wait()
 
 
-class _UsernameThrottle(_LiveRateThrottle):
+class _UsernameThrottle(AddressRateThrottle):
     scope = "login"
 
     def __init__(self, username: str) -> None:
@@ -64,13 +56,10 @@ class _UsernameThrottle(_LiveRateThrottle):
         return self.cache_format % {"scope": "login-user", "ident": self.username}
 
 
-class WriteRateThrottle(_LiveRateThrottle):
+class WriteRateThrottle(UserRateThrottle):
     """Every unsafe request of a signed-in user counts; reads are not limited here."""
 
     scope = "write"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        if request.method in SAFE_METHODS:
-            return None
-        ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return None if request.method in SAFE_METHODS else super().get_cache_key(request, view)

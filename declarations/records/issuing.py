@@ -136,10 +136,16 @@ def dossier_record(
     )
 
 
-def dossier_issue(*, declaration: Declaration, actor: Any, language: str) -> Record:
+def dossier_issue(
+    *,
+    declaration: Declaration,
+    actor: Any,
+    language: str,
+    shown: permissions.Disclosure | None = None,
+) -> Record:
     """Render and seal a dossier now, for the caller waiting on it (who may have it is checked
     by the caller). It is stored and listed like every record."""
-    record = dossier_record(declaration=declaration, reader=actor, language=language)
+    record = dossier_record(declaration=declaration, reader=actor, language=language, shown=shown)
     record.save()
     record_issue(record_id=record.pk)
     return _load(record.pk)
@@ -151,11 +157,18 @@ DOSSIER_REUSE = timedelta(hours=1)
 
 
 def dossier_current(
-    *, declaration: Declaration, actor: Any, language: str, now: datetime
+    *,
+    declaration: Declaration,
+    actor: Any,
+    language: str,
+    now: datetime,
+    shown: permissions.Disclosure | None = None,
 ) -> Record | None:
     """The reader's own dossier of the case in ``language``, issued within ``DOSSIER_REUSE``
-    with the chain head the case has now and what the reader may see now; else ``None``."""
-    shown = permissions.disclosure(actor, declaration)
+    with the chain head the case has now and what the reader may see now (``shown``, when the
+    caller has it already); else ``None``."""
+    if shown is None:
+        shown = permissions.disclosure(actor, declaration)
     return (
         Record.objects.filter(
             declaration=declaration,

@@ -61,10 +61,6 @@ def day(value: date | str | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "—"
 
 
-def size_text(size: int) -> str:
-    return f"{size:,}".replace(",", " ") + " B"
-
-
 @dataclass
 class People:
     """Display names for user ids: the servant's full name, else the login."""

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from declarations import selectors
 from declarations.calendar import ALMATY, working_calendar
@@ -62,10 +61,24 @@ MEASURE_INPUT = (
     "proposed_date",
     "needs_order",
 )
-_REFERENCES: dict[str, tuple[type[Servant] | type[Position], Any]] = {
-    "substitute": (Servant, _lazy("No such servant in this body.")),
-    "position": (Position, _lazy("No such position in this body.")),
+_REFERENCES: dict[str, type[Servant] | type[Position]] = {
+    "substitute": Servant,
+    "position": Position,
 }
+
+
+def in_body(model: type[Servant] | type[Position], code: Any, *, body_id: int, key: str) -> Any:
+    """The servant or position of the body a client names by its public id, or a 400 on
+    ``key`` (``measures.<i>.<field>`` is nested back by the API's error handler)."""
+    found = model.objects.filter(code=code, body_id=body_id).first()
+    if found is None:
+        message = (
+            _("No such servant in this body.")
+            if model is Servant
+            else _("No such position in this body.")
+        )
+        raise ValidationError({key: [message]})
+    return found
 
 
 def measure_spec_from_input(
@@ -74,15 +87,11 @@ def measure_spec_from_input(
     """One measure of a decision as a client sent it, from the API or the decision page alike:
     the substitute and the position are public ids of the case's body (else a 400 on
     ``measures.<index>.<field>``); the rest is taken as given and checked by the decision."""
-    found: dict[str, Any] = {}
-    for name, (model, message) in _REFERENCES.items():
-        code: Any = values.get(name)
-        if code in (None, ""):
-            continue
-        obj = model.objects.filter(code=code, body_id=case.body_id).first()
-        if obj is None:
-            raise ValidationError({f"measures.{index}.{name}": [str(message)]})
-        found[name] = obj
+    found = {
+        name: in_body(model, values[name], body_id=case.body_id, key=f"measures.{index}.{name}")
+        for name, model in _REFERENCES.items()
+        if values.get(name) not in (None, "")
+    }
     given = {k: v for k, v in values.items() if k in MEASURE_INPUT and k not in _REFERENCES}
     return MeasureSpec(**{k: v for k, v in given.items() if v is not None}, **found)
 
