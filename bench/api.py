@@ -13,7 +13,7 @@ Run:
 Three comparisons, each interleaved (A, B, A, B, ...) in one run so that drift hits both arms,
 and reported as medians:
 
-1. the declarations list (page of 50, an auditor of the 200,000-case body) through the API,
+1. the declarations list (page of 50, an auditor of the 200,000-declaration body) through the API,
    against a plain Django view returning the same rows with ``.values()`` — target ≤ 2.5×;
 2. page 1 against a page 50,000 rows deep (keyset cursor) — target ≤ 1.1×; page-number
    (OFFSET) pagination on the same query is shown for comparison;
@@ -157,12 +157,12 @@ def main() -> None:
     without: list[float] = []
     try:
         with transaction.atomic():
-            for i, case in enumerate(submitted):
-                actor = reviewers[case.reviewer_id]
+            for i, declaration in enumerate(submitted):
+                actor = reviewers[declaration.reviewer_id]
                 audited = i % 2 == 0
                 transitions.audit_record = real_audit if audited else no_audit  # type: ignore[assignment]
                 start = time.perf_counter()
-                transitions.declaration_start_review(declaration=case, actor=actor)
+                transitions.declaration_start_review(declaration=declaration, actor=actor)
                 elapsed = time.perf_counter() - start
                 if i >= 10:  # warm-up
                     (with_audit if audited else without).append(elapsed)

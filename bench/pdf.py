@@ -2,7 +2,7 @@
 
 Run (builds its own small database in a temporary folder; nothing to prepare):
 
-    python -m bench.pdf [--export-cases 60] [--rounds 7]
+    python -m bench.pdf [--export-declarations 60] [--rounds 7]
 
 Prints, interleaved in one run (A, B, C, A, B, C, ...) and as medians:
 
@@ -74,34 +74,34 @@ def raw_weasyprint(html: str) -> bytes:
     )
 
 
-def build(export_cases: int) -> dict[str, Any]:
+def build(export_declarations: int) -> dict[str, Any]:
     from declarations.services.transitions import declaration_submit
-    from tests.builders import build_org, case_in, new_draft
+    from tests.builders import build_org, declaration_in, new_draft
 
     with transaction.atomic():
         org = build_org()
-        notice_case = new_draft(
+        notice_declaration = new_draft(
             org,
             personal_interest="Мой брат участвует в тендере как учредитель поставщика. " * 35,
         )
-        declaration_submit(declaration=notice_case, actor=org.servant)
+        declaration_submit(declaration=notice_declaration, actor=org.servant)
 
-        def dossier_case(comments: int) -> Any:
-            case = case_in(org, "resolved")
+        def dossier_declaration(comments: int) -> Any:
+            declaration = declaration_in(org, "resolved")
             for i in range(comments):
                 declaration_comment(
-                    declaration=case,
+                    declaration=declaration,
                     actor=org.ethics,
                     text=f"Проверка № {i}: запрошены документы о закупке, ответ получен. " * 3,
                 )
-            return case
+            return declaration
 
-        five, twenty = dossier_case(22), dossier_case(120)
-        for _ in range(export_cases):
-            dossier_case(22)
+        five, twenty = dossier_declaration(22), dossier_declaration(120)
+        for _ in range(export_declarations):
+            dossier_declaration(22)
     for record in Record.objects.filter(status="pending"):
         record_issue(record_id=record.pk)
-    notice = Record.objects.get(declaration=notice_case)
+    notice = Record.objects.get(declaration=notice_declaration)
     return {
         "org": org,
         "notice": notice,
@@ -110,8 +110,8 @@ def build(export_cases: int) -> dict[str, Any]:
     }
 
 
-def dossier(case: Any, reader: Any) -> Record:
-    record = dossier_record(declaration=case, reader=reader, language="ru")
+def dossier(declaration: Any, reader: Any) -> Record:
+    record = dossier_record(declaration=declaration, reader=reader, language="ru")
     record.save()
     return record
 
@@ -135,7 +135,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"building the data in {VAR} ...", flush=True)
     call_command("migrate", verbosity=0)
-    data = build(args.export_cases)
+    data = build(args.export_declarations)
     seal = current_seal()
     docs = {}
     for name in ("notice", "dossier5", "dossier20"):

@@ -224,8 +224,8 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(env_str("COI_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 COI_ATTACHMENT_MAX_BYTES = env_int("COI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-# Addenda per case: far more than any honest correction needs, and a bound on the case page,
-# its trail and its dossier, which a declarant could otherwise grow without end.
+# Addenda per declaration: far more than any honest correction needs, and a bound on the declaration
+# page, its trail and its dossier, which a declarant could otherwise grow without end.
 COI_ADDENDA_MAX = env_int("COI_ADDENDA_MAX", 50)
 # Everything but the file itself must be small: 1 MB of JSON or form fields (the API's JSON
 # parser answers 413 above it, declarations/api/parsers.py).

@@ -1,4 +1,4 @@
-"""Django admin: the org structure, calendar and legal references are edited here; cases,
+"""Django admin: the org structure, calendar and legal references are edited here; declarations,
 measures and audit events are shown read-only (every change to them goes through the services)."""
 
 from __future__ import annotations
@@ -175,8 +175,8 @@ class LegalBasisAdmin(admin.ModelAdmin):
 
 @admin.register(Declaration)
 class DeclarationAdmin(ReadOnlyAdmin):
-    """Operators see the cases, but not what ``permissions.disclosure`` withholds from them: a
-    confidential source only an ethics commissioner or auditor of the body reads here too."""
+    """Operators see the declarations, but not what ``permissions.disclosure`` withholds from them:
+    a confidential source only an ethics commissioner or auditor of the body reads here too."""
 
     list_display = ["registration_number", "declarant", "state", "submitted_at", "due_at"]
     list_filter = ["state", "body", "origin"]

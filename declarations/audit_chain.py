@@ -27,7 +27,7 @@ def canonical_data(data: dict[str, Any] | None) -> dict[str, Any]:
 
 def event_hash(
     *,
-    case_code: str,
+    declaration_code: str,
     seq: int,
     actor_id: int | None,
     action: str,
@@ -39,7 +39,7 @@ def event_hash(
 ) -> str:
     """SHA-256 of the RFC 8785 canonical JSON of an event's fields and the previous hash."""
     document = {
-        "case": case_code,
+        "case": declaration_code,
         "seq": seq,
         "actor": actor_id,
         "action": action,
@@ -53,10 +53,10 @@ def event_hash(
     return hashlib.sha256(canonical).hexdigest()
 
 
-def hash_event(*, case_code: str, event: AuditEvent) -> str:
+def hash_event(*, declaration_code: str, event: AuditEvent) -> str:
     """The hash an event's stored fields and ``prev_hash`` call for."""
     return event_hash(
-        case_code=case_code,
+        declaration_code=declaration_code,
         seq=event.seq,
         actor_id=event.actor_id,
         action=event.action,
@@ -79,7 +79,8 @@ class BrokenLink:
     def __str__(self) -> str:
         where = self.registration_number or self.declaration_code
         event = f"event id {self.event_id}" if self.event_id is not None else "missing event"
-        return f"case {where} ({self.declaration_code}), seq {self.seq}, {event}: {self.reason}"
+        link = f"seq {self.seq}, {event}"
+        return f"declaration {where} ({self.declaration_code}), {link}: {self.reason}"
 
 
 def _chains() -> Iterator[tuple[Declaration, list[AuditEvent]]]:
@@ -105,7 +106,7 @@ def _chains() -> Iterator[tuple[Declaration, list[AuditEvent]]]:
 
 
 def audit_verify_chain(declaration: Declaration, events: list[AuditEvent]) -> BrokenLink | None:
-    """The first broken link of one case's chain, or None when it verifies."""
+    """The first broken link of one declaration's chain, or None when it verifies."""
 
     def broken(seq: int, event_id: int | None, reason: str) -> BrokenLink:
         return BrokenLink(
@@ -118,7 +119,7 @@ def audit_verify_chain(declaration: Declaration, events: list[AuditEvent]) -> Br
             return broken(expected_seq, event.pk, f"sequence gap: found seq {event.seq}")
         if event.prev_hash != prev:
             return broken(event.seq, event.pk, "prev_hash does not match the previous event")
-        recomputed = hash_event(case_code=str(declaration.code), event=event)
+        recomputed = hash_event(declaration_code=str(declaration.code), event=event)
         if recomputed != event.hash:
             return broken(event.seq, event.pk, "hash does not match the event's content")
         prev = event.hash

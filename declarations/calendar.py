@@ -46,7 +46,7 @@ class WorkingCalendar:
 
         Counting begins on the day after the event, as periods in days usually do; the deadline is
         the end of the last working day in Almaty (23:59:59.999999 local, stored in UTC), and a
-        case is overdue once that instant has passed.
+        declaration is overdue once that instant has passed.
         """
         if days < 1:
             raise ValueError("a deadline is at least one working day")

@@ -1,6 +1,6 @@
-"""Enumerations of the workflow, and the transition table of a case.
+"""Enumerations of the workflow, and the transition table of a declaration.
 
-Case lifecycle (DESIGN.md §3; legal basis in brackets, see the legal-references table):
+Declaration lifecycle (DESIGN.md §3; legal basis in brackets, see the legal-references table):
 
 =================  ================  ==============================  ============================
 transition         source            target                          who may fire it
@@ -48,7 +48,7 @@ class DeclarationState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-#: States in which the case is open: the recusal is active and a deadline runs.
+#: States in which the declaration is open: the recusal is active and a deadline runs.
 OPEN_STATES = (
     DeclarationState.SUBMITTED,
     DeclarationState.IN_REVIEW,
@@ -116,7 +116,7 @@ GRANTED_ROLES = (Role.MANAGEMENT, Role.ETHICS_COMMISSIONER, Role.HR, Role.AUDITO
 #: Who may read a confidential source (Law 410-V Art. 24; DESIGN.md §3): ``permissions.disclosure``
 #: and ``selectors.record_list_visible_to`` both read this one set.
 SOURCE_READERS = (Role.ETHICS_COMMISSIONER, Role.AUDITOR)
-#: Who may have a case's dossier (DESIGN.md §6): the source in it follows ``SOURCE_READERS``.
+#: Who may have a declaration's dossier (DESIGN.md §6): the source in it follows ``SOURCE_READERS``.
 DOSSIER_READERS = (Role.AUDITOR, Role.ETHICS_COMMISSIONER, Role.MANAGEMENT)
 
 
@@ -191,9 +191,12 @@ class ExportFailure(models.TextChoices):
 class NotificationKind(models.TextChoices):
     """What a notification tells its recipient; the label is its title (translated when sent)."""
 
-    CASE_ASSIGNED = "case_assigned", _("A conflict-of-interest case awaits your review")
-    CASE_OPENED_ABOUT_YOU = (
-        "case_opened_about_you",
+    DECLARATION_ASSIGNED = (
+        "declaration_assigned",
+        _("A conflict-of-interest case awaits your review"),
+    )
+    DECLARATION_OPENED_ABOUT_YOU = (
+        "declaration_opened_about_you",
         _("A conflict-of-interest case was opened about you"),
     )
     REVIEW_STARTED = "review_started", _("The review of your notice has started")
@@ -206,7 +209,7 @@ class NotificationKind(models.TextChoices):
     ORDER_REQUESTED = "order_requested", _("An HR order is needed for a measure")
     CONSENT_ANSWERED = "consent_answered", _("The servant answered the transfer proposal")
     MEASURE_IMPLEMENTED = "measure_implemented", _("An HR order was recorded")
-    CASE_CLOSED = "case_closed", _("The case was closed")
+    DECLARATION_CLOSED = "declaration_closed", _("The case was closed")
     REVIEWER_REMOVED = "reviewer_removed", _("A case was reassigned to another reviewer")
     ADDENDUM_ADDED = "addendum_added", _("The declarant added to their notice")
     DEADLINE_MISSED = "deadline_missed", _("A deadline was missed")

@@ -117,6 +117,6 @@ class UserRateThrottle(AddressRateThrottle):
 
 class DossierRateThrottle(UserRateThrottle):
     """Every dossier is rendered and sealed for its reader (seconds of a worker's time): a
-    reader may have a few an hour, through the API or the case page, from one budget."""
+    reader may have a few an hour, through the API or the declaration page, from one budget."""
 
     scope = "dossier"

@@ -6,7 +6,7 @@ API filters and the web forms can all use it without bending the import directio
 
 The bounds, and why:
 
-- ``DATE_FLOOR`` (2000-01-01) for anything typed: no case of this system predates it (the
+- ``DATE_FLOOR`` (2000-01-01) for anything typed: no declaration of this system predates it (the
   rules and laws it cites are of 2013 and 2015), so an earlier day is a mistyped year. It also
   keeps every date far from ``date.min``, where turning the first instant of a day in Almaty
   into UTC overflows (the 500 of issue 12).

@@ -9,7 +9,7 @@ with a non-breaking space, a zero-width character, or a Cyrillic "е" in place o
    their plain forms, and accented letters come apart into letter and accent;
 2. everything invisible goes: Unicode's default-ignorable code points (zero-width spaces and
    joiners, soft hyphens, variation selectors, Hangul fillers, BOM…) and combining marks;
-3. case folding, then each character Unicode lists as confusable with a plain Latin letter
+3. declaration folding, then each character Unicode lists as confusable with a plain Latin letter
    (TR39's confusables, the ``confusable_homoglyphs`` data), in either case, becomes that
    letter: Cyrillic "е", "о", "р", "т" (from "Т"), Greek "ο"…, and among plain characters the
    ones drawn alike become one ("l", "I", "1", "|"; "0" and "O"); Kazakh and Russian words go
@@ -32,11 +32,12 @@ from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
 
 @cache
 def _latin_prototypes() -> dict[str, str]:
-    """Case-folded character -> the case-folded ASCII letter Unicode lists it as confusable with.
+    """Declaration-folded character -> the declaration-folded ASCII letter Unicode lists it as
+    confusable with.
 
-    Built from both cases, since the key folds case first: Cyrillic "н" looks like no Latin
-    letter, but "Н" looks like "H", so "ТЕНДЕР" and "тендер" must meet "TEHДEP" folded the same
-    way ("teh…"). TR39's prototype of the capital I look-alikes (Greek Ι, Cyrillic І) is "l":
+    Built from both declarations, since the key folds declaration first: Cyrillic "н" looks like no
+    Latin letter, but "Н" looks like "H", so "ТЕНДЕР" and "тендер" must meet "TEHДEP" folded the
+    same way ("teh…"). TR39's prototype of the capital I look-alikes (Greek Ι, Cyrillic І) is "l":
     for a capital letter we take "I", which folds to "i" like its small forms.
     """
     own: dict[str, str] = {}
@@ -63,7 +64,7 @@ _IGNORABLE = (
     (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
     (0xE0000, 0xE0FFF),
 )  # fmt: skip
-#: Plain characters drawn alike (TR39 maps each to one prototype): folded after case folding.
+#: Plain characters drawn alike (TR39 maps each to one prototype): folded after declaration folding.
 _ASCII_ALIKE = str.maketrans({"i": "l", "1": "l", "|": "l", "0": "o"})
 
 

@@ -54,16 +54,16 @@ def can_view(user: Any, declaration: Declaration) -> bool:
 
 @dataclass(frozen=True)
 class Disclosure:
-    """Which parts of a case a reader may see, in every output: the API, the pages, the issued
-    records, dossiers, exports and notifications (issue 12).
+    """Which parts of a declaration a reader may see, in every output: the API, the pages, the
+    issued records, dossiers, exports and notifications (issue 12).
 
-    ``source``      the "other sources" the case was opened on; when confidential (Law 410-V
+    ``source``      the "other sources" the declaration was opened on; when confidential (Law 410-V
                     Art. 24) only ethics commissioners and auditors of the body;
     ``comments``    the internal notes of reviewers, management and ethics commissioners:
-                    everyone who sees the case but the declarant;
-    ``attachments`` the notice's files: everyone who sees the case (only the declarant adds
+                    everyone who sees the declaration but the declarant;
+    ``attachments`` the notice's files: everyone who sees the declaration (only the declarant adds
                     them, to their own draft).
-    A reader who may not see the case gets nothing.
+    A reader who may not see the declaration gets nothing.
     """
 
     source: bool = False
@@ -83,7 +83,7 @@ NOTHING = Disclosure()
 
 
 def _disclosed(declaration: Declaration, *, declarant: bool, roles: set[str]) -> Disclosure:
-    """What a reader who sees the case may read of it, from who they are on it: the rule."""
+    """What a reader who sees the declaration may read of it, from who they are on it: the rule."""
     source = not declaration.source_confidential or (
         not declarant and bool(roles & set(SOURCE_READERS))
     )
@@ -91,7 +91,7 @@ def _disclosed(declaration: Declaration, *, declarant: bool, roles: set[str]) ->
 
 
 def disclosure(user: Any, declaration: Declaration) -> Disclosure:
-    """The one rule of who may read what of a case (see ``Disclosure``)."""
+    """The one rule of who may read what of a declaration (see ``Disclosure``)."""
     if not can_view(user, declaration):
         return NOTHING
     return _disclosed(
@@ -102,8 +102,8 @@ def disclosure(user: Any, declaration: Declaration) -> Disclosure:
 
 
 def dossier_disclosures(user: Any) -> Callable[[Declaration], Disclosure]:
-    """``disclosure`` for the many cases of a dossier reader's bodies (an auditor's export),
-    with their grants read once: the same rule, and no query per case."""
+    """``disclosure`` for the many declarations of a dossier reader's bodies (an auditor's export),
+    with their grants read once: the same rule, and no query per declaration."""
     grants = selectors.grants_of(user)
 
     def of(declaration: Declaration) -> Disclosure:
@@ -159,7 +159,7 @@ def can_withdraw(user: Any, declaration: Declaration) -> bool:
 @register("open_from_source")
 def can_open_from_source(user: Any, declaration: Declaration) -> bool:
     """003 cl. 8 p.2: the direct superior or management acting on information from other sources;
-    the ethics commissioner registers such cases too (DESIGN.md §1)."""
+    the ethics commissioner registers such declarations too (DESIGN.md §1)."""
     if not _authenticated(user) or is_declarant(user, declaration):
         return False
     if selectors.has_role(user, declaration.body_id, Role.MANAGEMENT, Role.ETHICS_COMMISSIONER):
@@ -181,7 +181,7 @@ def can_answer_measure_consent(user: Any, measure: Measure) -> bool:
 
 @register("implement")
 def can_implement(user: Any, declaration: Declaration) -> bool:
-    """HR of the body records orders; never on their own case."""
+    """HR of the body records orders; never on their own declaration."""
     if not _authenticated(user) or is_declarant(user, declaration):
         return False
     return selectors.has_role(user, declaration.body_id, Role.HR)
@@ -217,7 +217,7 @@ def can_change_draft(user: Any, declaration: Declaration) -> bool:
 
 #: The pages and jobs that work over whole bodies, and the roles they are for (DESIGN.md §1).
 DUTIES: dict[str, tuple[str, ...]] = {
-    "overview": (Role.MANAGEMENT, Role.ETHICS_COMMISSIONER),  # open and overdue cases
+    "overview": (Role.MANAGEMENT, Role.ETHICS_COMMISSIONER),  # open and overdue declarations
     "hr_queue": (Role.HR,),  # measures waiting for an order
     "export": (Role.AUDITOR,),  # bulk exports of dossiers
 }
@@ -283,7 +283,7 @@ __all__ = [
 ]
 
 
-#: endpoint name -> the case's transition method it fires
+#: endpoint name -> the declaration's transition method it fires
 TRANSITIONS = {
     "submit": "submit",
     "start-review": "start_review",
@@ -294,17 +294,20 @@ TRANSITIONS = {
 }
 
 
-def allowed_actions(case: Declaration, user: Any) -> list[str]:
+def allowed_actions(declaration: Declaration, user: Any) -> list[str]:
     """What the caller may do now: the same checks the services make, asked in advance."""
     result = [
         name
         for name, method in TRANSITIONS.items()
-        if can_proceed(getattr(case, method)) and has_transition_perm(getattr(case, method), user)
+        if can_proceed(getattr(declaration, method))
+        and has_transition_perm(getattr(declaration, method), user)
     ]
-    if case.state == DeclarationState.DRAFT and is_declarant(user, case):
+    if declaration.state == DeclarationState.DRAFT and is_declarant(user, declaration):
         result += ["edit", "discard", "attachments"]
-    if case.state != DeclarationState.DRAFT and rulebook.allows("comment", user, case):
+    if declaration.state != DeclarationState.DRAFT and rulebook.allows(
+        "comment", user, declaration
+    ):
         result.append("comments")
-    if case.state in OPEN_STATES and rulebook.allows("addendum", user, case):
+    if declaration.state in OPEN_STATES and rulebook.allows("addendum", user, declaration):
         result.append("addenda")
     return result

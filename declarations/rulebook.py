@@ -3,7 +3,7 @@
 ``permissions.py`` registers every predicate (it may import models and selectors); the FSM's
 ``permission=`` callables on the models look them up by name at call time. This keeps the one
 rulebook of STYLE.md rule 15 while the layering stays one-directional (rule 1). Unlike
-``User.has_perm`` there is no superuser bypass: an administrator does not decide cases.
+``User.has_perm`` there is no superuser bypass: an administrator does not decide declarations.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def reviewer_of_last_resort(body: StateBody, *, exclude_user: int | None) -> int
 
 
 def _needs_hr() -> Exists:
-    """Cases with a measure that HR has to act on, or has acted on."""
+    """Declarations with a measure that HR has to act on, or has acted on."""
     return Exists(
         Measure.objects.filter(declaration=OuterRef("pk")).filter(
             Q(state=MeasureState.PENDING_ORDER) | ~Q(order_number="")
@@ -148,12 +148,13 @@ def _needs_hr() -> Exists:
 
 
 def declaration_list_visible_to(*, user: UserLike) -> QuerySet[Declaration]:
-    """Every case ``user`` may see (the base of every list and detail; others are a 404).
+    """Every declaration ``user`` may see (the base of every list and detail; others are a 404).
 
-    - the declarant sees their own cases, drafts included;
-    - the current reviewer and the opener of an "other source" case see it once registered;
-    - management, ethics commissioners and auditors see every registered case of their bodies;
-    - HR sees the registered cases of its bodies with a measure that needs an order.
+    - the declarant sees their own declarations, drafts included;
+    - the current reviewer and the opener of an "other source" declaration see it once registered;
+    - management, ethics commissioners and auditors see every registered declaration of their
+      bodies;
+    - HR sees the registered declarations of its bodies with a measure that needs an order.
     Nobody but the declarant ever sees a draft.
     """
     qs = Declaration.objects.all()
@@ -178,14 +179,16 @@ def declaration_list_visible_to(*, user: UserLike) -> QuerySet[Declaration]:
 
 
 def declaration_get_visible(*, user: UserLike, code: Any) -> Declaration:
-    """The case ``code`` if ``user`` may see it; ``Declaration.DoesNotExist`` if not (a 404)."""
+    """The declaration ``code`` if ``user`` may see it; ``Declaration.DoesNotExist`` if not (a
+    404)."""
     return declaration_list_visible_to(user=user).get(code=code)
 
 
 def containing(qs: QuerySet[Any], fields: list[str], text: str) -> QuerySet[Any]:
-    """Rows where every word of ``text`` is in one of ``fields``, ignoring case in any script.
+    """Rows where every word of ``text`` is in one of ``fields``, ignoring declaration in any
+    script.
 
-    ``icontains`` would do on PostgreSQL but not on SQLite, whose case folding is ASCII-only;
+    ``icontains`` would do on PostgreSQL but not on SQLite, whose declaration folding is ASCII-only;
     ``LOWER()`` is Unicode-aware on both (see ``apps.sqlite_unicode_lower``).
     """
     lowered = {f"_lower_{name}": Lower(name) for name in fields}
@@ -198,13 +201,18 @@ def containing(qs: QuerySet[Any], fields: list[str], text: str) -> QuerySet[Any]
     return qs
 
 
-#: What the case lists search in, on the API and the pages alike.
-CASE_SEARCH_FIELDS = ["registration_number", "matter", "personal_interest", "declarant__full_name"]
+#: What the declaration lists search in, on the API and the pages alike.
+DECLARATION_SEARCH_FIELDS = [
+    "registration_number",
+    "matter",
+    "personal_interest",
+    "declarant__full_name",
+]
 
 
 @dataclass(frozen=True)
-class CaseFilters:
-    """The filters of a case list, the same for ``GET /api/v1/declarations/`` and the search
+class DeclarationFilters:
+    """The filters of a declaration list, the same for ``GET /api/v1/declarations/`` and the search
     and overview pages (their input is checked by the API's filter set and the pages' form)."""
 
     search: str = ""
@@ -217,11 +225,11 @@ class CaseFilters:
 
 
 def declaration_filtered(
-    qs: QuerySet[Declaration], filters: CaseFilters, *, now: datetime
+    qs: QuerySet[Declaration], filters: DeclarationFilters, *, now: datetime
 ) -> QuerySet[Declaration]:
-    """Narrow a scoped list of cases (never widen it) by ``filters``."""
+    """Narrow a scoped list of declarations (never widen it) by ``filters``."""
     if filters.search.strip():
-        qs = containing(qs, CASE_SEARCH_FIELDS, filters.search)
+        qs = containing(qs, DECLARATION_SEARCH_FIELDS, filters.search)
     if filters.states:
         qs = qs.filter(state__in=filters.states)
     if filters.overdue is not None:
@@ -239,14 +247,14 @@ def declaration_filtered(
 
 
 def recusals_on_matter(*, servant: Servant, matters: list[str]) -> list[Declaration]:
-    """The open cases of ``servant`` (recused on their matter from filing to closing, 003 cl. 6)
-    whose matter is one of ``matters`` in any spelling (``matters.same_matter``). A servant has
-    a handful of open cases, so they are compared here rather than in SQL."""
+    """The open declarations of ``servant`` (recused on their matter from filing to closing, 003 cl.
+    6) whose matter is one of ``matters`` in any spelling (``matters.same_matter``). A servant has
+    a handful of open declarations, so they are compared here rather than in SQL."""
     keys = {matter_key(m) for m in matters} - {""}
     return [
-        case
-        for case in Declaration.objects.filter(declarant=servant, state__in=OPEN_STATES)
-        if matter_key(case.matter) in keys
+        declaration
+        for declaration in Declaration.objects.filter(declarant=servant, state__in=OPEN_STATES)
+        if matter_key(declaration.matter) in keys
     ]
 
 
@@ -284,7 +292,8 @@ def legal_basis(*topics: str) -> list[LegalReference]:
 
 
 def escalated_clocks(declaration: Declaration) -> set[tuple[str, str, str]]:
-    """(clock, measure code or "", due_at iso) of the deadlines already escalated for a case."""
+    """(clock, measure code or "", due_at iso) of the deadlines already escalated for a
+    declaration."""
     result = set()
     for data in AuditEvent.objects.filter(
         declaration=declaration, action=AuditAction.DEADLINE_MISSED
@@ -332,7 +341,7 @@ def position_search(
 
 
 def measure_list_visible_to(*, user: UserLike) -> QuerySet[Measure]:
-    """Measures of the cases ``user`` may see."""
+    """Measures of the declarations ``user`` may see."""
     visible = declaration_list_visible_to(user=user).values("pk")
     return Measure.objects.filter(declaration__in=visible).select_related(
         "declaration", "decision", "substitute", "position__unit"
@@ -340,7 +349,7 @@ def measure_list_visible_to(*, user: UserLike) -> QuerySet[Measure]:
 
 
 def event_list_visible_to(*, user: UserLike, declaration: Declaration) -> QuerySet[AuditEvent]:
-    """The trail of a case the caller can see. Comments are the internal notes of reviewers,
+    """The trail of a declaration the caller can see. Comments are the internal notes of reviewers,
     management and ethics commissioners: the declarant does not see them."""
     qs = AuditEvent.objects.filter(declaration=declaration).select_related("actor__servant")
     if user.is_authenticated and declaration.declarant.user_id == user.pk:
@@ -355,7 +364,7 @@ def attachment_list_visible_to(*, user: UserLike) -> QuerySet[Attachment]:
 
 
 def record_list_visible_to(*, user: UserLike) -> QuerySet[Record]:
-    """Records of the cases ``user`` sees; dossiers only where ``user`` may have a dossier
+    """Records of the declarations ``user`` sees; dossiers only where ``user`` may have a dossier
     (auditor, ethics commissioner, management of the body); and no record that says what
     ``permissions.disclosure`` withholds from ``user`` (``permissions.can_read_record`` is the
     same rule for one record): a confidential source only for ethics commissioners and
@@ -363,11 +372,11 @@ def record_list_visible_to(*, user: UserLike) -> QuerySet[Record]:
     """
     if not user.is_authenticated:
         return Record.objects.none()
-    cases = declaration_list_visible_to(user=user).values("pk")
+    declarations = declaration_list_visible_to(user=user).values("pk")
     dossier_bodies = bodies_with_role(user, *DOSSIER_READERS)
     source_bodies = bodies_with_role(user, *SOURCE_READERS)
     own = Q(declaration__declarant__user=user)
-    return Record.objects.filter(declaration__in=cases).filter(
+    return Record.objects.filter(declaration__in=declarations).filter(
         ~Q(kind=RecordKind.DOSSIER) | Q(declaration__body_id__in=dossier_bodies),
         ~Q(confidential_source=True) | (Q(declaration__body_id__in=source_bodies) & ~own),
         ~Q(internal_comments=True) | ~own,

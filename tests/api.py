@@ -21,8 +21,8 @@ def client_for(user: Any | None, **headers: str) -> APIClient:
     return client
 
 
-def case_url(case: Any, action: str = "") -> str:
-    return f"{BASE}/declarations/{case.code}/" + (f"{action}/" if action else "")
+def declaration_url(declaration: Any, action: str = "") -> str:
+    return f"{BASE}/declarations/{declaration.code}/" + (f"{action}/" if action else "")
 
 
 def measure_url(measure: Any, action: str = "") -> str:

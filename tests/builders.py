@@ -1,4 +1,5 @@
-"""Builds an organisation with personas, and drives cases to any state through the services."""
+"""Builds an organisation with personas, and drives declarations to any state through the
+services."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class Org:
 
     servant, servant2 -- servants in the department; ``manager`` is their direct superior
     manager          -- head of the department (reviews their notices)
-    other_manager    -- head of a sibling department: no authority over servant's cases
+    other_manager    -- head of a sibling department: no authority over servant's declarations
     head             -- head of the body, management grant
     ethics           -- ethics commissioner of the body
     hr               -- HR officer of the body
@@ -105,8 +106,8 @@ def new_draft(org: Org, who: str = "servant", **kw: Any) -> Declaration:
     return declaration_create(actor=org.users[who], **values)
 
 
-def opened_case(org: Org, opener: str = "ethics", **kw: Any) -> Declaration:
-    """A case about ``servant`` opened by ``opener`` on information from other sources."""
+def opened_declaration(org: Org, opener: str = "ethics", **kw: Any) -> Declaration:
+    """A declaration about ``servant`` opened by ``opener`` on information from other sources."""
     values: dict[str, Any] = {
         "declarant": org.servants["servant"],
         "category": Category.PROPERTY,
@@ -127,39 +128,39 @@ def transfer(org: Org, index: int = 0) -> MeasureSpec:
     )
 
 
-def case_in(org: Org, state: str, who: str = "servant") -> Declaration:
-    """A case of ``who`` brought to ``state`` the way users would bring it there."""
-    case = new_draft(org, who)
+def declaration_in(org: Org, state: str, who: str = "servant") -> Declaration:
+    """A declaration of ``who`` brought to ``state`` the way users would bring it there."""
+    declaration = new_draft(org, who)
     if state == S.DRAFT:
-        return case
-    declaration_submit(declaration=case, actor=org.users[who])
+        return declaration
+    declaration_submit(declaration=declaration, actor=org.users[who])
     if state == S.SUBMITTED:
-        return case
+        return declaration
     if state == S.WITHDRAWN:
-        declaration_withdraw(declaration=case, actor=org.users[who], reason="Mistake")
-        return case
-    declaration_start_review(declaration=case, actor=org.manager)
+        declaration_withdraw(declaration=declaration, actor=org.users[who], reason="Mistake")
+        return declaration
+    declaration_start_review(declaration=declaration, actor=org.manager)
     if state == S.IN_REVIEW:
-        return case
+        return declaration
     if state == S.NO_CONFLICT:
-        declaration_find_no_conflict(declaration=case, actor=org.manager, reason="None")
-        return case
+        declaration_find_no_conflict(declaration=declaration, actor=org.manager, reason="None")
+        return declaration
     if state == S.RESOLVED:
         declaration_decide(
-            declaration=case,
+            declaration=declaration,
             actor=org.manager,
             reason="Divest",
             measures=[MeasureSpec(kind=MeasureKind.OTHER, description="Sell the shares")],
         )
-        return case
+        return declaration
     if state == S.AWAITING_CONSENT:
         declaration_decide(
-            declaration=case, actor=org.manager, reason="Move", measures=[transfer(org)]
+            declaration=declaration, actor=org.manager, reason="Move", measures=[transfer(org)]
         )
-        return case
+        return declaration
     if state == S.IMPLEMENTING:
         declaration_decide(
-            declaration=case,
+            declaration=declaration,
             actor=org.manager,
             reason="Duties",
             measures=[
@@ -170,9 +171,9 @@ def case_in(org: Org, state: str, who: str = "servant") -> Declaration:
                 )
             ],
         )
-        return case
+        return declaration
     raise ValueError(state)
 
 
-def pending_measure(case: Declaration) -> Measure:
-    return case.measures.filter(state__in=["pending_consent", "pending_order"]).get()
+def pending_measure(declaration: Declaration) -> Measure:
+    return declaration.measures.filter(state__in=["pending_consent", "pending_order"]).get()

@@ -54,7 +54,7 @@ def org(db: None) -> Org:
 
 @pytest.fixture
 def servant(org: Org) -> Any:
-    """Files notices; sees only their own cases."""
+    """Files notices; sees only their own declarations."""
     return org.servant
 
 

@@ -23,11 +23,11 @@ DATABASE = override_settings(
 )
 
 
-def issue_all(case: Declaration | None = None) -> list[Record]:
-    """Issue every pending record (of ``case``) as a worker would, and return them issued."""
+def issue_all(declaration: Declaration | None = None) -> list[Record]:
+    """Issue every pending record (of ``declaration``) as a worker would, and return them issued."""
     pending = Record.objects.filter(status=RecordStatus.PENDING)
-    if case is not None:
-        pending = pending.filter(declaration=case)
+    if declaration is not None:
+        pending = pending.filter(declaration=declaration)
     ids = list(pending.order_by("pk").values_list("pk", flat=True))
     for pk in ids:
         record_issue(record_id=pk)
@@ -53,5 +53,5 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def records_of(case: Declaration, **kw: Any) -> list[Record]:
-    return list(Record.objects.filter(declaration=case, **kw).order_by("pk"))
+def records_of(declaration: Declaration, **kw: Any) -> list[Record]:
+    return list(Record.objects.filter(declaration=declaration, **kw).order_by("pk"))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from declarations.choices import DeclarationState
 from declarations.services.escalation import declarations_process_deadlines
 from tests.api import BASE, client_for, ok
-from tests.builders import Org, build_org, case_in, new_draft
+from tests.builders import Org, build_org, declaration_in, new_draft
 
 S = DeclarationState
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,9 @@ def ids(client: Any, **params: Any) -> set[str]:
 
 
 def test_state_filter_takes_several(org: Org) -> None:
-    submitted, review, resolved = (case_in(org, s) for s in (S.SUBMITTED, S.IN_REVIEW, S.RESOLVED))
+    submitted, review, resolved = (
+        declaration_in(org, s) for s in (S.SUBMITTED, S.IN_REVIEW, S.RESOLVED)
+    )
     auditor = client_for(org.auditor)
     assert ids(auditor, state=[S.SUBMITTED, S.RESOLVED]) == {
         str(submitted.code),
@@ -34,8 +36,8 @@ def test_state_filter_takes_several(org: Org) -> None:
 
 def test_overdue_filter(org: Org) -> None:
     with time_machine.travel(timezone.now() - timedelta(days=30)):
-        late = case_in(org, S.SUBMITTED)
-    fresh = case_in(org, S.SUBMITTED)
+        late = declaration_in(org, S.SUBMITTED)
+    fresh = declaration_in(org, S.SUBMITTED)
     declarations_process_deadlines(now=timezone.now())
     auditor = client_for(org.auditor)
     assert ids(auditor, overdue="true") == {str(late.code)}
@@ -48,8 +50,8 @@ def test_overdue_filter(org: Org) -> None:
 
 def test_body_and_unit_filters_stay_in_scope(org: Org) -> None:
     other = build_org()
-    mine = case_in(org, S.SUBMITTED)
-    theirs = case_in(other, S.SUBMITTED)
+    mine = declaration_in(org, S.SUBMITTED)
+    theirs = declaration_in(other, S.SUBMITTED)
     auditor = client_for(org.auditor)
     assert ids(auditor, body=org.body.slug) == {str(mine.code)}
     assert ids(auditor, body=other.body.slug) == set()  # a filter never widens the scope
@@ -60,8 +62,8 @@ def test_body_and_unit_filters_stay_in_scope(org: Org) -> None:
 
 def test_date_range_in_almaty_days(org: Org) -> None:
     with time_machine.travel(timezone.now() - timedelta(days=10)):
-        old = case_in(org, S.SUBMITTED)
-    new = case_in(org, S.SUBMITTED)
+        old = declaration_in(org, S.SUBMITTED)
+    new = declaration_in(org, S.SUBMITTED)
     auditor = client_for(org.auditor)
     today = timezone.localdate()
     assert ids(auditor, submitted_from=str(today)) == {str(new.code)}
@@ -76,8 +78,8 @@ def test_search_in_matter_and_interest(org: Org) -> None:
 
     a = new_draft(org, matter="Школьное питание, тендер 42")
     b = new_draft(org, matter="Аренда склада", personal_interest="Мой брат — учредитель")
-    for case in (a, b):
-        declaration_submit(declaration=case, actor=org.servant)
+    for declaration in (a, b):
+        declaration_submit(declaration=declaration, actor=org.servant)
     auditor = client_for(org.auditor)
     assert ids(auditor, search="тендер") == {str(a.code)}
     assert ids(auditor, search="БРАТ") == {str(b.code)}
@@ -86,7 +88,7 @@ def test_search_in_matter_and_interest(org: Org) -> None:
 
 
 def test_cursor_pages_cover_the_list_once(org: Org) -> None:
-    made = {str(case_in(org, S.SUBMITTED).code) for _ in range(7)}
+    made = {str(declaration_in(org, S.SUBMITTED).code) for _ in range(7)}
     auditor = client_for(org.auditor)
     seen: list[str] = []
     url: str | None = f"{BASE}/declarations/?page_size=3"
@@ -125,9 +127,9 @@ def test_pickers_find_names_in_any_case(org: Org) -> None:
 def test_recusal_on_a_matter_ignores_case_in_kazakh(org: Org) -> None:
     from declarations.selectors import recusals_on_matter
 
-    case_in(org, S.SUBMITTED, who="servant2")
+    declaration_in(org, S.SUBMITTED, who="servant2")
     from declarations.models import Declaration
 
-    case = Declaration.objects.get(declarant=org.servants["servant2"])
-    Declaration.objects.filter(pk=case.pk).update(matter="Қазақ тендері")
+    declaration = Declaration.objects.get(declarant=org.servants["servant2"])
+    Declaration.objects.filter(pk=declaration.pk).update(matter="Қазақ тендері")
     assert recusals_on_matter(servant=org.servants["servant2"], matters=[" ҚАЗАҚ ТЕНДЕРІ "])

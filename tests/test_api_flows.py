@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from declarations.choices import DeclarationState, MeasureState
 from declarations.models import AuditEvent, Declaration
-from tests.api import BASE, case_url, client_for, measure_url, ok
+from tests.api import BASE, client_for, declaration_url, measure_url, ok
 
 S = DeclarationState
 pytestmark = pytest.mark.django_db
@@ -34,24 +34,24 @@ def filed(org):
     draft = ok(servant.post(f"{BASE}/declarations/", notice(), format="json"), 201)
     assert draft["state"] == S.DRAFT
     assert {"edit", "discard", "submit", "attachments"} <= set(draft["allowed_actions"])
-    case = Declaration.objects.get(code=draft["id"])
-    body = ok(servant.post(case_url(case, "submit")))
+    declaration = Declaration.objects.get(code=draft["id"])
+    body = ok(servant.post(declaration_url(declaration, "submit")))
     assert body["state"] == S.SUBMITTED
     assert body["registration_number"]
     assert body["recusal_active"] is True
     assert body["reviewer"]["id"] == str(org.servants["manager"].code)
     manager = client_for(org.manager)
-    assert "start-review" in ok(manager.get(case_url(case)))["allowed_actions"]
-    assert ok(manager.post(case_url(case, "start-review")))["state"] == S.IN_REVIEW
-    return case, servant, manager
+    assert "start-review" in ok(manager.get(declaration_url(declaration)))["allowed_actions"]
+    assert ok(manager.post(declaration_url(declaration, "start-review")))["state"] == S.IN_REVIEW
+    return declaration, servant, manager
 
 
 def test_reassign_the_matter(org):
-    case, servant, manager = filed(org)
+    declaration, servant, manager = filed(org)
     substitute = org.servants["servant2"]
     body = ok(
         manager.post(
-            case_url(case, "decide"),
+            declaration_url(declaration, "decide"),
             {
                 "reason": "Hand it over",
                 "measures": [{"kind": "reassign", "substitute": str(substitute.code)}],
@@ -61,10 +61,10 @@ def test_reassign_the_matter(org):
     )
     assert body["state"] == S.RESOLVED
     assert body["recusal_active"] is False
-    measures = ok(servant.get(case_url(case, "measures")))
+    measures = ok(servant.get(declaration_url(declaration, "measures")))
     assert measures[0]["substitute"]["id"] == str(substitute.code)
     assert measures[0]["matter"] == NOTICE["matter"]
-    events = ok(servant.get(case_url(case, "events")))
+    events = ok(servant.get(declaration_url(declaration, "events")))
     assert [e["action"] for e in events] == [
         "declaration.submitted",
         "declaration.review_started",
@@ -74,11 +74,11 @@ def test_reassign_the_matter(org):
 
 
 def test_transfer_accepted_then_order(org):
-    case, servant, manager = filed(org)
+    declaration, servant, manager = filed(org)
     vacancy = ok(manager.get(f"{BASE}/positions/", {"vacant": "true"}))["results"][0]
     ok(
         manager.post(
-            case_url(case, "decide"),
+            declaration_url(declaration, "decide"),
             {
                 "reason": "Move",
                 "measures": [
@@ -92,7 +92,7 @@ def test_transfer_accepted_then_order(org):
             format="json",
         )
     )
-    measure = case.measures.get()
+    measure = declaration.measures.get()
     body = ok(servant.post(measure_url(measure, "consent"), {"decision": "accept"}, format="json"))
     assert body["state"] == MeasureState.PENDING_ORDER
     hr = client_for(org.hr)
@@ -106,17 +106,17 @@ def test_transfer_accepted_then_order(org):
         )
     )
     assert body["state"] == MeasureState.DONE
-    assert ok(servant.get(case_url(case)))["state"] == S.RESOLVED
+    assert ok(servant.get(declaration_url(declaration)))["state"] == S.RESOLVED
     org.servants["servant"].refresh_from_db()
     assert str(org.servants["servant"].position.code) == vacancy["id"]
 
 
 def test_transfer_declined_then_change_duties_with_hr(org):
-    case, servant, manager = filed(org)
+    declaration, servant, manager = filed(org)
     vacancy = org.vacancies[0]
     ok(
         manager.post(
-            case_url(case, "decide"),
+            declaration_url(declaration, "decide"),
             {
                 "reason": "Move",
                 "measures": [
@@ -130,7 +130,7 @@ def test_transfer_declined_then_change_duties_with_hr(org):
             format="json",
         )
     )
-    measure = case.measures.get()
+    measure = declaration.measures.get()
     declined = servant.post(measure_url(measure, "consent"), {"decision": "decline"}, format="json")
     assert ok(declined, 400)["fields"] == {"reason": ["Say why you decline the transfer."]}
     ok(
@@ -140,10 +140,10 @@ def test_transfer_declined_then_change_duties_with_hr(org):
             format="json",
         )
     )
-    assert ok(manager.get(case_url(case)))["state"] == S.IN_REVIEW
+    assert ok(manager.get(declaration_url(declaration)))["state"] == S.IN_REVIEW
     ok(
         manager.post(
-            case_url(case, "decide"),
+            declaration_url(declaration, "decide"),
             {
                 "reason": "Duties instead",
                 "measures": [
@@ -157,8 +157,8 @@ def test_transfer_declined_then_change_duties_with_hr(org):
             format="json",
         )
     )
-    assert ok(manager.get(case_url(case)))["state"] == S.IMPLEMENTING
-    second = case.measures.get(state=MeasureState.PENDING_ORDER)
+    assert ok(manager.get(declaration_url(declaration)))["state"] == S.IMPLEMENTING
+    second = declaration.measures.get(state=MeasureState.PENDING_ORDER)
     ok(
         client_for(org.hr).post(
             measure_url(second, "implement"),
@@ -166,14 +166,14 @@ def test_transfer_declined_then_change_duties_with_hr(org):
             format="json",
         )
     )
-    assert ok(servant.get(case_url(case)))["state"] == S.RESOLVED
+    assert ok(servant.get(declaration_url(declaration)))["state"] == S.RESOLVED
 
 
 def test_other_measure(org):
-    case, _servant, manager = filed(org)
+    declaration, _servant, manager = filed(org)
     body = ok(
         manager.post(
-            case_url(case, "decide"),
+            declaration_url(declaration, "decide"),
             {"reason": "Divest", "measures": [{"kind": "other", "description": "Sell the shares"}]},
             format="json",
         )
@@ -182,34 +182,42 @@ def test_other_measure(org):
 
 
 def test_no_conflict(org):
-    case, servant, manager = filed(org)
-    ok(manager.post(case_url(case, "no-conflict"), {"reason": "Not related"}, format="json"))
-    assert ok(servant.get(case_url(case)))["state"] == S.NO_CONFLICT
+    declaration, servant, manager = filed(org)
+    ok(
+        manager.post(
+            declaration_url(declaration, "no-conflict"), {"reason": "Not related"}, format="json"
+        )
+    )
+    assert ok(servant.get(declaration_url(declaration)))["state"] == S.NO_CONFLICT
 
 
 def test_withdraw(org):
     servant = client_for(org.servant)
     draft = ok(servant.post(f"{BASE}/declarations/", notice(), format="json"), 201)
-    case = Declaration.objects.get(code=draft["id"])
-    ok(servant.post(case_url(case, "submit")))
-    body = ok(servant.post(case_url(case, "withdraw"), {"reason": "Filed twice"}, format="json"))
+    declaration = Declaration.objects.get(code=draft["id"])
+    ok(servant.post(declaration_url(declaration, "submit")))
+    body = ok(
+        servant.post(
+            declaration_url(declaration, "withdraw"), {"reason": "Filed twice"}, format="json"
+        )
+    )
     assert body["state"] == S.WITHDRAWN
     assert body["closing_reason"] == "Filed twice"
 
 
 def test_reassign_reviewer_by_management(org):
-    case, _servant, manager = filed(org)
+    declaration, _servant, manager = filed(org)
     head = client_for(org.head)
     body = ok(
         head.post(
-            case_url(case, "reassign-reviewer"),
+            declaration_url(declaration, "reassign-reviewer"),
             {"reviewer": str(org.servants["head"].code), "reason": "Manager is away"},
             format="json",
         )
     )
     assert body["reviewer"]["id"] == str(org.servants["head"].code)
-    assert manager.get(case_url(case)).status_code == 404  # no longer theirs to see
-    ok(head.post(case_url(case, "no-conflict"), {"reason": "Checked"}, format="json"))
+    assert manager.get(declaration_url(declaration)).status_code == 404  # no longer theirs to see
+    ok(head.post(declaration_url(declaration, "no-conflict"), {"reason": "Checked"}, format="json"))
 
 
 def test_other_source_with_confidential_source(org):
@@ -230,17 +238,21 @@ def test_other_source_with_confidential_source(org):
     assert created["state"] == S.SUBMITTED
     assert created["origin"] == "other_source"
     assert created["source"]["description"] == "Anonymous letter from a colleague"
-    case = Declaration.objects.get(code=created["id"])
+    declaration = Declaration.objects.get(code=created["id"])
     for persona in ("servant", "manager", "head"):
-        seen = ok(client_for(org.users[persona]).get(case_url(case)))
+        seen = ok(client_for(org.users[persona]).get(declaration_url(declaration)))
         assert seen["source"]["description"] is None, persona
         assert "Anonymous letter" not in str(seen)
-        events = client_for(org.users[persona]).get(case_url(case, "events"))
+        events = client_for(org.users[persona]).get(declaration_url(declaration, "events"))
         assert "Anonymous letter" not in events.content.decode()
-    auditor = ok(client_for(org.auditor).get(case_url(case)))
+    auditor = ok(client_for(org.auditor).get(declaration_url(declaration)))
     assert auditor["source"]["description"] == "Anonymous letter from a colleague"
     # the servant is told, and the manager takes it from there
     manager = client_for(org.manager)
-    ok(manager.post(case_url(case, "start-review")))
-    ok(manager.post(case_url(case, "no-conflict"), {"reason": "Unfounded"}, format="json"))
-    assert AuditEvent.objects.filter(declaration=case).count() == 3
+    ok(manager.post(declaration_url(declaration, "start-review")))
+    ok(
+        manager.post(
+            declaration_url(declaration, "no-conflict"), {"reason": "Unfounded"}, format="json"
+        )
+    )
+    assert AuditEvent.objects.filter(declaration=declaration).count() == 3

@@ -17,8 +17,8 @@ from django.utils import timezone
 from declarations.choices import DeclarationState
 from declarations.models import Attachment, AuditEvent, Declaration
 from declarations.models.declaration import MATTER_MAX
-from tests.api import BASE, case_url, client_for, ok
-from tests.builders import Org, case_in, new_draft
+from tests.api import BASE, client_for, declaration_url, ok
+from tests.builders import Org, declaration_in, new_draft
 
 S = DeclarationState
 pytestmark = pytest.mark.django_db
@@ -149,19 +149,19 @@ def test_html_and_script_are_stored_as_text(org: Org) -> None:
         ),
         201,
     )
-    case = Declaration.objects.get(code=created["id"])
-    assert case.matter == hostile  # kept exactly as typed, for the record
+    declaration = Declaration.objects.get(code=created["id"])
+    assert declaration.matter == hostile  # kept exactly as typed, for the record
     assert created["matter"] == hostile  # JSON carries text, never markup
-    response = client_for(org.servant).get(case_url(case))
+    response = client_for(org.servant).get(declaration_url(declaration))
     assert response["Content-Type"] == "application/json"
 
 
 def test_invalid_transition_input_writes_nothing(org: Org) -> None:
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     before = snapshot()
     body = refused(
         client_for(org.manager).post(
-            case_url(case, "decide"),
+            declaration_url(declaration, "decide"),
             {
                 "reason": "x",
                 "measures": [
@@ -180,17 +180,19 @@ def test_invalid_transition_input_writes_nothing(org: Org) -> None:
     assert set(measures[1]) == {"position", "proposed_date"}
     assert set(measures[2]) == {"substitute"}
     assert snapshot() == before
-    case.refresh_from_db()
-    assert case.state == S.IN_REVIEW and not case.measures.exists()
+    declaration.refresh_from_db()
+    assert declaration.state == S.IN_REVIEW and not declaration.measures.exists()
 
 
 def test_measures_list_bounds(org: Org) -> None:
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     client = client_for(org.manager)
     for measures in ([], [{"kind": "other", "description": "x"}] * 11):
         refused(
             client.post(
-                case_url(case, "decide"), {"reason": "r", "measures": measures}, format="json"
+                declaration_url(declaration, "decide"),
+                {"reason": "r", "measures": measures},
+                format="json",
             ),
             400,
             "invalid",
@@ -198,11 +200,15 @@ def test_measures_list_bounds(org: Org) -> None:
 
 
 def test_illegal_transition_is_409_and_changes_nothing(org: Org) -> None:
-    case = case_in(org, S.RESOLVED)
+    declaration = declaration_in(org, S.RESOLVED)
     before = snapshot()
-    refused(client_for(org.manager).post(case_url(case, "start-review")), 409, "conflict")
     refused(
-        client_for(org.servant).post(case_url(case, "withdraw"), {"reason": "x"}, format="json"),
+        client_for(org.manager).post(declaration_url(declaration, "start-review")), 409, "conflict"
+    )
+    refused(
+        client_for(org.servant).post(
+            declaration_url(declaration, "withdraw"), {"reason": "x"}, format="json"
+        ),
         409,
         "conflict",
     )
@@ -237,18 +243,18 @@ def test_bad_filters(org: Org) -> None:
 # ---- uploads ----------------------------------------------------------------------------------
 
 
-def _upload(org: Org, case: Declaration, content: bytes, name: str) -> Any:
+def _upload(org: Org, declaration: Declaration, content: bytes, name: str) -> Any:
     f = io.BytesIO(content)
     f.name = name
     return client_for(org.servant).post(
-        case_url(case, "attachments"), {"file": f}, format="multipart"
+        declaration_url(declaration, "attachments"), {"file": f}, format="multipart"
     )
 
 
 def test_upload_is_hashed_and_typed_by_content(org: Org) -> None:
-    case = new_draft(org)
+    declaration = new_draft(org)
     content = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
-    body = ok(_upload(org, case, content, "../../etc/photo.pdf"), 201)
+    body = ok(_upload(org, declaration, content, "../../etc/photo.pdf"), 201)
     assert body["content_type"] == "image/png"  # what it is, not what the name says
     assert body["filename"] == "photo.png"  # no path
     assert body["sha256"] == hashlib.sha256(content).hexdigest()
@@ -264,9 +270,9 @@ def test_upload_is_hashed_and_typed_by_content(org: Org) -> None:
     ],
 )
 def test_disguised_uploads_are_415(org: Org, content: bytes, name: str) -> None:
-    case = new_draft(org)
+    declaration = new_draft(org)
     before = snapshot()
-    response = _upload(org, case, content, name)
+    response = _upload(org, declaration, content, name)
     if content:
         refused(response, 415, "unsupported_media_type")
     else:
@@ -276,55 +282,65 @@ def test_disguised_uploads_are_415(org: Org, content: bytes, name: str) -> None:
 
 @override_settings(COI_ATTACHMENT_MAX_BYTES=1024)
 def test_oversized_upload_is_413(org: Org) -> None:
-    case = new_draft(org)
+    declaration = new_draft(org)
     before = snapshot()
-    refused(_upload(org, case, b"%PDF-" + b"x" * 2000, "big.pdf"), 413, "payload_too_large")
-    refused(_upload(org, case, b"%PDF-" + b"x" * 200_000, "huge.pdf"), 413, "payload_too_large")
+    refused(_upload(org, declaration, b"%PDF-" + b"x" * 2000, "big.pdf"), 413, "payload_too_large")
+    refused(
+        _upload(org, declaration, b"%PDF-" + b"x" * 200_000, "huge.pdf"), 413, "payload_too_large"
+    )
     assert snapshot() == before
 
 
 def test_no_uploads_after_filing(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
-    refused(_upload(org, case, b"%PDF-1.4", "late.pdf"), 409, "conflict")
+    declaration = declaration_in(org, S.SUBMITTED)
+    refused(_upload(org, declaration, b"%PDF-1.4", "late.pdf"), 409, "conflict")
 
 
 def test_attachment_hashes_are_frozen_into_the_notice(org: Org) -> None:
-    case = new_draft(org)
-    ok(_upload(org, case, b"%PDF-1.4 evidence", "e.pdf"), 201)
-    ok(client_for(org.servant).post(case_url(case, "submit")))
-    event = AuditEvent.objects.get(declaration=case, seq=1)
+    declaration = new_draft(org)
+    ok(_upload(org, declaration, b"%PDF-1.4 evidence", "e.pdf"), 201)
+    ok(client_for(org.servant).post(declaration_url(declaration, "submit")))
+    event = AuditEvent.objects.get(declaration=declaration, seq=1)
     (frozen,) = event.data["notice"]["attachments"]
-    assert frozen["sha256"] == case.attachments.get().sha256
+    assert frozen["sha256"] == declaration.attachments.get().sha256
 
 
 # ---- versions -------------------------------------------------------------------------------
 
 
 def test_etag_and_stale_if_match(org: Org) -> None:
-    case = new_draft(org)
+    declaration = new_draft(org)
     client = client_for(org.servant)
-    first = client.get(case_url(case))
+    first = client.get(declaration_url(declaration))
     etag = first["ETag"]
     assert etag.strip('"') == first.json()["version"]
-    changed = client.patch(case_url(case), {"matter": "New"}, format="json", HTTP_IF_MATCH=etag)
+    changed = client.patch(
+        declaration_url(declaration), {"matter": "New"}, format="json", HTTP_IF_MATCH=etag
+    )
     assert changed.status_code == 200 and changed["ETag"] != etag
-    stale = client.patch(case_url(case), {"matter": "Again"}, format="json", HTTP_IF_MATCH=etag)
+    stale = client.patch(
+        declaration_url(declaration), {"matter": "Again"}, format="json", HTTP_IF_MATCH=etag
+    )
     refused(stale, 412, "precondition_failed")
-    case.refresh_from_db()
-    assert case.matter == "New"
-    refused(client.post(case_url(case, "submit"), HTTP_IF_MATCH=etag), 412, "precondition_failed")
-    ok(client.post(case_url(case, "submit"), HTTP_IF_MATCH=changed["ETag"]))
+    declaration.refresh_from_db()
+    assert declaration.matter == "New"
+    refused(
+        client.post(declaration_url(declaration, "submit"), HTTP_IF_MATCH=etag),
+        412,
+        "precondition_failed",
+    )
+    ok(client.post(declaration_url(declaration, "submit"), HTTP_IF_MATCH=changed["ETag"]))
 
 
 # ---- language and throttling ------------------------------------------------------------------
 
 
 def test_accept_language_selects_messages_and_labels(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     texts = {}
     for lang in ("kk", "ru", "en"):
         client = client_for(org.servant, HTTP_ACCEPT_LANGUAGE=lang)
-        label = client.get(case_url(case)).json()["state_display"]
+        label = client.get(declaration_url(declaration)).json()["state_display"]
         error = client.post(f"{BASE}/declarations/", {}, format="json").json()["message"]
         texts[lang] = (label, error)
     assert texts["en"] == ("Submitted", "Some fields are not valid.")

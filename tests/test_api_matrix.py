@@ -1,7 +1,7 @@
 """Role × endpoint: every endpoint answers each persona exactly as DESIGN.md §6 says.
 
 401 for the anonymous caller, 404 for what is outside the caller's scope (never revealing it
-exists), 403 for an action the caller may not take on a case they can see, 200/201/204 when
+exists), 403 for an action the caller may not take on a declaration they can see, 200/201/204 when
 allowed. The personas are those of ``tests.builders.Org``.
 """
 
@@ -21,8 +21,15 @@ from declarations.records.exports import ExportFilters, export_create
 from declarations.records.issuing import dossier_issue
 from declarations.services.attachments import attachment_add
 from declarations.services.transitions import declaration_submit
-from tests.api import BASE, case_url, client_for, measure_url
-from tests.builders import Org, build_org, case_in, new_draft, opened_case, pending_measure
+from tests.api import BASE, client_for, declaration_url, measure_url
+from tests.builders import (
+    Org,
+    build_org,
+    declaration_in,
+    new_draft,
+    opened_declaration,
+    pending_measure,
+)
 from tests.records import issue_all, records_of
 
 S = DeclarationState
@@ -42,21 +49,25 @@ def _notice() -> dict[str, Any]:
 
 
 def _draft_with_file(org: Org) -> Declaration:
-    case = new_draft(org)
+    declaration = new_draft(org)
     attachment_add(
-        declaration=case, actor=org.servant, filename="a.pdf", content=io.BytesIO(PDF), size=16
+        declaration=declaration,
+        actor=org.servant,
+        filename="a.pdf",
+        content=io.BytesIO(PDF),
+        size=16,
     )
-    return case
+    return declaration
 
 
 def _implementing(org: Org) -> Declaration:
-    return case_in(org, S.IMPLEMENTING)
+    return declaration_in(org, S.IMPLEMENTING)
 
 
 def _issued(org: Org) -> Declaration:
-    case = case_in(org, S.SUBMITTED)
-    issue_all(case)
-    return case
+    declaration = declaration_in(org, S.SUBMITTED)
+    issue_all(declaration)
+    return declaration
 
 
 def _record_url(org: Org) -> str:
@@ -64,7 +75,9 @@ def _record_url(org: Org) -> str:
 
 
 def _dossier_url(org: Org) -> str:
-    record = dossier_issue(declaration=case_in(org, S.SUBMITTED), actor=org.auditor, language="en")
+    record = dossier_issue(
+        declaration=declaration_in(org, S.SUBMITTED), actor=org.auditor, language="en"
+    )
     return f"{BASE}/records/{record.code}/pdf/"
 
 
@@ -102,72 +115,88 @@ MATRIX: dict[str, tuple[Setup, str]] = {
         "403 403 201 201 201 403 403 401",
     ),
     "GET declaration": (
-        lambda o: ("get", case_url(case_in(o, S.SUBMITTED)), None),
+        lambda o: ("get", declaration_url(declaration_in(o, S.SUBMITTED)), None),
         "200 404 200 200 200 404 200 401",
     ),
     "GET declaration (draft)": (
-        lambda o: ("get", case_url(new_draft(o)), None),
+        lambda o: ("get", declaration_url(new_draft(o)), None),
         "200 404 404 404 404 404 404 401",
     ),
     "PATCH declaration (draft)": (
-        lambda o: ("patch", case_url(new_draft(o)), {"matter": "Lease of depot 2"}),
+        lambda o: ("patch", declaration_url(new_draft(o)), {"matter": "Lease of depot 2"}),
         "200 404 404 404 404 404 404 401",
     ),
     "DELETE declaration (draft)": (
-        lambda o: ("delete", case_url(new_draft(o)), None),
+        lambda o: ("delete", declaration_url(new_draft(o)), None),
         "204 404 404 404 404 404 404 401",
     ),
     "POST submit": (
-        lambda o: ("post", case_url(new_draft(o), "submit"), None),
+        lambda o: ("post", declaration_url(new_draft(o), "submit"), None),
         "200 404 404 404 404 404 404 401",
     ),
     "POST start-review": (
-        lambda o: ("post", case_url(case_in(o, S.SUBMITTED), "start-review"), None),
+        lambda o: ("post", declaration_url(declaration_in(o, S.SUBMITTED), "start-review"), None),
         "403 404 200 403 403 404 403 401",
     ),
     "POST decide": (
         lambda o: (
             "post",
-            case_url(case_in(o, S.IN_REVIEW), "decide"),
+            declaration_url(declaration_in(o, S.IN_REVIEW), "decide"),
             {"reason": "Divest", "measures": [{"kind": "other", "description": "Sell"}]},
         ),
         "403 404 200 403 403 404 403 401",
     ),
     "POST no-conflict": (
-        lambda o: ("post", case_url(case_in(o, S.IN_REVIEW), "no-conflict"), {"reason": "No"}),
+        lambda o: (
+            "post",
+            declaration_url(declaration_in(o, S.IN_REVIEW), "no-conflict"),
+            {"reason": "No"},
+        ),
         "403 404 200 403 403 404 403 401",
     ),
     "POST withdraw": (
-        lambda o: ("post", case_url(case_in(o, S.SUBMITTED), "withdraw"), {"reason": "Twice"}),
+        lambda o: (
+            "post",
+            declaration_url(declaration_in(o, S.SUBMITTED), "withdraw"),
+            {"reason": "Twice"},
+        ),
         "200 404 403 403 403 404 403 401",
     ),
     "POST reassign-reviewer": (
         lambda o: (
             "post",
-            case_url(case_in(o, S.SUBMITTED), "reassign-reviewer"),
+            declaration_url(declaration_in(o, S.SUBMITTED), "reassign-reviewer"),
             {"reviewer": str(o.servants["ethics"].code), "reason": "Away"},
         ),
         "403 404 403 200 403 404 403 401",
     ),
     "POST comments": (
-        lambda o: ("post", case_url(case_in(o, S.SUBMITTED), "comments"), {"text": "Check"}),
+        lambda o: (
+            "post",
+            declaration_url(declaration_in(o, S.SUBMITTED), "comments"),
+            {"text": "Check"},
+        ),
         "403 404 201 201 201 404 403 401",
     ),
     "POST addenda": (
-        lambda o: ("post", case_url(case_in(o, S.SUBMITTED), "addenda"), {"text": "Also"}),
+        lambda o: (
+            "post",
+            declaration_url(declaration_in(o, S.SUBMITTED), "addenda"),
+            {"text": "Also"},
+        ),
         "201 404 403 403 403 404 403 401",
     ),
     "GET events": (
-        lambda o: ("get", case_url(case_in(o, S.SUBMITTED), "events"), None),
+        lambda o: ("get", declaration_url(declaration_in(o, S.SUBMITTED), "events"), None),
         "200 404 200 200 200 404 200 401",
     ),
     "GET declaration measures": (
-        lambda o: ("get", case_url(case_in(o, S.AWAITING_CONSENT), "measures"), None),
-        # HR sees a case only once it has a measure needing an order
+        lambda o: ("get", declaration_url(declaration_in(o, S.AWAITING_CONSENT), "measures"), None),
+        # HR sees a declaration only once it has a measure needing an order
         "200 404 200 200 200 404 200 401",
     ),
     "GET declaration measures (implementing)": (
-        lambda o: ("get", case_url(_implementing(o), "measures"), None),
+        lambda o: ("get", declaration_url(_implementing(o), "measures"), None),
         "200 404 200 200 200 200 200 401",
     ),
     "GET measures": (
@@ -181,7 +210,7 @@ MATRIX: dict[str, tuple[Setup, str]] = {
     "POST consent": (
         lambda o: (
             "post",
-            measure_url(pending_measure(case_in(o, S.AWAITING_CONSENT)), "consent"),
+            measure_url(pending_measure(declaration_in(o, S.AWAITING_CONSENT)), "consent"),
             {"decision": "accept"},
         ),
         "200 404 403 403 403 404 403 401",
@@ -195,7 +224,7 @@ MATRIX: dict[str, tuple[Setup, str]] = {
         "403 404 403 403 403 200 403 401",
     ),
     "GET attachments (draft)": (
-        lambda o: ("get", case_url(_draft_with_file(o), "attachments"), None),
+        lambda o: ("get", declaration_url(_draft_with_file(o), "attachments"), None),
         "200 404 404 404 404 404 404 401",
     ),
     "GET attachment (submitted)": (
@@ -203,7 +232,7 @@ MATRIX: dict[str, tuple[Setup, str]] = {
         "200 404 200 200 200 404 200 401",
     ),
     "GET declaration records": (
-        lambda o: ("get", case_url(_issued(o), "records"), None),
+        lambda o: ("get", declaration_url(_issued(o), "records"), None),
         "200 404 200 200 200 404 200 401",
     ),
     "GET record pdf": (
@@ -216,7 +245,7 @@ MATRIX: dict[str, tuple[Setup, str]] = {
         "404 404 404 200 200 404 200 401",
     ),
     "GET dossier": (
-        lambda o: ("get", case_url(case_in(o, S.SUBMITTED), "dossier"), None),
+        lambda o: ("get", declaration_url(declaration_in(o, S.SUBMITTED), "dossier"), None),
         "403 404 403 200 200 404 200 401",
     ),
     "GET exports": (
@@ -247,19 +276,19 @@ MATRIX: dict[str, tuple[Setup, str]] = {
 
 
 def _submitted_file(org: Org) -> str:
-    case = _draft_with_file(org)
-    declaration_submit(declaration=case, actor=org.servant)
-    return str(case.attachments.get().code)
+    declaration = _draft_with_file(org)
+    declaration_submit(declaration=declaration, actor=org.servant)
+    return str(declaration.attachments.get().code)
 
 
-CASES = [
+DECLARATIONS = [
     pytest.param(endpoint, persona, int(codes.split()[i]), id=f"{endpoint}-{persona}")
     for endpoint, (_setup, codes) in MATRIX.items()
     for i, persona in enumerate(PERSONAS)
 ]
 
 
-@pytest.mark.parametrize(("endpoint", "persona", "expected"), CASES)
+@pytest.mark.parametrize(("endpoint", "persona", "expected"), DECLARATIONS)
 def test_matrix(org: Org, endpoint: str, persona: str, expected: int) -> None:
     method, url, payload = MATRIX[endpoint][0](org)
     client = client_for(None if persona == "anonymous" else org.users[persona])
@@ -279,28 +308,32 @@ def test_matrix(org: Org, endpoint: str, persona: str, expected: int) -> None:
 def test_multipart_upload_matrix(org: Org) -> None:
     """Uploading is the declarant's, on their draft only."""
     for persona, expected in zip(PERSONAS, [201, 404, 404, 404, 404, 404, 404, 401], strict=True):
-        case = new_draft(org)
+        declaration = new_draft(org)
         client = client_for(None if persona == "anonymous" else org.users[persona])
         upload = io.BytesIO(PDF)
         upload.name = "evidence.pdf"
-        response = client.post(case_url(case, "attachments"), {"file": upload}, format="multipart")
+        response = client.post(
+            declaration_url(declaration, "attachments"), {"file": upload}, format="multipart"
+        )
         assert response.status_code == expected, (persona, response.content)
 
 
 def _everything(org: Org, other: Org) -> dict[str, Declaration]:
-    """Cases in every state from two declarants, and cases of another body."""
-    cases = {f"servant-{state}": case_in(org, state) for state in S.values}
-    cases["servant2-submitted"] = case_in(org, S.SUBMITTED, who="servant2")
-    cases["servant2-draft"] = case_in(org, S.DRAFT, who="servant2")
-    cases["manager-submitted"] = case_in(org, S.SUBMITTED, who="manager")  # reviewed by head
-    cases["opened"] = org_open(org)
+    """Declarations in every state from two declarants, and declarations of another body."""
+    declarations = {f"servant-{state}": declaration_in(org, state) for state in S.values}
+    declarations["servant2-submitted"] = declaration_in(org, S.SUBMITTED, who="servant2")
+    declarations["servant2-draft"] = declaration_in(org, S.DRAFT, who="servant2")
+    declarations["manager-submitted"] = declaration_in(
+        org, S.SUBMITTED, who="manager"
+    )  # reviewed by head
+    declarations["opened"] = org_open(org)
     for state in (S.SUBMITTED, S.IN_REVIEW, S.DRAFT):
-        cases[f"other-{state}"] = case_in(other, state)
-    return cases
+        declarations[f"other-{state}"] = declaration_in(other, state)
+    return declarations
 
 
 def org_open(org: Org) -> Declaration:
-    return opened_case(org, opener="manager", declarant=org.servants["servant2"])
+    return opened_declaration(org, opener="manager", declarant=org.servants["servant2"])
 
 
 def _listed(client: Any) -> set[str]:
@@ -316,8 +349,8 @@ def _listed(client: Any) -> set[str]:
 @pytest.mark.django_db
 def test_no_list_leaks_outside_scope() -> None:
     org, other = build_org(), build_org()
-    cases = _everything(org, other)
-    ids = {name: str(case.code) for name, case in cases.items()}
+    declarations = _everything(org, other)
+    ids = {name: str(declaration.code) for name, declaration in declarations.items()}
 
     def named(*predicates: Callable[[str], bool]) -> set[str]:
         return {ids[n] for n in ids if any(p(n) for p in predicates)}
@@ -326,7 +359,7 @@ def test_no_list_leaks_outside_scope() -> None:
     expected = {
         "servant": named(lambda n: n.startswith("servant-")),
         "servant2": named(lambda n: n.startswith("servant2-"), lambda n: n == "opened"),
-        # the reviewer of the servants' notices and the opener of the other-source case
+        # the reviewer of the servants' notices and the opener of the other-source declaration
         "manager": named(
             lambda n: n.startswith(("servant-", "servant2-")) and registered_here(n),
             lambda n: n == "opened",
@@ -343,11 +376,11 @@ def test_no_list_leaks_outside_scope() -> None:
 
 
 def test_decide_with_every_kind_at_once(org: Org) -> None:
-    """One decision, several measures: the case waits for the slowest of them."""
-    case = case_in(org, S.IN_REVIEW)
+    """One decision, several measures: the declaration waits for the slowest of them."""
+    declaration = declaration_in(org, S.IN_REVIEW)
     client = client_for(org.manager)
     response = client.post(
-        case_url(case, "decide"),
+        declaration_url(declaration, "decide"),
         {
             "reason": "All of it",
             "measures": [
@@ -369,11 +402,16 @@ def test_decide_with_every_kind_at_once(org: Org) -> None:
     )
     assert response.status_code == 200, response.content
     assert response.json()["state"] == S.AWAITING_CONSENT
-    kinds = sorted(m.kind for m in case.measures.all())
+    kinds = sorted(m.kind for m in declaration.measures.all())
     assert kinds == sorted(MeasureKind.values)
 
 
 def test_manager_case_goes_to_head_and_never_to_self(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED, who="manager")
-    assert client_for(org.manager).post(case_url(case, "start-review")).status_code == 403
-    assert client_for(org.head).post(case_url(case, "start-review")).status_code == 200
+    declaration = declaration_in(org, S.SUBMITTED, who="manager")
+    assert (
+        client_for(org.manager).post(declaration_url(declaration, "start-review")).status_code
+        == 403
+    )
+    assert (
+        client_for(org.head).post(declaration_url(declaration, "start-review")).status_code == 200
+    )

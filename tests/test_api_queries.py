@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from declarations.choices import DeclarationState, MeasureKind
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_comment
-from tests.api import BASE, case_url, client_for
-from tests.builders import Org, case_in
+from tests.api import BASE, client_for, declaration_url
+from tests.builders import Org, declaration_in
 from tests.factories import PositionFactory, ServantFactory
 
 S = DeclarationState
@@ -27,7 +27,7 @@ def _count(client: Any, url: str, params: dict[str, Any] | None = None) -> int:
 
 def _grow(org: Org, n: int) -> None:
     for _ in range(n):
-        case_in(org, S.IMPLEMENTING)
+        declaration_in(org, S.IMPLEMENTING)
 
 
 # Pinned: the auditor's list is authentication (token + user), role grants, the page, and no
@@ -53,14 +53,14 @@ def test_lists_do_not_grow_with_rows(org: Org, persona: str, url: str, pinned: i
 
 
 def test_events_and_measures_of_a_case_do_not_grow(org: Org) -> None:
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     client = client_for(org.auditor)
-    events_before = _count(client, case_url(case, "events"))
+    events_before = _count(client, declaration_url(declaration, "events"))
     for i in range(20):
-        declaration_comment(declaration=case, actor=org.ethics, text=f"note {i}")
-    assert _count(client, case_url(case, "events")) == events_before
+        declaration_comment(declaration=declaration, actor=org.ethics, text=f"note {i}")
+    assert _count(client, declaration_url(declaration, "events")) == events_before
     declaration_decide(
-        declaration=case,
+        declaration=declaration,
         actor=org.manager,
         reason="All",
         measures=[
@@ -69,9 +69,9 @@ def test_events_and_measures_of_a_case_do_not_grow(org: Org) -> None:
             MeasureSpec(kind=MeasureKind.OTHER, description="b", needs_order=True),
         ],
     )
-    three = _count(client, case_url(case, "measures"))
-    case2 = case_in(org, S.RESOLVED)
-    one = _count(client, case_url(case2, "measures"))
+    three = _count(client, declaration_url(declaration, "measures"))
+    case2 = declaration_in(org, S.RESOLVED)
+    one = _count(client, declaration_url(case2, "measures"))
     assert one == three
 
 
@@ -95,11 +95,11 @@ def test_fast_list_rows_equal_the_generic_serializer(org: Org) -> None:
     from declarations.models import Declaration
 
     for state in (S.DRAFT, S.SUBMITTED, S.RESOLVED):
-        case_in(org, state)
-    case_in(org, S.SUBMITTED, who="manager")  # no reviewer until management takes it
+        declaration_in(org, state)
+    declaration_in(org, S.SUBMITTED, who="manager")  # no reviewer until management takes it
     now = timezone.now()
     rows = Declaration.objects.select_related("body", "declarant", "reviewer__servant")
-    for case in rows:
-        output = DeclarationOutput(case, context={"now": now})
-        generic = serializers.Serializer.to_representation(output, case)
+    for declaration in rows:
+        output = DeclarationOutput(declaration, context={"now": now})
+        generic = serializers.Serializer.to_representation(output, declaration)
         assert output.data == generic

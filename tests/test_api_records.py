@@ -8,8 +8,8 @@ import zipfile
 from django.test import Client
 
 from declarations.choices import DeclarationState
-from tests.api import BASE, case_url, client_for, ok
-from tests.builders import Org, case_in
+from tests.api import BASE, client_for, declaration_url, ok
+from tests.builders import Org, declaration_in
 from tests.records import IMMEDIATE, flat, issue_all, records_of, text_of
 
 S = DeclarationState
@@ -22,14 +22,14 @@ def _upload(client, data: bytes):
 
 
 def test_records_are_listed_pending_then_issued_and_downloaded(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     client = client_for(org.servant)
-    (row,) = ok(client.get(case_url(case, "records")))
+    (row,) = ok(client.get(declaration_url(declaration, "records")))
     assert (row["kind"], row["status"], row["sha256"]) == ("notice", "pending", "")
     response = client.get(f"{BASE}/records/{row['id']}/pdf/")
     assert response.status_code == 409
-    issue_all(case)
-    (row,) = ok(client.get(case_url(case, "records")))
+    issue_all(declaration)
+    (row,) = ok(client.get(declaration_url(declaration, "records")))
     assert row["status"] == "issued" and row["development_seal"] is True
     response = client.get(f"{BASE}/records/{row['id']}/pdf/")
     assert response.status_code == 200
@@ -41,14 +41,14 @@ def test_records_are_listed_pending_then_issued_and_downloaded(org: Org) -> None
 
 
 def test_anyone_can_verify_a_pdf(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
-    (record,) = issue_all(case)
+    declaration = declaration_in(org, S.SUBMITTED)
+    (record,) = issue_all(declaration)
     with record.file.open("rb") as f:
         data = f.read()
     body = ok(_upload(client_for(None), data))
     assert body["valid"] is True and body["unaltered"] is True
     assert body["record"]["verification_code"] == record.verification_code
-    assert body["record"]["registration_number"] == case.registration_number
+    assert body["record"]["registration_number"] == declaration.registration_number
     tampered = data.replace(b"/Producer", b"/Producex", 1)
     body = ok(_upload(client_for(None), tampered))
     assert body["valid"] is False and body["ours"] is True and body["problems"]
@@ -60,27 +60,27 @@ def test_anyone_can_verify_a_pdf(org: Org) -> None:
 
 
 def test_the_dossier_in_the_readers_language(org: Org) -> None:
-    case = case_in(org, S.RESOLVED)
+    declaration = declaration_in(org, S.RESOLVED)
     client = client_for(org.auditor, HTTP_ACCEPT_LANGUAGE="kk")
-    response = client.get(case_url(case, "dossier"))
+    response = client.get(declaration_url(declaration, "dossier"))
     assert response.status_code == 200
     assert "Мүдделер қақтығысы ісінің құжаттамасы" in flat(text_of(response.content))
-    response = client.get(case_url(case, "dossier"), {"language": "kk-ru"})
+    response = client.get(declaration_url(declaration, "dossier"), {"language": "kk-ru"})
     text = flat(text_of(response.content))
     assert "Мүдделер қақтығысы ісінің құжаттамасы / Досье дела о конфликте интересов" in text
-    response = client.get(case_url(case, "dossier"), {"language": "de"})
+    response = client.get(declaration_url(declaration, "dossier"), {"language": "de"})
     assert response.status_code == 400 and "language" in response.json()["fields"]
     # every request is a new dossier record, listed for those who may see it
-    rows = ok(client.get(case_url(case, "records")))
+    rows = ok(client.get(declaration_url(declaration, "records")))
     assert [r["kind"] for r in rows].count("dossier") == 2
     assert "dossier" not in [
-        r["kind"] for r in ok(client_for(org.servant).get(case_url(case, "records")))
+        r["kind"] for r in ok(client_for(org.servant).get(declaration_url(declaration, "records")))
     ]
 
 
 def test_an_export_through_the_api(org: Org, django_capture_on_commit_callbacks) -> None:
-    case_in(org, S.RESOLVED)
-    case_in(org, S.SUBMITTED)
+    declaration_in(org, S.RESOLVED)
+    declaration_in(org, S.SUBMITTED)
     client = client_for(org.auditor)
     with IMMEDIATE, django_capture_on_commit_callbacks(execute=True):
         job = ok(client.post(f"{BASE}/exports/", {"body": [org.body.slug]}, format="json"), 202)
@@ -101,13 +101,13 @@ def test_an_export_through_the_api(org: Org, django_capture_on_commit_callbacks)
 
 
 def test_the_public_verify_page(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
-    (record,) = issue_all(case)
+    declaration = declaration_in(org, S.SUBMITTED)
+    (record,) = issue_all(declaration)
     browser = Client(HTTP_ACCEPT_LANGUAGE="ru")
     page = browser.get(f"/verify/{record.verification_code.lower()}")
     assert page.status_code == 200
     html = page.content.decode()
-    assert case.registration_number in html and record.sha256 in html
+    assert declaration.registration_number in html and record.sha256 in html
     assert org.servants["servant"].full_name not in html  # no personal data for a typed code
     assert "Проверка документа" in html
     assert "script-src 'self'" in page["Content-Security-Policy"]  # strict, no inline code
@@ -119,4 +119,4 @@ def test_the_public_verify_page(org: Org) -> None:
     upload.name = "r.pdf"
     page = browser.post(f"/verify/{record.verification_code}", {"file": upload})
     assert "Действителен" in page.content.decode()
-    assert records_of(case)[0].status == "issued"
+    assert records_of(declaration)[0].status == "issued"

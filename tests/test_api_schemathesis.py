@@ -20,7 +20,7 @@ from schemathesis import checks
 
 from declarations.choices import DeclarationState
 from declarations.services.attachments import attachment_add
-from tests.builders import Org, build_org, case_in, new_draft, pending_measure
+from tests.builders import Org, build_org, declaration_in, new_draft, pending_measure
 
 S = DeclarationState
 PERSONAS = ("servant", "manager")
@@ -47,11 +47,12 @@ def keep_connection() -> Any:
 
 @pytest.fixture
 def world(db: None, keep_connection: None) -> dict[str, Any]:
-    """One organisation with cases in every state, a measure of each waiting kind and a file."""
+    """One organisation with declarations in every state, a measure of each waiting kind and a
+    file."""
     import io
 
     org: Org = build_org()
-    cases = [case_in(org, state) for state in S.values]
+    declarations = [declaration_in(org, state) for state in S.values]
     draft = new_draft(org)
     attachment = attachment_add(
         declaration=draft,
@@ -61,10 +62,10 @@ def world(db: None, keep_connection: None) -> dict[str, Any]:
         size=6,
     )
     measures = [
-        pending_measure(c) for c in cases if c.state in (S.AWAITING_CONSENT, S.IMPLEMENTING)
+        pending_measure(c) for c in declarations if c.state in (S.AWAITING_CONSENT, S.IMPLEMENTING)
     ]
     ids = {
-        "declarations": [str(c.code) for c in [*cases, draft]],
+        "declarations": [str(c.code) for c in [*declarations, draft]],
         "measures": [str(m.code) for m in measures],
         "attachments": [str(attachment.code)],
     }

@@ -16,6 +16,9 @@ Layers, lowest first; a module may import its own layer or a lower one, never a 
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -146,3 +149,42 @@ def test_no_module_outgrows_a_reader() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def other_names_for_the_entity(source: str) -> list[str]:
+    """Identifiers that call the entity a "case" (``case``, ``lock_case``, ``CaseFilters``).
+
+    The code has one name for it, the model's: ``Declaration`` (issue 13). The pages' copy says
+    "case" (дело, іс), the word a commission uses, and is translated text, not a name; strings
+    and comments are not read here.
+    """
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type != tokenize.NAME or token.string.startswith("test_"):
+            continue
+        words = re.split(r"_+|(?<=[a-z0-9])(?=[A-Z])", token.string)
+        if {word.lower() for word in words} & {"case", "cases"}:
+            found.append(f"{token.start[0]}: {token.string}")
+    return found
+
+
+def test_the_code_has_one_name_for_the_entity() -> None:
+    found = {
+        name: names
+        for name, path in app_modules().items()
+        if (names := other_names_for_the_entity(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("case = lock_case(declaration)\n", ["1: case", "1: lock_case"]),
+        ("class CaseFilters: ...\n", ["1: CaseFilters"]),
+        ("cases = ''.casefold()  # a case\n", ["1: cases"]),
+        ("declaration = 'the case'\n", []),
+    ],
+)
+def test_another_name_is_caught(source: str, found: list[str]) -> None:
+    assert other_names_for_the_entity(source) == found

@@ -13,7 +13,7 @@ from django.db.utils import DatabaseError
 from declarations.audit_chain import GENESIS, audit_verify_all
 from declarations.choices import DeclarationState
 from declarations.models import AppendOnlyError, AuditEvent, Declaration
-from tests.builders import Org, case_in
+from tests.builders import Org, declaration_in
 
 S = DeclarationState
 TABLE = AuditEvent._meta.db_table
@@ -21,10 +21,10 @@ TABLE = AuditEvent._meta.db_table
 
 @pytest.fixture
 def history(org: Org) -> Declaration:
-    """A resolved case with a chain of three events, plus two other cases."""
-    case_in(org, S.SUBMITTED, who="servant2")
-    case_in(org, S.IN_REVIEW, who="servant2")
-    return case_in(org, S.RESOLVED)
+    """A resolved declaration with a chain of three events, plus two other declarations."""
+    declaration_in(org, S.SUBMITTED, who="servant2")
+    declaration_in(org, S.IN_REVIEW, who="servant2")
+    return declaration_in(org, S.RESOLVED)
 
 
 def _tamper(sql: str, params: list[object]) -> None:

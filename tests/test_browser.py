@@ -185,7 +185,7 @@ def test_the_whole_lifecycle_as_each_role(
         "ru": "Оценка заявок поставщиков № 77",
         "en": "Evaluation of supplier bids No. 77",
     }[language]
-    # a vacancy of its own (the demo's one is already proposed in another case)
+    # a vacancy of its own (the demo's one is already proposed in another declaration)
     vacant = Position.objects.create(
         body=demo.body, unit=demo.vacant.unit, title="Бас маман / Главный специалист 77"
     )
@@ -194,7 +194,7 @@ def test_the_whole_lifecycle_as_each_role(
     s = Walk(browser, base, language)
     s.login("servant")
     s.check("my-cases")
-    s.go("/cases/new/")
+    s.go("/declarations/new/")
     s.check("declare")
     p = s.page
     p.click("button[name=preview]")  # empty: per-field errors, nothing saved
@@ -214,8 +214,8 @@ def test_the_whole_lifecycle_as_each_role(
     s.check("preview")
     p.check("input[name=confirm]")
     s.submit("#file-notice")
-    case = Declaration.objects.get(matter=matter)
-    assert case.state == DeclarationState.SUBMITTED
+    declaration = Declaration.objects.get(matter=matter)
+    assert declaration.state == DeclarationState.SUBMITTED
     assert p.locator("#case-state").get_attribute("data-state") == "submitted"
     s.check("case-servant")
     s.close()
@@ -223,9 +223,9 @@ def test_the_whole_lifecycle_as_each_role(
     # 2. the manager proposes a transfer to a vacant position
     m = Walk(browser, base, language)
     m.login("manager")
-    m.go("/cases/reviews/")
+    m.go("/declarations/reviews/")
     m.check("inbox")
-    m.go(f"/cases/{case.code}/")
+    m.go(f"/declarations/{declaration.code}/")
     m.submit("#start-review")
     m.page.click("#decide")
     m.page.wait_for_load_state()
@@ -242,32 +242,32 @@ def test_the_whole_lifecycle_as_each_role(
     )
     m.page.fill("textarea[name=reason]", "Transfer: the matter is the unit's main work.")
     m.submit("#record-decision")
-    case.refresh_from_db()
-    assert case.state == DeclarationState.AWAITING_CONSENT
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.AWAITING_CONSENT
 
     # 3. the servant declines with a reason
     s = Walk(browser, base, language)
     s.login("servant")
-    s.go(f"/cases/{case.code}/")
+    s.go(f"/declarations/{declaration.code}/")
     s.page.click("#answer-consent")
     s.page.wait_for_load_state()
     s.check("consent")
     s.page.check("input[name=decision][value=decline]")
     s.page.fill("textarea[name=reason]", "Family reasons.")
     s.submit("#send-answer")
-    case.refresh_from_db()
-    assert case.state == DeclarationState.IN_REVIEW
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.IN_REVIEW
     s.close()
 
     # 4. the manager changes the servant's duties instead
-    m.go(f"/cases/{case.code}/decide/")
+    m.go(f"/declarations/{declaration.code}/decide/")
     m.page.select_option("select[name=m0-kind]", "change_duties")
     m.page.fill("textarea[name=m0-description]", "The servant no longer evaluates bids.")
     m.page.fill("input[name=m0-effective_date]", timezone.localdate().isoformat())
     m.page.fill("textarea[name=reason]", "The transfer was declined.")
     m.submit("#record-decision")
-    case.refresh_from_db()
-    assert case.state == DeclarationState.IMPLEMENTING
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.IMPLEMENTING
     m.check("case-manager")
     m.close()
 
@@ -281,9 +281,9 @@ def test_the_whole_lifecycle_as_each_role(
     h.page.fill("input[name=order_number]", "77-к")
     h.page.fill("input[name=order_date]", timezone.localdate().isoformat())
     h.submit("#record-order")
-    case.refresh_from_db()
-    assert case.state == DeclarationState.RESOLVED
-    assert case.measures.filter(state=MeasureState.DONE).count() == 1
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.RESOLVED
+    assert declaration.measures.filter(state=MeasureState.DONE).count() == 1
     h.close()
 
     # 6. management's overview, then the auditor downloads the signed dossier
@@ -294,13 +294,15 @@ def test_the_whole_lifecycle_as_each_role(
     a = Walk(browser, base, language)
     a.login("auditor")
     a.check("auditor-cases")
-    a.go(f"/cases/{case.code}/")
+    a.go(f"/declarations/{declaration.code}/")
     a.check("case-auditor")
     with a.page.expect_download() as download:
         a.page.click("#download-dossier")
     data = Path(download.value.path()).read_bytes()
     assert data.startswith(b"%PDF-")
-    assert Record.objects.filter(declaration=case, kind="dossier", status="issued").count() == 1
+    assert (
+        Record.objects.filter(declaration=declaration, kind="dossier", status="issued").count() == 1
+    )
     a.go("/exports/")
     a.check("exports")
     a.close()
@@ -311,7 +313,7 @@ def test_on_a_phone_and_with_the_keyboard_alone(
     live_server: Any, browser: Browser, demo: Any, language: str
 ) -> None:
     """The other roles' pages at phone width (390 px), signing in with the keyboard alone: an
-    ethics commissioner opens a confidential case from other sources and comments, management
+    ethics commissioner opens a confidential declaration from other sources and comments, management
     hands the review to another reviewer, the servant adds to the notice without seeing the
     source, the auditor runs a bulk export, watches it and downloads the ZIP."""
     base = live_server.url
@@ -335,12 +337,12 @@ def test_on_a_phone_and_with_the_keyboard_alone(
     assert e.focused("e => e.name") == "password"
     e.page.keyboard.type(PASSWORD)
     e.page.keyboard.press("Enter")
-    e.page.wait_for_url(re.compile(r".*/cases/overview/$"))
+    e.page.wait_for_url(re.compile(r".*/declarations/overview/$"))
     e.switch_language()
     e.check("overview")
 
-    # 2. the ethics commissioner opens a case from other sources, with a confidential source
-    e.go("/cases/open/")
+    # 2. the ethics commissioner opens a declaration from other sources, with a confidential source
+    e.go("/declarations/open/")
     e.check("open-case")
     p = e.page
     servant = demo.users["servant"].servant
@@ -353,8 +355,8 @@ def test_on_a_phone_and_with_the_keyboard_alone(
     p.fill("textarea[name=source_description]", "Letter No. 7 from a citizen")
     p.check("input[name=source_confidential]")
     e.submit("#open-case")
-    case = Declaration.objects.get(matter="Лизинг № 12 / Lease No. 12")
-    assert case.origin == "other_source" and case.source_confidential
+    declaration = Declaration.objects.get(matter="Лизинг № 12 / Lease No. 12")
+    assert declaration.origin == "other_source" and declaration.source_confidential
     assert p.locator("#case-state").get_attribute("data-state") == "submitted"
     p.fill("textarea[name=text]", "Ask the registry for the lease file.")
     e.submit("#add-comment")
@@ -365,21 +367,21 @@ def test_on_a_phone_and_with_the_keyboard_alone(
     # 3. management hands the review to another reviewer
     h = Walk(browser, base, language, phone=True)
     h.login("head")
-    h.go(f"/cases/{case.code}/reassign/")
+    h.go(f"/declarations/{declaration.code}/reassign/")
     h.check("reassign")
     reviewer = demo.users["servant2"]
     h.page.select_option("select[name=reviewer]", str(reviewer.pk))
     h.page.fill("textarea[name=reason]", "The director is on leave.")
     h.submit("#change-reviewer")
-    case.refresh_from_db()
-    assert case.reviewer_id == reviewer.pk
+    declaration.refresh_from_db()
+    assert declaration.reviewer_id == reviewer.pk
     h.close()
 
-    # 4. the servant reads the case without its confidential source, and adds to it
+    # 4. the servant reads the declaration without its confidential source, and adds to it
     s = Walk(browser, base, language, phone=True)
     s.login("servant")
     s.check("my-cases")
-    s.go(f"/cases/{case.code}/")
+    s.go(f"/declarations/{declaration.code}/")
     assert "Letter No. 7" not in s.page.content()
     s.page.click("details:has(#add-addendum) summary")
     s.page.fill("textarea[name=addendum-text]", "I sold my share on 1 March.")

@@ -14,7 +14,7 @@ from declarations.models import AuditEvent, Declaration, Notification, Position,
 from declarations.seeding.large_org import seed_large
 from declarations.selectors import direct_manager_of, vacant_positions
 from declarations.services.notifications import notifications_send_pending
-from tests.builders import Org, case_in
+from tests.builders import Org, declaration_in
 
 S = DeclarationState
 
@@ -65,7 +65,7 @@ def test_seed_large_generates_verifiable_history() -> None:
 
 
 def test_outbox_is_sent_once(org: Org) -> None:
-    case_in(org, S.SUBMITTED)
+    declaration_in(org, S.SUBMITTED)
     queued = Notification.objects.count()
     assert queued >= 1
     call_command("send_notifications")
@@ -82,13 +82,13 @@ def test_notifications_are_dispatched_only_after_commit(
 ) -> None:
     settings.COI_SEND_NOTIFICATIONS_INLINE = True
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        case_in(org, S.SUBMITTED)
+        declaration_in(org, S.SUBMITTED)
         assert len(mail.outbox) == 0
     assert callbacks and len(mail.outbox) == Notification.objects.count()
 
 
 def test_verify_audit_command_ok(org: Org, capsys) -> None:  # type: ignore[no-untyped-def]
-    case_in(org, S.RESOLVED)
+    declaration_in(org, S.RESOLVED)
     call_command("verify_audit")
     assert "1 chains verified" in capsys.readouterr().out
 

@@ -1,5 +1,5 @@
-"""Two transitions on one case at the same moment: exactly one wins, the other gets a conflict,
-and exactly one event is written. Real row locks need PostgreSQL."""
+"""Two transitions on one declaration at the same moment: exactly one wins, the other gets a
+conflict, and exactly one event is written. Real row locks need PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from declarations.services.transitions import (
     declaration_start_review,
     declaration_withdraw,
 )
-from tests.builders import build_org, case_in
+from tests.builders import build_org, declaration_in
 
 S = DeclarationState
 CONFLICTS = (ConcurrentTransition, TransitionNotAllowed)
@@ -51,8 +51,8 @@ def _race(calls: list[Callable[[], Any]]) -> list[object]:
 @pytest.mark.django_db(transaction=True)
 def test_same_transition_twice_at_once() -> None:
     org = build_org()
-    case = case_in(org, S.SUBMITTED)
-    copies = [Declaration.objects.get(pk=case.pk) for _ in range(4)]
+    declaration = declaration_in(org, S.SUBMITTED)
+    copies = [Declaration.objects.get(pk=declaration.pk) for _ in range(4)]
     results = _race(
         [lambda c=c: declaration_start_review(declaration=c, actor=org.manager) for c in copies]
     )
@@ -60,19 +60,21 @@ def test_same_transition_twice_at_once() -> None:
     losses = [r for r in results if isinstance(r, CONFLICTS)]
     assert len(wins) == 1 and len(losses) == 3, results
     assert (
-        AuditEvent.objects.filter(declaration=case, action="declaration.review_started").count()
+        AuditEvent.objects.filter(
+            declaration=declaration, action="declaration.review_started"
+        ).count()
         == 1
     )
-    assert Declaration.objects.get(pk=case.pk).state == S.IN_REVIEW
+    assert Declaration.objects.get(pk=declaration.pk).state == S.IN_REVIEW
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_withdraw_races_a_decision() -> None:
     org = build_org()
-    case = case_in(org, S.IN_REVIEW)
-    mine = Declaration.objects.get(pk=case.pk)
-    theirs = Declaration.objects.get(pk=case.pk)
+    declaration = declaration_in(org, S.IN_REVIEW)
+    mine = Declaration.objects.get(pk=declaration.pk)
+    theirs = Declaration.objects.get(pk=declaration.pk)
     results = _race(
         [
             lambda: declaration_withdraw(declaration=mine, actor=org.servant, reason="Mistake"),
@@ -84,9 +86,11 @@ def test_withdraw_races_a_decision() -> None:
     assert sum(isinstance(r, Declaration) for r in results) == 1, results
     assert sum(isinstance(r, CONFLICTS) for r in results) == 1, results
     assert not any(isinstance(r, PermissionDenied) for r in results)
-    final = Declaration.objects.get(pk=case.pk)
+    final = Declaration.objects.get(pk=declaration.pk)
     assert final.state in (S.WITHDRAWN, S.NO_CONFLICT)
-    assert AuditEvent.objects.filter(declaration=case).count() == 3  # submitted, review, one end
+    assert (
+        AuditEvent.objects.filter(declaration=declaration).count() == 3
+    )  # submitted, review, one end
     assert final.audit_seq == 3
 
 
@@ -97,17 +101,21 @@ def test_withdraw_races_a_decision() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_many_api_requests_for_one_transition() -> None:
     """Eight managers' tabs press "start review" at once: one 200, seven 409, one event."""
-    from tests.api import case_url, client_for
+    from tests.api import client_for, declaration_url
 
     org = build_org()
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     clients = [client_for(org.manager) for _ in range(8)]
-    results = _race([lambda c=c: c.post(case_url(case, "start-review")) for c in clients])
+    results = _race(
+        [lambda c=c: c.post(declaration_url(declaration, "start-review")) for c in clients]
+    )
     codes = sorted(r.status_code for r in results)  # type: ignore[attr-defined]
     assert codes == [200] + [409] * 7, codes
     assert all(r.json()["code"] == "conflict" for r in results if r.status_code == 409)
     assert (
-        AuditEvent.objects.filter(declaration=case, action="declaration.review_started").count()
+        AuditEvent.objects.filter(
+            declaration=declaration, action="declaration.review_started"
+        ).count()
         == 1
     )
 
@@ -115,16 +123,18 @@ def test_many_api_requests_for_one_transition() -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_api_withdraw_races_a_decision() -> None:
-    from tests.api import case_url, client_for
+    from tests.api import client_for, declaration_url
 
     org = build_org()
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     servant, manager = client_for(org.servant), client_for(org.manager)
     results = _race(
         [
-            lambda: servant.post(case_url(case, "withdraw"), {"reason": "x"}, format="json"),
+            lambda: servant.post(
+                declaration_url(declaration, "withdraw"), {"reason": "x"}, format="json"
+            ),
             lambda: manager.post(
-                case_url(case, "decide"),
+                declaration_url(declaration, "decide"),
                 {"reason": "r", "measures": [{"kind": "other", "description": "d"}]},
                 format="json",
             ),
@@ -132,7 +142,7 @@ def test_api_withdraw_races_a_decision() -> None:
     )
     codes = sorted(r.status_code for r in results)  # type: ignore[attr-defined]
     assert codes == [200, 409], codes
-    assert AuditEvent.objects.filter(declaration=case).count() == 3  # submit, review, winner
+    assert AuditEvent.objects.filter(declaration=declaration).count() == 3  # submit, review, winner
 
 
 @pytest.mark.postgres
@@ -142,11 +152,11 @@ def test_two_cases_propose_the_same_vacancy_at_once() -> None:
     as not vacant, not written twice."""
     from django.utils import timezone
 
-    from tests.api import case_url, client_for
+    from tests.api import client_for, declaration_url
 
     org = build_org()
-    first = case_in(org, S.IN_REVIEW)
-    second = case_in(org, S.IN_REVIEW, who="servant2")
+    first = declaration_in(org, S.IN_REVIEW)
+    second = declaration_in(org, S.IN_REVIEW, who="servant2")
     vacancy = str(org.vacancies[0].code)
     body = {
         "reason": "Move",
@@ -157,8 +167,8 @@ def test_two_cases_propose_the_same_vacancy_at_once() -> None:
     manager_a, manager_b = client_for(org.manager), client_for(org.manager)
     results = _race(
         [
-            lambda: manager_a.post(case_url(first, "decide"), body, format="json"),
-            lambda: manager_b.post(case_url(second, "decide"), body, format="json"),
+            lambda: manager_a.post(declaration_url(first, "decide"), body, format="json"),
+            lambda: manager_b.post(declaration_url(second, "decide"), body, format="json"),
         ]
     )
     codes = sorted(r.status_code for r in results)  # type: ignore[attr-defined]

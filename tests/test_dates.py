@@ -4,7 +4,7 @@ Every date a person can type, on the API and on the pages, is tried over generat
 days a hostile run picks (0001-01-01, 9999-12-31, each side of the floor and the ceiling, today,
 tomorrow): never a 5xx, and a day out of the field's bounds is a 400 that names the field and
 says why. The services are the authority: an order dated before its decision is refused with the
-case and the measure unchanged.
+declaration and the measure unchanged.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from declarations.records.exports import ExportFilters, export_create
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_update_draft
 from declarations.services.measures import measure_implement
-from tests.api import BASE, case_url, client_for, measure_url
-from tests.builders import Org, case_in, new_draft, opened_case, pending_measure
+from tests.api import BASE, client_for, declaration_url, measure_url
+from tests.builders import Org, declaration_in, new_draft, opened_declaration, pending_measure
 from tests.web import client_as, text
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,8 @@ def over_days(*extra: date) -> Callable[[Any], Any]:
 
 @contextmanager
 def undone() -> Iterator[None]:
-    """Whatever the example wrote is rolled back, so the next one starts from the same case."""
+    """Whatever the example wrote is rolled back, so the next one starts from the same
+    declaration."""
     with transaction.atomic():
         yield
         transaction.set_rollback(True)
@@ -220,7 +221,8 @@ def test_a_filter_from_year_one_is_a_400_not_a_500(org: Org) -> None:
 
 @over_days()
 def test_aware_since_over_dates_on_the_api(org: Org, day: date) -> None:
-    """Creating and editing a draft, submitting one, and opening a case from other sources."""
+    """Creating and editing a draft, submitting one, and opening a declaration from other
+    sources."""
     error = past_bounds(today=today()).error(day)
     draft = new_draft(org)
     servant, ethics = client_for(org.servant), client_for(org.ethics)
@@ -230,7 +232,7 @@ def test_aware_since_over_dates_on_the_api(org: Org, day: date) -> None:
                 f"{BASE}/declarations/", notice(aware_since=day.isoformat()), format="json"
             ),
             "edit": lambda: servant.patch(
-                case_url(draft), {"aware_since": day.isoformat()}, format="json"
+                declaration_url(draft), {"aware_since": day.isoformat()}, format="json"
             ),
             "open": lambda: ethics.post(
                 f"{BASE}/declarations/",
@@ -247,7 +249,7 @@ def test_aware_since_over_dates_on_the_api(org: Org, day: date) -> None:
     with undone():
         # a draft saved before the bounds existed is refused when it is filed
         Declaration.objects.filter(pk=draft.pk).update(aware_since=day)
-        response = not_5xx(servant.post(case_url(draft, "submit"), format="json"))
+        response = not_5xx(servant.post(declaration_url(draft, "submit"), format="json"))
         if error is None:
             assert response.status_code == 200
         else:
@@ -256,7 +258,7 @@ def test_aware_since_over_dates_on_the_api(org: Org, day: date) -> None:
 
 @over_days()
 def test_aware_since_over_dates_on_the_pages(org: Org, day: date) -> None:
-    """The notice form (new and edit) and the form opening a case from other sources."""
+    """The notice form (new and edit) and the form opening a declaration from other sources."""
     error = past_bounds(today=today()).error(day)
     if day > today():
         error = "This date is in the future."  # the page's own wording, as before
@@ -299,7 +301,7 @@ def test_aware_since_in_year_one_is_refused_at_create_edit_and_submit(org: Org) 
     assert Declaration.objects.count() == drafts
     draft = new_draft(org)
     kept = draft.aware_since
-    edited = servant.patch(case_url(draft), {"aware_since": year_one}, format="json")
+    edited = servant.patch(declaration_url(draft), {"aware_since": year_one}, format="json")
     assert refused_fields(edited) == {"aware_since": message}
     draft.refresh_from_db()
     assert draft.aware_since == kept
@@ -310,7 +312,7 @@ def test_aware_since_in_year_one_is_refused_at_create_edit_and_submit(org: Org) 
     # a draft from before the fix: filing it is refused, nothing is registered or recorded
     Declaration.objects.filter(pk=draft.pk).update(aware_since=date(1, 1, 1))
     events = AuditEvent.objects.count()
-    submitted = servant.post(case_url(draft, "submit"), format="json")
+    submitted = servant.post(declaration_url(draft, "submit"), format="json")
     assert refused_fields(submitted) == {"aware_since": message}
     draft.refresh_from_db()
     assert (draft.state, draft.registration_number) == (S.DRAFT, None)
@@ -335,8 +337,8 @@ def test_the_services_refuse_aware_since_out_of_bounds(org: Org) -> None:
     with pytest.raises(ValidationError):
         declaration_update_draft(declaration=draft, actor=org.servant, aware_since=DATE_FLOOR - DAY)
     with pytest.raises(ValidationError):
-        opened_case(org, aware_since=date(1, 1, 1))
-    assert opened_case(org, aware_since=DATE_FLOOR).aware_since == DATE_FLOOR
+        opened_declaration(org, aware_since=date(1, 1, 1))
+    assert opened_declaration(org, aware_since=DATE_FLOOR).aware_since == DATE_FLOOR
 
 
 # ---- a decision's measures ------------------------------------------------------------------
@@ -351,13 +353,13 @@ def _measures(org: Org, field: str, day: date) -> list[dict[str, Any]]:
 @over_days(TODAY + timedelta(days=731), years_after(TODAY, 2))
 def test_measure_dates_over_dates_on_the_api(org: Org, day: date) -> None:
     error = measure_bounds(decided_on=today()).error(day)
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     manager = client_for(org.manager)
     for field in ("effective_date", "proposed_date"):
         with undone():
             response = not_5xx(
                 manager.post(
-                    case_url(case, "decide"),
+                    declaration_url(declaration, "decide"),
                     {"reason": "Conflict", "measures": _measures(org, field, day)},
                     format="json",
                 )
@@ -366,14 +368,14 @@ def test_measure_dates_over_dates_on_the_api(org: Org, day: date) -> None:
                 assert response.status_code == 200, response.content[:300]
             else:
                 assert refused_fields(response) == {"measures": [{field: [error]}]}
-                case.refresh_from_db()
-                assert case.state == S.IN_REVIEW and not case.measures.exists()
+                declaration.refresh_from_db()
+                assert declaration.state == S.IN_REVIEW and not declaration.measures.exists()
 
 
 @over_days(TODAY + timedelta(days=731), years_after(TODAY, 2))
 def test_measure_dates_over_dates_on_the_decision_page(org: Org, day: date) -> None:
     error = measure_bounds(decided_on=today()).error(day)
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     manager = client_as(org.manager)
     rows = {
         "effective_date": {"m0-kind": "change_duties", "m0-description": "No files"},
@@ -383,7 +385,7 @@ def test_measure_dates_over_dates_on_the_decision_page(org: Org, day: date) -> N
         with undone():
             response = not_5xx(
                 manager.post(
-                    reverse("declarations:decide", args=[case.code]),
+                    reverse("declarations:decide", args=[declaration.code]),
                     {"reason": "Conflict", **row, f"m0-{field}": day.isoformat()},
                 )
             )
@@ -392,16 +394,16 @@ def test_measure_dates_over_dates_on_the_decision_page(org: Org, day: date) -> N
             else:
                 assert response.status_code == 400
                 assert response.context["rows"][0].errors == {field: [error]}
-                assert not case.measures.exists()
+                assert not declaration.measures.exists()
 
 
 def test_the_decision_service_bounds_a_date_whatever_the_measure(org: Org) -> None:
     """The API and the pages send the dates of every kind; the service checks them all."""
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     events = AuditEvent.objects.count()
     with pytest.raises(ValidationError) as error:
         declaration_decide(
-            declaration=case,
+            declaration=declaration,
             actor=org.manager,
             reason="Conflict",
             measures=[
@@ -421,8 +423,8 @@ def test_the_decision_service_bounds_a_date_whatever_the_measure(org: Org) -> No
             f"{years_after(today(), 2).isoformat()}."
         ],
     }
-    case.refresh_from_db()
-    assert case.state == S.IN_REVIEW and not case.measures.exists()
+    declaration.refresh_from_db()
+    assert declaration.state == S.IN_REVIEW and not declaration.measures.exists()
     assert AuditEvent.objects.count() == events
 
 
@@ -432,8 +434,8 @@ def test_the_decision_service_bounds_a_date_whatever_the_measure(org: Org) -> No
 def _waiting_order(org: Org) -> Measure:
     """A change of duties decided ``DECIDED_DAYS_AGO`` days ago, waiting for HR's order."""
     with time_machine.travel(timezone.now() - timedelta(days=DECIDED_DAYS_AGO)):
-        case = case_in(org, S.IMPLEMENTING)
-    return pending_measure(case)
+        declaration = declaration_in(org, S.IMPLEMENTING)
+    return pending_measure(declaration)
 
 
 @over_days(TODAY - timedelta(days=DECIDED_DAYS_AGO), TODAY - timedelta(days=DECIDED_DAYS_AGO + 1))
@@ -464,12 +466,17 @@ def test_order_date_over_dates_on_the_api_and_the_page(org: Org, day: date) -> N
 
 
 def test_an_order_dated_before_the_decision_is_refused_and_changes_nothing(org: Org) -> None:
-    """Issue 12 item 8: 1900-01-01 resolved the case. Now the service refuses it (and the day
-    before the decision too) with the case and the measure as they were."""
+    """Issue 12 item 8: 1900-01-01 resolved the declaration. Now the service refuses it (and the day
+    before the decision too) with the declaration and the measure as they were."""
     measure = _waiting_order(org)
-    case = measure.declaration
-    case.refresh_from_db()
-    before = (case.state, case.audit_seq, case.audit_head, case.closed_at)
+    declaration = measure.declaration
+    declaration.refresh_from_db()
+    before = (
+        declaration.state,
+        declaration.audit_seq,
+        declaration.audit_head,
+        declaration.closed_at,
+    )
     events = AuditEvent.objects.count()
     decided_on = timezone.localtime(measure.decision.decided_at).date()
     message = f"The order cannot be dated before the decision ({decided_on.isoformat()})."
@@ -483,10 +490,15 @@ def test_an_order_dated_before_the_decision_is_refused_and_changes_nothing(org: 
             format="json",
         )
         assert refused_fields(response) == {"order_date": [message]}
-    case.refresh_from_db()
+    declaration.refresh_from_db()
     measure.refresh_from_db()
-    assert (case.state, case.audit_seq, case.audit_head, case.closed_at) == before
-    assert case.state == S.IMPLEMENTING
+    assert (
+        declaration.state,
+        declaration.audit_seq,
+        declaration.audit_head,
+        declaration.closed_at,
+    ) == before
+    assert declaration.state == S.IMPLEMENTING
     assert (measure.state, measure.order_number, measure.order_date) == (
         MeasureState.PENDING_ORDER,
         "",
@@ -496,8 +508,8 @@ def test_an_order_dated_before_the_decision_is_refused_and_changes_nothing(org: 
     assert not AuditEvent.objects.filter(action=AuditAction.MEASURE_IMPLEMENTED).exists()
     # the day of the decision itself is a good day for the order
     measure_implement(measure=measure, actor=org.hr, order_number="1-к", order_date=decided_on)
-    case.refresh_from_db()
-    assert case.state == S.RESOLVED
+    declaration.refresh_from_db()
+    assert declaration.state == S.RESOLVED
 
 
 # ---- export filters -------------------------------------------------------------------------

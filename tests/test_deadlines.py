@@ -14,7 +14,7 @@ from declarations.choices import AuditAction, CalendarDayKind, Clock, Declaratio
 from declarations.models import Notification
 from declarations.services.escalation import declarations_process_deadlines
 from declarations.services.transitions import declaration_start_review, declaration_submit
-from tests.builders import Org, case_in, new_draft
+from tests.builders import Org, declaration_in, new_draft
 from tests.factories import CalendarOverrideFactory
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -87,50 +87,50 @@ def test_zero_days_is_refused() -> None:
 
 def test_submission_sets_the_clocks_across_nauryz(org: Org) -> None:
     with time_machine.travel(at(2026, 3, 20, 16), tick=False):
-        case = new_draft(org, aware_since=date(2026, 3, 19))
-        declaration_submit(declaration=case, actor=org.servant)
-    assert case.start_review_due_at == end_of(2026, 3, 26)
-    assert case.decision_due_at == end_of(2026, 3, 30)
-    assert case.due_at == case.start_review_due_at
+        declaration = new_draft(org, aware_since=date(2026, 3, 19))
+        declaration_submit(declaration=declaration, actor=org.servant)
+    assert declaration.start_review_due_at == end_of(2026, 3, 26)
+    assert declaration.decision_due_at == end_of(2026, 3, 30)
+    assert declaration.due_at == declaration.start_review_due_at
 
 
 def test_per_body_settings(org: Org) -> None:
     org.body.start_review_days = 2
     org.body.save()
     with time_machine.travel(at(2026, 12, 14), tick=False):
-        case = new_draft(org, aware_since=date(2026, 12, 14))
-        declaration_submit(declaration=case, actor=org.servant)
-    assert case.start_review_due_at == end_of(2026, 12, 17)  # Tue 15, (Wed 16 off), Thu 17
+        declaration = new_draft(org, aware_since=date(2026, 12, 14))
+        declaration_submit(declaration=declaration, actor=org.servant)
+    assert declaration.start_review_due_at == end_of(2026, 12, 17)  # Tue 15, (Wed 16 off), Thu 17
 
 
 def test_due_at_follows_the_running_clock(org: Org) -> None:
     with time_machine.travel(at(2026, 11, 18), tick=False):
-        case = case_in(org, S.SUBMITTED)
-        assert case.due_at == end_of(2026, 11, 19)
-        declaration_start_review(declaration=case, actor=org.manager)
-        assert case.due_at == case.decision_due_at == end_of(2026, 11, 23)
+        declaration = declaration_in(org, S.SUBMITTED)
+        assert declaration.due_at == end_of(2026, 11, 19)
+        declaration_start_review(declaration=declaration, actor=org.manager)
+        assert declaration.due_at == declaration.decision_due_at == end_of(2026, 11, 23)
     with time_machine.travel(at(2026, 11, 19), tick=False):
-        case = case_in(org, S.AWAITING_CONSENT, who="servant2")
-        measure = case.measures.get()
-        assert case.due_at == measure.consent_due_at == end_of(2026, 11, 24)
+        declaration = declaration_in(org, S.AWAITING_CONSENT, who="servant2")
+        measure = declaration.measures.get()
+        assert declaration.due_at == measure.consent_due_at == end_of(2026, 11, 24)
 
 
 def test_missed_deadline_escalates_once(org: Org) -> None:
     """Missing "start review" notifies management and the ethics commissioner, once (R4)."""
     with time_machine.travel(at(2026, 11, 18), tick=False):
-        case = case_in(org, S.SUBMITTED)
+        declaration = declaration_in(org, S.SUBMITTED)
     with time_machine.travel(at(2026, 11, 19, 23), tick=False):
         assert declarations_process_deadlines(now=datetime.now(tz=ALMATY)) == 0
     with time_machine.travel(at(2026, 11, 20, 9), tick=False):
         call_command("process_deadlines")
         call_command("process_deadlines")  # safe to run twice
-    events = list(case.events.filter(action=AuditAction.DEADLINE_MISSED))
+    events = list(declaration.events.filter(action=AuditAction.DEADLINE_MISSED))
     assert len(events) == 1
     assert events[0].actor is None
     assert events[0].data["clock"] == Clock.START_REVIEW
     assert events[0].data["due_to_act"] == [org.manager.pk]
     told = set(
-        Notification.objects.filter(declaration=case, kind="deadline_missed").values_list(
+        Notification.objects.filter(declaration=declaration, kind="deadline_missed").values_list(
             "recipient_id", flat=True
         )
     )
@@ -138,44 +138,46 @@ def test_missed_deadline_escalates_once(org: Org) -> None:
     # the decision clock is missed later, and escalated on its own
     with time_machine.travel(at(2026, 11, 24, 9), tick=False):
         assert declarations_process_deadlines(now=datetime.now(tz=ALMATY)) == 1
-    clocks = [e.data["clock"] for e in case.events.filter(action=AuditAction.DEADLINE_MISSED)]
+    clocks = [
+        e.data["clock"] for e in declaration.events.filter(action=AuditAction.DEADLINE_MISSED)
+    ]
     assert clocks == [Clock.START_REVIEW, Clock.DECISION]
-    case.refresh_from_db()
-    assert case.escalation_at is None and case.due_at == end_of(2026, 11, 19)
+    declaration.refresh_from_db()
+    assert declaration.escalation_at is None and declaration.due_at == end_of(2026, 11, 19)
 
 
 def test_hr_order_deadline_is_escalated_to_hr_and_management(org: Org) -> None:
     with time_machine.travel(at(2026, 11, 18), tick=False):
-        case = case_in(org, S.IMPLEMENTING)
+        declaration = declaration_in(org, S.IMPLEMENTING)
     with time_machine.travel(at(2026, 11, 26), tick=False):
         assert declarations_process_deadlines(now=datetime.now(tz=ALMATY)) == 1
-    event = case.events.get(action=AuditAction.DEADLINE_MISSED)
+    event = declaration.events.get(action=AuditAction.DEADLINE_MISSED)
     assert event.data["clock"] == Clock.HR_ORDER
     assert event.data["due_to_act"] == [org.hr.pk]
 
 
 def test_closed_cases_have_no_deadline(org: Org) -> None:
-    case = case_in(org, S.RESOLVED)
-    assert case.due_at is None and case.escalation_at is None
+    declaration = declaration_in(org, S.RESOLVED)
+    assert declaration.due_at is None and declaration.escalation_at is None
 
 
 def test_an_escalation_is_a_step_of_the_one_shape(org: Org) -> None:
-    """The sweep writes through ``steps.case_transition`` like any audited write: the chain
-    stays whole, the event cites the rule it rests on (003 cl. 9), and a case escalated by a
+    """The sweep writes through ``steps.declaration_transition`` like any audited write: the chain
+    stays whole, the event cites the rule it rests on (003 cl. 9), and a declaration escalated by a
     concurrent sweep is left as it is."""
     from declarations.audit_chain import audit_verify_all
     from declarations.services.escalation import declaration_escalate_missed
 
     with time_machine.travel(at(2026, 11, 18), tick=False):
-        case = case_in(org, S.SUBMITTED)
+        declaration = declaration_in(org, S.SUBMITTED)
     with time_machine.travel(at(2026, 11, 24, 9), tick=False):
         now = datetime.now(tz=ALMATY)
-        assert declaration_escalate_missed(declaration_id=case.pk, now=now) == 2
-        assert declaration_escalate_missed(declaration_id=case.pk, now=now) == 0
-    events = list(case.events.filter(action=AuditAction.DEADLINE_MISSED))
+        assert declaration_escalate_missed(declaration_id=declaration.pk, now=now) == 2
+        assert declaration_escalate_missed(declaration_id=declaration.pk, now=now) == 0
+    events = list(declaration.events.filter(action=AuditAction.DEADLINE_MISSED))
     assert [e.seq for e in events] == [2, 3]
     for event in events:
         assert "akimat-2013-cl9" in {ref["key"] for ref in event.data["legal_basis"]}
     assert audit_verify_all()[1] == []
-    case.refresh_from_db()
-    assert case.escalation_at is None and case.audit_seq == 3
+    declaration.refresh_from_db()
+    assert declaration.escalation_at is None and declaration.audit_seq == 3

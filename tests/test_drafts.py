@@ -19,7 +19,7 @@ from declarations.services.declarations import (
     declaration_update_draft,
 )
 from declarations.services.transitions import declaration_submit
-from tests.builders import Org, case_in, new_draft
+from tests.builders import Org, declaration_in, new_draft
 
 S = DeclarationState
 
@@ -49,23 +49,23 @@ def test_future_awareness_and_bad_choices_are_refused_per_field(org: Org) -> Non
 
 
 def test_declarant_edits_their_draft(org: Org) -> None:
-    case = new_draft(org)
-    declaration_update_draft(declaration=case, actor=org.servant, matter="Tender 43")
-    assert case.matter == "Tender 43"
+    declaration = new_draft(org)
+    declaration_update_draft(declaration=declaration, actor=org.servant, matter="Tender 43")
+    assert declaration.matter == "Tender 43"
     with pytest.raises(PermissionDenied):
-        declaration_update_draft(declaration=case, actor=org.manager, matter="x")
+        declaration_update_draft(declaration=declaration, actor=org.manager, matter="x")
     with pytest.raises(ValidationError):
-        declaration_update_draft(declaration=case, actor=org.servant, state="resolved")
+        declaration_update_draft(declaration=declaration, actor=org.servant, state="resolved")
 
 
 def test_filed_text_is_frozen_and_corrected_by_addenda(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     with pytest.raises(TransitionNotAllowed):
-        declaration_update_draft(declaration=case, actor=org.servant, matter="Changed")
-    declaration_add_addendum(declaration=case, actor=org.servant, text="Also my uncle bids.")
-    case.refresh_from_db()
-    assert case.matter == "Tender 42"
-    events = list(case.events.order_by("seq"))
+        declaration_update_draft(declaration=declaration, actor=org.servant, matter="Changed")
+    declaration_add_addendum(declaration=declaration, actor=org.servant, text="Also my uncle bids.")
+    declaration.refresh_from_db()
+    assert declaration.matter == "Tender 42"
+    events = list(declaration.events.order_by("seq"))
     assert events[0].data["notice"]["matter"] == "Tender 42"
     assert (
         events[1].action == AuditAction.ADDENDUM and events[1].data["text"] == "Also my uncle bids."
@@ -73,26 +73,26 @@ def test_filed_text_is_frozen_and_corrected_by_addenda(org: Org) -> None:
 
 
 def test_discard_deletes_only_drafts_and_only_the_declarants(org: Org) -> None:
-    case = new_draft(org)
+    declaration = new_draft(org)
     with pytest.raises(PermissionDenied):
-        declaration_discard(declaration=case, actor=org.manager)
-    declaration_discard(declaration=case, actor=org.servant)
-    assert not Declaration.objects.filter(pk=case.pk).exists()
-    filed = case_in(org, S.SUBMITTED)
+        declaration_discard(declaration=declaration, actor=org.manager)
+    declaration_discard(declaration=declaration, actor=org.servant)
+    assert not Declaration.objects.filter(pk=declaration.pk).exists()
+    filed = declaration_in(org, S.SUBMITTED)
     with pytest.raises(TransitionNotAllowed):
         declaration_discard(declaration=filed, actor=org.servant)
 
 
 def test_notice_to_manager_without_a_manager_is_refused(org: Org) -> None:
-    case = new_draft(org, "head")
+    declaration = new_draft(org, "head")
     with pytest.raises(ValidationError) as exc:
-        declaration_submit(declaration=case, actor=org.head)
+        declaration_submit(declaration=declaration, actor=org.head)
     assert "addressee" in exc.value.message_dict
-    case.refresh_from_db()
-    assert case.state == S.DRAFT and case.registration_number is None
+    declaration.refresh_from_db()
+    assert declaration.state == S.DRAFT and declaration.registration_number is None
 
 
 def test_registration_numbers_are_sequential_per_body_and_year(org: Org) -> None:
-    numbers = [case_in(org, S.SUBMITTED).registration_number for _ in range(3)]
+    numbers = [declaration_in(org, S.SUBMITTED).registration_number for _ in range(3)]
     year = timezone.localdate().year
     assert numbers == [f"T-{year}-{i:06d}" for i in (1, 2, 3)]

@@ -18,7 +18,7 @@ from declarations.models import ExportJob, Record
 from declarations.records import exports as export_services
 from declarations.records.exports import ExportFilters, export_create, export_plan
 from tests.api import BASE, client_for, ok
-from tests.builders import Org, case_in
+from tests.builders import Org, declaration_in
 from tests.records import IMMEDIATE
 from tests.web import client_as, text
 
@@ -32,8 +32,8 @@ def _broken(*args: Any, **kwargs: Any) -> Any:
 def test_an_export_whose_planning_fails_ends_failed_with_its_reason_in_the_api_and_the_page(
     org: Org, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
 ) -> None:
-    case_in(org, "submitted")
-    monkeypatch.setattr(export_services, "export_cases", _broken)
+    declaration_in(org, "submitted")
+    monkeypatch.setattr(export_services, "export_declarations", _broken)
     api = client_for(org.auditor, HTTP_ACCEPT_LANGUAGE="ru")
     with IMMEDIATE, django_capture_on_commit_callbacks(execute=True):
         started = ok(api.post(f"{BASE}/exports/", {"language": "en"}, format="json"), 202)
@@ -55,8 +55,8 @@ def test_an_export_whose_planning_fails_ends_failed_with_its_reason_in_the_api_a
 def test_an_export_started_from_the_page_whose_planning_fails_says_so(
     org: Org, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
 ) -> None:
-    case_in(org, "submitted")
-    monkeypatch.setattr(export_services, "export_cases", _broken)
+    declaration_in(org, "submitted")
+    monkeypatch.setattr(export_services, "export_declarations", _broken)
     client = client_as(org.auditor)
     with IMMEDIATE, django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("declarations:exports"), {"language": "en"})
@@ -68,7 +68,7 @@ def test_an_export_started_from_the_page_whose_planning_fails_says_so(
 def test_a_job_whose_packing_fails_ends_failed(
     org: Org, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
 ) -> None:
-    case_in(org, "submitted")
+    declaration_in(org, "submitted")
     monkeypatch.setattr(export_services, "_pack", _broken)
     with IMMEDIATE, django_capture_on_commit_callbacks(execute=True):
         job = export_create(actor=org.auditor, filters=ExportFilters(bodies=[]), language="en")
@@ -80,7 +80,7 @@ def test_a_dossier_that_gives_up_fails_the_job_with_the_record_named(
     org: Org, settings: Any
 ) -> None:
     settings.COI_RECORD_MAX_ATTEMPTS = 1
-    case_in(org, "submitted")
+    declaration_in(org, "submitted")
     job = export_create(
         actor=org.auditor, filters=ExportFilters(bodies=[]), language="en", start=False
     )
@@ -95,7 +95,7 @@ def test_a_dossier_that_gives_up_fails_the_job_with_the_record_named(
 
 
 def test_the_sweep_fails_jobs_left_queued_or_running_and_leaves_busy_ones(org: Org) -> None:
-    case_in(org, "submitted")
+    declaration_in(org, "submitted")
     queued = export_create(
         actor=org.auditor, filters=ExportFilters(bodies=[]), language="en", start=False
     )
@@ -120,7 +120,7 @@ def test_the_sweep_fails_jobs_left_queued_or_running_and_leaves_busy_ones(org: O
 
 
 def test_a_job_still_waiting_in_the_queue_is_not_stalled(org: Org) -> None:
-    case_in(org, "submitted")
+    declaration_in(org, "submitted")
     job = export_create(
         actor=org.auditor, filters=ExportFilters(bodies=[]), language="en", start=False
     )
@@ -131,7 +131,7 @@ def test_a_job_still_waiting_in_the_queue_is_not_stalled(org: Org) -> None:
 
 
 def test_a_pack_that_ends_after_the_job_failed_does_not_revive_it(org: Org) -> None:
-    case_in(org, "submitted")
+    declaration_in(org, "submitted")
     job = export_create(
         actor=org.auditor, filters=ExportFilters(bodies=[]), language="en", start=False
     )

@@ -16,7 +16,7 @@ from declarations.choices import ExportStatus, RecordKind, RecordStatus
 from declarations.models import ExportJob, Record
 from declarations.records.exports import ExportFilters, export_create, export_progress
 from declarations.records.verification import verify_pdf
-from tests.builders import Org, build_org, case_in
+from tests.builders import Org, build_org, declaration_in
 from tests.records import IMMEDIATE
 
 
@@ -29,10 +29,12 @@ def test_an_export_renders_every_dossier_and_packs_register_and_manifest(
     org: Org, django_capture_on_commit_callbacks, settings
 ) -> None:
     settings.COI_EXPORT_CHUNK = 2
-    cases = [case_in(org, s) for s in ("submitted", "in_review", "resolved", "withdrawn")]
-    case_in(org, "draft")  # never exported
+    declarations = [
+        declaration_in(org, s) for s in ("submitted", "in_review", "resolved", "withdrawn")
+    ]
+    declaration_in(org, "draft")  # never exported
     other = build_org()
-    case_in(other, "submitted")  # another body: outside the auditor's scope
+    declaration_in(other, "submitted")  # another body: outside the auditor's scope
     with IMMEDIATE, django_capture_on_commit_callbacks(execute=True):
         job = export_create(actor=org.auditor, filters=ExportFilters(bodies=[]), language="ru")
     job.refresh_from_db()
@@ -48,7 +50,9 @@ def test_an_export_renders_every_dossier_and_packs_register_and_manifest(
     for name, digest in sums.items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
     register = list(csv.DictReader(io.StringIO(archive.read("register.csv").decode("utf-8-sig"))))
-    assert {r["registration_number"] for r in register} == {c.registration_number for c in cases}
+    assert {r["registration_number"] for r in register} == {
+        c.registration_number for c in declarations
+    }
     for row in register:
         assert verify_pdf(archive.read(row["dossier_file"])).valid
     with job.file.open("rb") as f:
@@ -57,8 +61,8 @@ def test_an_export_renders_every_dossier_and_packs_register_and_manifest(
 
 
 def test_filters_select_the_cases(org: Org, django_capture_on_commit_callbacks) -> None:
-    case_in(org, "submitted")
-    resolved = case_in(org, "resolved")
+    declaration_in(org, "submitted")
+    resolved = declaration_in(org, "resolved")
     with IMMEDIATE, django_capture_on_commit_callbacks(execute=True):
         job = export_create(
             actor=org.auditor,
@@ -87,7 +91,7 @@ def test_only_an_auditor_exports_and_only_their_bodies(org: Org) -> None:
 
 def test_progress_is_visible_while_it_runs(org: Org) -> None:
     for state in ("submitted", "in_review", "resolved"):
-        case_in(org, state)
+        declaration_in(org, state)
     job = export_create(
         actor=org.auditor, filters=ExportFilters(bodies=[]), language="en", start=False
     )
@@ -108,7 +112,7 @@ def test_progress_is_visible_while_it_runs(org: Org) -> None:
 
 def test_a_dossier_that_gives_up_fails_the_export(org: Org, monkeypatch, settings) -> None:
     settings.COI_RECORD_MAX_ATTEMPTS = 1
-    case_in(org, "submitted")
+    declaration_in(org, "submitted")
     from declarations.records import exports
     from declarations.records import issuing as records
 
@@ -125,8 +129,8 @@ def test_a_dossier_that_gives_up_fails_the_export(org: Org, monkeypatch, setting
 
 
 def test_export_dossiers_command(org: Org, tmp_path: Path) -> None:
-    case_in(org, "resolved")
-    case_in(org, "no_conflict")
+    declaration_in(org, "resolved")
+    declaration_in(org, "no_conflict")
     out = tmp_path / "export.zip"
     stdout = io.StringIO()
     call_command(
@@ -147,8 +151,8 @@ def test_export_dossiers_command(org: Org, tmp_path: Path) -> None:
 
 
 def test_planning_costs_the_same_queries_for_few_cases_and_many(org: Org) -> None:
-    """Each dossier is made for its auditor (what they may read of the case), with their
-    grants read once: no query per case."""
+    """Each dossier is made for its auditor (what they may read of the declaration), with their
+    grants read once: no query per declaration."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -162,9 +166,9 @@ def test_planning_costs_the_same_queries_for_few_cases_and_many(org: Org) -> Non
             export_plan(export_id=job.pk)
         return len(queries)
 
-    case_in(org, "submitted")
-    case_in(org, "resolved")
+    declaration_in(org, "submitted")
+    declaration_in(org, "resolved")
     few = plan_queries()
     for state in ("submitted", "in_review", "resolved", "withdrawn", "no_conflict", "submitted"):
-        case_in(org, state)
+        declaration_in(org, state)
     assert plan_queries() == few

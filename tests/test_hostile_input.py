@@ -33,8 +33,8 @@ from declarations.client import client_address
 from declarations.models import AuditEvent
 from declarations.services.attachments import attachment_add
 from declarations.services.declarations import declaration_add_addendum
-from tests.api import BASE, case_url, client_for, ok
-from tests.builders import Org, case_in, new_draft
+from tests.api import BASE, client_for, declaration_url, ok
+from tests.builders import Org, declaration_in, new_draft
 from tests.web import client_as, text
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,7 @@ def _expected(op: Operation, signed_in: bool, json_status: int) -> set[int]:
     if "application/json" in op.media_types:
         return {json_status}
     if op.media_types:
-        return {404, 415}  # multipart only: JSON is refused, before or after the case lookup
+        return {404, 415}  # multipart only: JSON is refused, before or after the declaration lookup
     return {404}  # the view reads no body; the made-up id is not found
 
 
@@ -422,22 +422,29 @@ def test_behind_a_trusted_proxy_the_sign_in_lock_is_per_forwarded_address(org: O
 
 @override_settings(COI_ADDENDA_MAX=2)
 def test_addenda_stop_at_the_limit_in_the_api_and_on_the_page(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     for i in range(2):
-        declaration_add_addendum(declaration=case, actor=org.servant, text=f"Correction {i}")
-    events = AuditEvent.objects.filter(declaration=case).count()
-    response = client_for(org.servant).post(case_url(case, "addenda"), {"text": "3"}, format="json")
+        declaration_add_addendum(declaration=declaration, actor=org.servant, text=f"Correction {i}")
+    events = AuditEvent.objects.filter(declaration=declaration).count()
+    response = client_for(org.servant).post(
+        declaration_url(declaration, "addenda"), {"text": "3"}, format="json"
+    )
     body = envelope(response, 400, "invalid")
     assert body["fields"] == {"text": ["A case can have at most 2 addenda."]}
     response = client_as(org.servant).post(
-        reverse("declarations:addendum", args=[case.code]), {"addendum-text": "3"}
+        reverse("declarations:addendum", args=[declaration.code]), {"addendum-text": "3"}
     )
     assert response.status_code == 400
     assert "A case can have at most 2 addenda." in text(response)
-    assert AuditEvent.objects.filter(declaration=case).count() == events
-    # the limit is per case
-    other = case_in(org, S.SUBMITTED)
-    ok(client_for(org.servant).post(case_url(other, "addenda"), {"text": "x"}, format="json"), 201)
+    assert AuditEvent.objects.filter(declaration=declaration).count() == events
+    # the limit is per declaration
+    other = declaration_in(org, S.SUBMITTED)
+    ok(
+        client_for(org.servant).post(
+            declaration_url(other, "addenda"), {"text": "x"}, format="json"
+        ),
+        201,
+    )
     assert AuditEvent.objects.filter(action=AuditAction.ADDENDUM).count() == 3
 
 
@@ -471,11 +478,13 @@ def test_a_file_is_named_for_what_it_is(org: Org, content: bytes, sent: str, kep
 
 
 def test_a_png_sent_as_html_is_served_as_png(org: Org) -> None:
-    case = new_draft(org)
+    declaration = new_draft(org)
     client = client_for(org.servant)
     body = ok(
         client.post(
-            case_url(case, "attachments"), {"file": _upload(PNG, "evil.html")}, format="multipart"
+            declaration_url(declaration, "attachments"),
+            {"file": _upload(PNG, "evil.html")},
+            format="multipart",
         ),
         201,
     )

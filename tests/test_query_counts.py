@@ -8,33 +8,33 @@ from django.utils import timezone
 from declarations.choices import DeclarationState, MeasureKind
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.transitions import declaration_start_review, declaration_submit
-from tests.builders import Org, case_in, new_draft
+from tests.builders import Org, declaration_in, new_draft
 
 S = DeclarationState
 
 
 def test_submit_queries(org: Org, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    case = new_draft(org)
+    declaration = new_draft(org)
     # savepoint, lock, counter (3), position, manager (2), calendar, measures,
     # escalations, legal bases, attachments (for the frozen notice), event, the pending notice
-    # record, case update, outbox, release, caller refresh
+    # record, declaration update, outbox, release, caller refresh
     with django_assert_num_queries(19):
-        declaration_submit(declaration=case, actor=org.servant)
+        declaration_submit(declaration=declaration, actor=org.servant)
 
 
 def test_start_review_queries(org: Org, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    case = case_in(org, S.SUBMITTED)
-    # savepoint, lock, measures, escalations, event, case update, outbox, release, refresh
+    declaration = declaration_in(org, S.SUBMITTED)
+    # savepoint, lock, measures, escalations, event, declaration update, outbox, release, refresh
     with django_assert_num_queries(9):
-        declaration_start_review(declaration=case, actor=org.manager)
+        declaration_start_review(declaration=declaration, actor=org.manager)
 
 
 def test_decide_queries_do_not_grow_with_measures(
     org: Org,
     django_assert_max_num_queries,  # type: ignore[no-untyped-def]
 ) -> None:
-    one = case_in(org, S.IN_REVIEW)
-    three = case_in(org, S.IN_REVIEW, who="servant2")
+    one = declaration_in(org, S.IN_REVIEW)
+    three = declaration_in(org, S.IN_REVIEW, who="servant2")
     spec = MeasureSpec(kind=MeasureKind.OTHER, description="Divest")
     duties = MeasureSpec(
         kind=MeasureKind.CHANGE_DUTIES, description="No files", effective_date=timezone.localdate()

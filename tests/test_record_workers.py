@@ -41,9 +41,11 @@ def _drain() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_record_filed_while_the_worker_is_down_is_issued_when_it_comes_back(org: Org) -> None:
     with DATABASE:
-        case = new_draft(org)
-        declaration_submit(declaration=case, actor=org.servant)  # commits: enqueued, no worker
-        (record,) = records_of(case)
+        declaration = new_draft(org)
+        declaration_submit(
+            declaration=declaration, actor=org.servant
+        )  # commits: enqueued, no worker
+        (record,) = records_of(declaration)
         assert record.status == RecordStatus.PENDING
         assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["READY"]
         _drain()  # the worker comes back
@@ -155,14 +157,14 @@ def test_a_hostile_notice_fetches_nothing_and_prints_as_text(org: Org, listener)
     port, hits = listener
     passwd = Path("/etc/passwd").read_text().splitlines()[0]
     payload = _hostile(port)
-    case = new_draft(
+    declaration = new_draft(
         org,
         matter=payload[:2000],
         personal_interest=payload[:2000],
         related_persons=f"<a href='http://127.0.0.1:{port}/a'>x</a>",
     )
-    declaration_submit(declaration=case, actor=org.servant)
-    (record,) = issue_all(case)
+    declaration_submit(declaration=declaration, actor=org.servant)
+    (record,) = issue_all(declaration)
     text = flat(text_of(pdf_of(record)))
     assert hits == []
     assert passwd not in text

@@ -25,7 +25,7 @@ from declarations.records.verification import verify_pdf
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.measures import measure_consent, measure_implement
 from declarations.services.transitions import declaration_submit
-from tests.builders import Org, case_in, new_draft, opened_case, pending_measure
+from tests.builders import Org, declaration_in, new_draft, opened_declaration, pending_measure
 from tests.records import IMMEDIATE, flat, issue_all, page_texts, pdf_of, records_of, text_of
 
 KAZAKH_LETTERS = "әғқңөұүһі"
@@ -37,22 +37,22 @@ def test_harfbuzz_subsetting_is_active() -> None:
 
 
 def test_each_step_writes_its_pending_record_in_the_same_transaction(org: Org) -> None:
-    case = case_in(org, "awaiting_consent")
-    assert [(r.kind, r.status) for r in records_of(case)] == [
+    declaration = declaration_in(org, "awaiting_consent")
+    assert [(r.kind, r.status) for r in records_of(declaration)] == [
         (RecordKind.NOTICE, RecordStatus.PENDING),
         (RecordKind.DECISION, RecordStatus.PENDING),
     ]
-    notice, decision = records_of(case)
+    notice, decision = records_of(declaration)
     assert notice.event.action == "declaration.submitted"
     assert decision.event.action == "declaration.decided"
     assert notice.verification_code != decision.verification_code
     measure_consent(
-        measure=pending_measure(case),
+        measure=pending_measure(declaration),
         actor=org.servant,
         decision="decline",
         reason="Family reasons",
     )
-    assert records_of(case)[-1].kind == RecordKind.CONSENT
+    assert records_of(declaration)[-1].kind == RecordKind.CONSENT
 
 
 @pytest.mark.parametrize(
@@ -65,32 +65,32 @@ def test_each_step_writes_its_pending_record_in_the_same_transaction(org: Org) -
     ],
 )
 def test_which_steps_issue_records(org: Org, state: str, kinds: list[str]) -> None:
-    case = case_in(org, state)
-    assert [r.kind for r in records_of(case)] == kinds
+    declaration = declaration_in(org, state)
+    assert [r.kind for r in records_of(declaration)] == kinds
 
 
 def test_the_hr_order_that_resolves_a_case_issues_a_closing_decision(org: Org) -> None:
-    case = case_in(org, "implementing")
+    declaration = declaration_in(org, "implementing")
     measure_implement(
-        measure=pending_measure(case),
+        measure=pending_measure(declaration),
         actor=org.hr,
         order_number="17-k",
         order_date=timezone.localdate(),
     )
-    assert [r.kind for r in records_of(case)] == ["notice", "decision", "decision"]
-    issue_all(case)
-    text = flat(text_of(pdf_of(records_of(case)[-1])))
+    assert [r.kind for r in records_of(declaration)] == ["notice", "decision", "decision"]
+    issue_all(declaration)
+    text = flat(text_of(pdf_of(records_of(declaration)[-1])))
     assert "17-k" in text
 
 
 def test_records_are_issued_after_commit_through_the_queue(
     org: Org, django_capture_on_commit_callbacks
 ) -> None:
-    case = new_draft(org)
+    declaration = new_draft(org)
     with IMMEDIATE:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            declaration_submit(declaration=case, actor=org.servant)
-        (record,) = records_of(case)
+            declaration_submit(declaration=declaration, actor=org.servant)
+        (record,) = records_of(declaration)
         assert record.status == RecordStatus.PENDING  # nothing rendered inside the transaction
         for callback in callbacks:  # the commit
             callback()
@@ -100,8 +100,8 @@ def test_records_are_issued_after_commit_through_the_queue(
 
 
 def test_an_issued_record_is_immutable_and_issued_once(org: Org) -> None:
-    case = case_in(org, "submitted")
-    (record,) = issue_all(case)
+    declaration = declaration_in(org, "submitted")
+    (record,) = issue_all(declaration)
     first = pdf_of(record)
     assert record_issue(record_id=record.pk) == "already issued"
     record.refresh_from_db()
@@ -114,8 +114,8 @@ def test_an_issued_record_is_immutable_and_issued_once(org: Org) -> None:
 
 
 def test_two_workers_racing_issue_one_record(org: Org) -> None:
-    case = case_in(org, "submitted")
-    (record,) = records_of(case)
+    declaration = declaration_in(org, "submitted")
+    (record,) = records_of(declaration)
     data, pages = record_services.record_produce(record)
     other, _ = record_services.record_produce(record)
     assert record_services._store(record, data, pages) == "issued"
@@ -127,8 +127,8 @@ def test_two_workers_racing_issue_one_record(org: Org) -> None:
 
 
 def test_a_failed_render_is_kept_visible_and_retried(org: Org, monkeypatch) -> None:
-    case = case_in(org, "submitted")
-    (record,) = records_of(case)
+    declaration = declaration_in(org, "submitted")
+    (record,) = records_of(declaration)
 
     def broken(record: Record) -> tuple[bytes, int]:
         raise RuntimeError("fonts missing")
@@ -155,8 +155,8 @@ def test_a_record_that_keeps_failing_gives_up_and_an_operator_retries_it(
     org: Org, monkeypatch, settings
 ) -> None:
     settings.COI_RECORD_MAX_ATTEMPTS = 2
-    case = case_in(org, "submitted")
-    (record,) = records_of(case)
+    declaration = declaration_in(org, "submitted")
+    (record,) = records_of(declaration)
     monkeypatch.setattr(
         record_services, "record_produce", lambda r: (_ for _ in ()).throw(OSError("disk"))
     )
@@ -196,22 +196,22 @@ FACTS = {
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en", "kk-ru"])
 def test_the_notice_says_every_fact_in_the_readers_language(org: Org, language: str) -> None:
-    case = new_draft(
+    declaration = new_draft(
         org,
         matter="Тендер № 42: өнім сатып алу үшін",
         personal_interest="Менің ағам қатысады — ұлттық компания",
         related_persons="Әлібек Құрманғазы, Шаһизада",
     )
-    declaration_submit(declaration=case, actor=org.servant)
-    Record.objects.filter(declaration=case).update(language=language)
-    (record,) = issue_all(case)
+    declaration_submit(declaration=declaration, actor=org.servant)
+    Record.objects.filter(declaration=declaration).update(language=language)
+    (record,) = issue_all(declaration)
     data = pdf_of(record)
     text = flat(text_of(data))
     for lang in language.split("-"):
         for fact in FACTS[lang]:
             assert fact in text, (lang, fact)
     for fact in (
-        case.registration_number,
+        declaration.registration_number,
         org.servants["servant"].full_name,
         "Chief expert",
         "Тендер № 42: өнім сатып алу үшін",
@@ -227,9 +227,9 @@ def test_the_notice_says_every_fact_in_the_readers_language(org: Org, language: 
 
 
 def test_the_footer_and_the_development_mark_are_on_every_page(org: Org) -> None:
-    case = new_draft(org, personal_interest="My brother bids.\n" * 120)
-    declaration_submit(declaration=case, actor=org.servant)
-    (record,) = issue_all(case)
+    declaration = new_draft(org, personal_interest="My brother bids.\n" * 120)
+    declaration_submit(declaration=declaration, actor=org.servant)
+    (record,) = issue_all(declaration)
     pages = page_texts(pdf_of(record))
     assert len(pages) >= 2
     for page in pages:
@@ -242,9 +242,9 @@ def test_the_footer_and_the_development_mark_are_on_every_page(org: Org) -> None
 
 
 def test_the_decision_states_measures_basis_and_deadlines(org: Org) -> None:
-    case = case_in(org, "in_review")
+    declaration = declaration_in(org, "in_review")
     declaration_decide(
-        declaration=case,
+        declaration=declaration,
         actor=org.manager,
         reason="The brother bids",
         measures=[
@@ -254,8 +254,8 @@ def test_the_decision_states_measures_basis_and_deadlines(org: Org) -> None:
             MeasureSpec(kind=MeasureKind.OTHER, description="Sell the shares"),
         ],
     )
-    issue_all(case)
-    decision = records_of(case, kind=RecordKind.DECISION)[0]
+    issue_all(declaration)
+    decision = records_of(declaration, kind=RecordKind.DECISION)[0]
     text = flat(text_of(pdf_of(decision)))
     for fact in (
         "Measures decided",
@@ -273,15 +273,15 @@ def test_the_decision_states_measures_basis_and_deadlines(org: Org) -> None:
 
 
 def test_the_consent_record_gives_the_answer(org: Org) -> None:
-    case = case_in(org, "awaiting_consent")
+    declaration = declaration_in(org, "awaiting_consent")
     measure_consent(
-        measure=pending_measure(case),
+        measure=pending_measure(declaration),
         actor=org.servant,
         decision="decline",
         reason="I care for my mother here",
     )
-    issue_all(case)
-    consent = records_of(case, kind=RecordKind.CONSENT)[0]
+    issue_all(declaration)
+    consent = records_of(declaration, kind=RecordKind.CONSENT)[0]
     text = flat(text_of(pdf_of(consent)))
     assert "Answer to a proposal of transfer" in text
     assert "Declined" in text and "I care for my mother here" in text
@@ -291,12 +291,12 @@ def test_the_consent_record_gives_the_answer(org: Org) -> None:
 def test_the_servants_notice_of_an_other_source_case_hides_a_confidential_source(
     org: Org,
 ) -> None:
-    case = opened_case(
+    declaration = opened_declaration(
         org, source_description="Anonymous letter from Ivanov", source_confidential=True
     )
-    (notice,) = issue_all(case)
+    (notice,) = issue_all(declaration)
     assert "Ivanov" not in text_of(pdf_of(notice))
-    dossier = dossier_issue(declaration=case, actor=org.auditor, language="en")
+    dossier = dossier_issue(declaration=declaration, actor=org.auditor, language="en")
     assert "Anonymous letter from Ivanov" in flat(text_of(pdf_of(dossier)))
 
 
@@ -325,10 +325,10 @@ def _check_pdfa(data: bytes) -> pikepdf.Pdf:
 
 
 def test_records_are_pdfa_with_embedded_fonts_and_pass_qpdf(org: Org, tmp_path: Path) -> None:
-    case = case_in(org, "awaiting_consent")
-    measure_consent(measure=pending_measure(case), actor=org.servant, decision="accept")
-    records = issue_all(case)
-    records.append(dossier_issue(declaration=case, actor=org.auditor, language="kk-ru"))
+    declaration = declaration_in(org, "awaiting_consent")
+    measure_consent(measure=pending_measure(declaration), actor=org.servant, decision="accept")
+    records = issue_all(declaration)
+    records.append(dossier_issue(declaration=declaration, actor=org.auditor, language="kk-ru"))
     assert [r.kind for r in records] == ["notice", "decision", "consent", "dossier"]
     for record in records:
         data = pdf_of(record)
@@ -341,8 +341,11 @@ def test_records_are_pdfa_with_embedded_fonts_and_pass_qpdf(org: Org, tmp_path: 
 
 
 def test_every_record_validates_and_any_change_is_caught(org: Org, tmp_path: Path) -> None:
-    case = case_in(org, "resolved")
-    records = [*issue_all(case), dossier_issue(declaration=case, actor=org.head, language="ru")]
+    declaration = declaration_in(org, "resolved")
+    records = [
+        *issue_all(declaration),
+        dossier_issue(declaration=declaration, actor=org.head, language="ru"),
+    ]
     for record in records:
         data = pdf_of(record)
         verdict = verify_pdf(data)
@@ -437,8 +440,8 @@ def test_a_timestamp_authority_makes_it_pades_b_t(org: Org) -> None:
     tsa_cert, tsa_key = _throwaway_tsa()
     tsa = DummyTimeStamper(tsa_cert=tsa_cert, tsa_key=tsa_key)
     stamped = type(seal)(seal.signer, seal.certificate, seal.trust_roots, True, tsa)
-    case = case_in(org, "submitted")
-    (record,) = records_of(case)
+    declaration = declaration_in(org, "submitted")
+    (record,) = records_of(declaration)
     html, _ = record_services.record_html(record, development=True)
     from declarations.records.pdf import render_pdf
 
@@ -458,16 +461,16 @@ def test_a_timestamp_authority_makes_it_pades_b_t(org: Org) -> None:
 
 
 def test_the_dossier_carries_the_signed_records_and_the_whole_story(org: Org) -> None:
-    case = case_in(org, "awaiting_consent")
+    declaration = declaration_in(org, "awaiting_consent")
     from declarations.services.declarations import declaration_comment
 
-    declaration_comment(declaration=case, actor=org.ethics, text="Check the tender file")
-    records = issue_all(case)
+    declaration_comment(declaration=declaration, actor=org.ethics, text="Check the tender file")
+    records = issue_all(declaration)
     with time_machine.travel(timezone.now() + timedelta(days=30)):
         call_command("process_deadlines", stdout=io.StringIO())
-        dossier = dossier_issue(declaration=case, actor=org.auditor, language="en")
+        dossier = dossier_issue(declaration=declaration, actor=org.auditor, language="en")
     data = pdf_of(dossier)
-    case.refresh_from_db()
+    declaration.refresh_from_db()
     text = flat(text_of(data))
     for fact in (
         "Dossier of a conflict-of-interest case",
@@ -476,7 +479,7 @@ def test_the_dossier_carries_the_signed_records_and_the_whole_story(org: Org) ->
         "missed",
         "Deadline missed",
         "Timeline",
-        case.audit_head,
+        declaration.audit_head,
         "The audit chain verifies",
         org.servants["ethics"].full_name,
     ):
@@ -499,7 +502,7 @@ def test_record_languages_are_checked() -> None:
 
 
 def test_operators_see_records_in_the_admin(org: Org, client) -> None:
-    case_in(org, "submitted")
+    declaration_in(org, "submitted")
     client.force_login(org.admin)
     for name in ("record", "exportjob"):
         response = client.get(f"/admin/declarations/{name}/")

@@ -79,9 +79,9 @@ def test_other_matters_stay_other() -> None:
     assert matter_key("ТЕНДЕР ПО ЗАКУПКЕ") == matter_key("тендер по закупке")
 
 
-def _decide_with(org: Org, case: Declaration, matter: str) -> None:
+def _decide_with(org: Org, declaration: Declaration, matter: str) -> None:
     declaration_decide(
-        declaration=case,
+        declaration=declaration,
         actor=org.manager,
         reason="Give it to a colleague",
         measures=[MeasureSpec(kind=MeasureKind.REASSIGN, substitute=org.servants["servant2"],
@@ -98,38 +98,41 @@ def test_a_recused_servant_is_never_made_substitute_on_their_own_matter(
     matter = data.draw(st.sampled_from(MATTERS))
     recused = new_draft(org, "servant2", matter=data.draw(spelling(matter)))
     declaration_submit(declaration=recused, actor=org.servant2)
-    case = new_draft(org, "servant", matter=data.draw(spelling(matter)))
-    declaration_submit(declaration=case, actor=org.servant)
-    declaration_start_review(declaration=case, actor=org.manager)
-    given_as = data.draw(st.one_of(st.just(""), spelling(matter)))  # "" gives the case's matter
+    declaration = new_draft(org, "servant", matter=data.draw(spelling(matter)))
+    declaration_submit(declaration=declaration, actor=org.servant)
+    declaration_start_review(declaration=declaration, actor=org.manager)
+    given_as = data.draw(
+        st.one_of(st.just(""), spelling(matter))
+    )  # "" gives the declaration's matter
     with pytest.raises(ValidationError) as refused:
-        _decide_with(org, case, given_as)
+        _decide_with(org, declaration, given_as)
     assert "measures.0.substitute" in refused.value.message_dict
-    case.refresh_from_db()
-    assert case.state == DeclarationState.IN_REVIEW and not case.measures.exists()
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.IN_REVIEW and not declaration.measures.exists()
 
 
 @pytest.mark.django_db
 def test_a_servant_recused_on_another_matter_may_take_this_one(org: Org) -> None:
     recused = new_draft(org, "servant2", matter="Lease of the garage")
     declaration_submit(declaration=recused, actor=org.servant2)
-    case = new_draft(org, "servant", matter="Tender PT-77 evaluation")
-    declaration_submit(declaration=case, actor=org.servant)
-    declaration_start_review(declaration=case, actor=org.manager)
-    _decide_with(org, case, "")
-    case.refresh_from_db()
-    assert case.state == DeclarationState.RESOLVED
+    declaration = new_draft(org, "servant", matter="Tender PT-77 evaluation")
+    declaration_submit(declaration=declaration, actor=org.servant)
+    declaration_start_review(declaration=declaration, actor=org.manager)
+    _decide_with(org, declaration, "")
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.RESOLVED
 
 
 @pytest.mark.django_db
 def test_the_case_matter_counts_even_when_the_measure_names_the_matter_otherwise(
     org: Org,
 ) -> None:
-    """The matter given is the case's: calling it by another name does not free the recused."""
+    """The matter given is the declaration's: calling it by another name does not free the
+    recused."""
     recused = new_draft(org, "servant2", matter="Tender PT-77")
     declaration_submit(declaration=recused, actor=org.servant2)
-    case = new_draft(org, "servant", matter="Tender PT-77")
-    declaration_submit(declaration=case, actor=org.servant)
-    declaration_start_review(declaration=case, actor=org.manager)
+    declaration = new_draft(org, "servant", matter="Tender PT-77")
+    declaration_submit(declaration=declaration, actor=org.servant)
+    declaration_start_review(declaration=declaration, actor=org.manager)
     with pytest.raises(ValidationError):
-        _decide_with(org, case, "The PT-77 file")
+        _decide_with(org, declaration, "The PT-77 file")

@@ -12,7 +12,7 @@ from declarations.choices import Addressee, DeclarationState, MeasureKind, Role
 from declarations.models import AuditEvent, Declaration, RoleGrant
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.transitions import declaration_start_review, declaration_submit
-from tests.api import case_url, client_for, ok
+from tests.api import client_for, declaration_url, ok
 from tests.builders import Org, new_draft
 from tests.factories import UserFactory
 
@@ -20,81 +20,86 @@ pytestmark = pytest.mark.django_db
 
 
 def _heads_notice(org: Org) -> Declaration:
-    case = new_draft(org, "head", addressee=Addressee.MANAGEMENT)
-    declaration_submit(declaration=case, actor=org.head)
-    case.refresh_from_db()
-    return case
+    declaration = new_draft(org, "head", addressee=Addressee.MANAGEMENT)
+    declaration_submit(declaration=declaration, actor=org.head)
+    declaration.refresh_from_db()
+    return declaration
 
 
 def test_the_heads_own_notice_goes_to_the_ethics_commissioner_and_is_resolved(org: Org) -> None:
-    case = _heads_notice(org)
-    assert case.reviewer_id == org.ethics.pk
-    event = AuditEvent.objects.get(declaration=case, action="declaration.submitted")
+    declaration = _heads_notice(org)
+    assert declaration.reviewer_id == org.ethics.pk
+    event = AuditEvent.objects.get(declaration=declaration, action="declaration.submitted")
     assert "code-2015-cl10-2" in {ref["key"] for ref in event.data["legal_basis"]}
-    # the head neither reviews nor hands over their own case
+    # the head neither reviews nor hands over their own declaration
     head = client_for(org.head)
-    assert head.post(case_url(case, "start-review"), {}, format="json").status_code == 403
+    assert (
+        head.post(declaration_url(declaration, "start-review"), {}, format="json").status_code
+        == 403
+    )
     reassign = {"reviewer": str(org.head.pk), "reason": "Mine"}
-    assert head.post(case_url(case, "reassign-reviewer"), reassign, format="json").status_code in (
+    assert head.post(
+        declaration_url(declaration, "reassign-reviewer"), reassign, format="json"
+    ).status_code in (
         400,
         403,
     )
     # the reviewer sees it in their list and acts on it through the API
     api = client_for(org.ethics)
     listed = ok(api.get("/api/v1/declarations/"))["results"]
-    assert str(case.code) in {row["id"] for row in listed}
-    ok(api.post(case_url(case, "start-review"), {}, format="json"))
+    assert str(declaration.code) in {row["id"] for row in listed}
+    ok(api.post(declaration_url(declaration, "start-review"), {}, format="json"))
     ok(
         api.post(
-            case_url(case, "decide"),
+            declaration_url(declaration, "decide"),
             {"reason": "Divest", "measures": [{"kind": "other", "description": "Sell shares"}]},
             format="json",
         )
     )
-    case.refresh_from_db()
-    assert case.state == DeclarationState.RESOLVED
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.RESOLVED
 
 
 def test_a_reviewer_named_in_the_superior_body_comes_first(org: Org) -> None:
     official = UserFactory(username="ministry-official")
     org.body.head_notice_reviewer = official
     org.body.save()
-    case = _heads_notice(org)
-    assert case.reviewer_id == official.pk
-    declaration_start_review(declaration=case, actor=official)
+    declaration = _heads_notice(org)
+    assert declaration.reviewer_id == official.pk
+    declaration_start_review(declaration=declaration, actor=official)
     declaration_decide(
-        declaration=case,
+        declaration=declaration,
         actor=official,
         reason="Divest",
         measures=[MeasureSpec(kind=MeasureKind.OTHER, description="Sell the shares")],
     )
-    case.refresh_from_db()
-    assert case.state == DeclarationState.RESOLVED
-    assert client_for(official).get(case_url(case)).status_code == 200
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.RESOLVED
+    assert client_for(official).get(declaration_url(declaration)).status_code == 200
 
 
 def test_with_a_deputy_in_management_the_notice_waits_for_management(org: Org) -> None:
     RoleGrant.objects.create(user=org.other_manager, body=org.body, role=Role.MANAGEMENT)
-    case = _heads_notice(org)
-    assert case.reviewer_id is None
-    declaration_start_review(declaration=case, actor=org.other_manager)
-    case.refresh_from_db()
-    assert case.reviewer_id == org.other_manager.pk
+    declaration = _heads_notice(org)
+    assert declaration.reviewer_id is None
+    declaration_start_review(declaration=declaration, actor=org.other_manager)
+    declaration.refresh_from_db()
+    assert declaration.reviewer_id == org.other_manager.pk
 
 
 def test_with_nobody_to_review_it_the_notice_is_refused_with_the_reason(org: Org) -> None:
     RoleGrant.objects.filter(role=Role.ETHICS_COMMISSIONER).delete()
-    case = new_draft(org, "head", addressee=Addressee.MANAGEMENT)
+    declaration = new_draft(org, "head", addressee=Addressee.MANAGEMENT)
     with pytest.raises(ValidationError) as refused:
-        declaration_submit(declaration=case, actor=org.head)
+        declaration_submit(declaration=declaration, actor=org.head)
     assert "addressee" in refused.value.message_dict
-    case.refresh_from_db()
-    assert case.state == DeclarationState.DRAFT
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.DRAFT
 
 
 def test_the_ethics_commissioners_own_notice_to_management_goes_to_management(org: Org) -> None:
-    case = new_draft(org, "ethics", addressee=Addressee.MANAGEMENT)
-    declaration_submit(declaration=case, actor=org.ethics)
-    case.refresh_from_db()
-    assert case.reviewer_id is None  # the head picks it up
-    declaration_start_review(declaration=case, actor=org.head)
+    declaration = new_draft(org, "ethics", addressee=Addressee.MANAGEMENT)
+    declaration_submit(declaration=declaration, actor=org.ethics)
+    declaration.refresh_from_db()
+    assert declaration.reviewer_id is None  # the head picks it up
+    declaration_start_review(declaration=declaration, actor=org.head)

@@ -25,7 +25,7 @@ from declarations.services.transitions import (
     declaration_submit,
     declaration_withdraw,
 )
-from tests.builders import Org, case_in, opened_case, pending_measure
+from tests.builders import Org, declaration_in, opened_declaration, pending_measure
 
 S = DeclarationState
 PERSONAS = [
@@ -44,9 +44,9 @@ PERSONAS = [
 Action = Callable[[Org, Declaration, Any], Any]
 
 
-def _decide(org: Org, case: Declaration, actor: Any) -> Any:
+def _decide(org: Org, declaration: Declaration, actor: Any) -> Any:
     return declaration_decide(
-        declaration=case,
+        declaration=declaration,
         actor=actor,
         reason="Because",
         measures=[MeasureSpec(kind=MeasureKind.REASSIGN, substitute=org.servants["servant2"])],
@@ -133,11 +133,11 @@ TARGET = {
 }
 
 
-def _snapshot(case: Declaration) -> tuple[str, int, list[str]]:
-    fresh = Declaration.objects.get(pk=case.pk)
+def _snapshot(declaration: Declaration) -> tuple[str, int, list[str]]:
+    fresh = Declaration.objects.get(pk=declaration.pk)
     return (
         fresh.state,
-        AuditEvent.objects.filter(declaration=case).count(),
+        AuditEvent.objects.filter(declaration=declaration).count(),
         sorted(fresh.measures.values_list("state", flat=True)),
     )
 
@@ -146,18 +146,18 @@ def _snapshot(case: Declaration) -> tuple[str, int, list[str]]:
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_transition_by_persona(org: Org, action: str, persona: str) -> None:
     source, call, allowed = ACTIONS[action]
-    case = case_in(org, source)
-    before = _snapshot(case)
+    declaration = declaration_in(org, source)
+    before = _snapshot(declaration)
     actor = org.users[persona]
     if persona in allowed:
-        call(org, case, actor)
-        state, events, _m = _snapshot(case)
+        call(org, declaration, actor)
+        state, events, _m = _snapshot(declaration)
         assert state == TARGET[action]
         assert events == before[1] + 1, "exactly one audit event per successful step"
     else:
         with pytest.raises(PermissionDenied):
-            call(org, case, actor)
-        assert _snapshot(case) == before, "a refusal changes nothing"
+            call(org, declaration, actor)
+        assert _snapshot(declaration) == before, "a refusal changes nothing"
 
 
 WRONG_STATES = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.RESOLVED, S.NO_CONFLICT, S.WITHDRAWN]
@@ -165,7 +165,7 @@ WRONG_STATES = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.RESOLVED, S.NO_CONFLICT, S.
 
 ALL_STATES = [*WRONG_STATES, S.AWAITING_CONSENT, S.IMPLEMENTING]
 LEGAL_SOURCES = {"withdraw_submitted": {S.SUBMITTED, S.IN_REVIEW}}
-WRONG_STATE_CASES = [
+WRONG_STATE_DECLARATIONS = [
     (action, state)
     for action in ["submit", "start_review", "decide", "find_no_conflict", "withdraw_submitted"]
     for state in ALL_STATES
@@ -173,38 +173,38 @@ WRONG_STATE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("action", "state"), WRONG_STATE_CASES)
+@pytest.mark.parametrize(("action", "state"), WRONG_STATE_DECLARATIONS)
 def test_transition_from_wrong_state_is_refused(org: Org, action: str, state: str) -> None:
     _source, call, allowed = ACTIONS[action]
-    case = case_in(org, state)
-    before = _snapshot(case)
+    declaration = declaration_in(org, state)
+    before = _snapshot(declaration)
     actor = org.users[next(iter(allowed))]
     with pytest.raises(TransitionNotAllowed):
-        call(org, case, actor)
-    assert _snapshot(case) == before
+        call(org, declaration, actor)
+    assert _snapshot(declaration) == before
 
 
 def test_withdraw_after_a_decision_is_refused(org: Org) -> None:
-    """ "Before any decision" (DESIGN.md §3): a declined transfer sends the case back to review,
-    but the servant can no longer withdraw it."""
-    case = case_in(org, S.AWAITING_CONSENT)
+    """ "Before any decision" (DESIGN.md §3): a declined transfer sends the declaration back to
+    review, but the servant can no longer withdraw it."""
+    declaration = declaration_in(org, S.AWAITING_CONSENT)
     measure_consent(
-        measure=pending_measure(case), actor=org.servant, decision="decline", reason="No"
+        measure=pending_measure(declaration), actor=org.servant, decision="decline", reason="No"
     )
-    assert case.state == S.IN_REVIEW
-    before = _snapshot(case)
+    assert declaration.state == S.IN_REVIEW
+    before = _snapshot(declaration)
     with pytest.raises(TransitionNotAllowed):
-        declaration_withdraw(declaration=case, actor=org.servant, reason="Changed my mind")
-    assert _snapshot(case) == before
+        declaration_withdraw(declaration=declaration, actor=org.servant, reason="Changed my mind")
+    assert _snapshot(declaration) == before
 
 
 def test_measure_transitions_from_wrong_state_are_refused(org: Org) -> None:
-    case = case_in(org, S.IMPLEMENTING)
-    measure = pending_measure(case)
-    before = _snapshot(case)
+    declaration = declaration_in(org, S.IMPLEMENTING)
+    measure = pending_measure(declaration)
+    before = _snapshot(declaration)
     with pytest.raises(TransitionNotAllowed):
         measure_consent(measure=measure, actor=org.servant, decision="accept")
-    assert _snapshot(case) == before
+    assert _snapshot(declaration) == before
     measure_implement(
         measure=measure, actor=org.hr, order_number="1", order_date=timezone.localdate()
     )
@@ -217,20 +217,20 @@ def test_measure_transitions_from_wrong_state_are_refused(org: Org) -> None:
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_open_from_source_by_persona(org: Org, persona: str) -> None:
     """003 cl. 8 p.2: the direct superior or management, on information from other sources; the
-    ethics commissioner registers such cases too."""
+    ethics commissioner registers such declarations too."""
     allowed = {"manager", "head", "ethics"}
     count = Declaration.objects.count()
 
     def call() -> Declaration:
-        return opened_case(org, persona)
+        return opened_declaration(org, persona)
 
     if persona in allowed:
-        case = call()
-        assert case.state == S.SUBMITTED and case.origin == Origin.OTHER_SOURCE
-        assert case.opened_by == org.users[persona]
-        assert [e.action for e in case.events.all()] == [AuditAction.DECLARATION_OPENED]
-        assert case.notifications.filter(
-            recipient=org.servant, kind="case_opened_about_you"
+        declaration = call()
+        assert declaration.state == S.SUBMITTED and declaration.origin == Origin.OTHER_SOURCE
+        assert declaration.opened_by == org.users[persona]
+        assert [e.action for e in declaration.events.all()] == [AuditAction.DECLARATION_OPENED]
+        assert declaration.notifications.filter(
+            recipient=org.servant, kind="declaration_opened_about_you"
         ).exists()
     else:
         with pytest.raises(PermissionDenied):
@@ -239,41 +239,41 @@ def test_open_from_source_by_persona(org: Org, persona: str) -> None:
 
 
 def test_servant_cannot_withdraw_a_case_opened_about_them(org: Org) -> None:
-    case = opened_case(org, source_description="Hotline", source_confidential=True)
+    declaration = opened_declaration(org, source_description="Hotline", source_confidential=True)
     with pytest.raises(PermissionDenied):
-        declaration_withdraw(declaration=case, actor=org.servant, reason="Not true")
+        declaration_withdraw(declaration=declaration, actor=org.servant, reason="Not true")
 
 
 def test_notice_to_management_is_reviewed_by_management(org: Org) -> None:
     """When the direct manager is a party, the servant writes to management (003 cl. 8 p.1)."""
-    case = case_in(org, S.DRAFT)
-    case.addressee = "management"
-    case.save()
-    declaration_submit(declaration=case, actor=org.servant)
-    assert case.reviewer_id is None
+    declaration = declaration_in(org, S.DRAFT)
+    declaration.addressee = "management"
+    declaration.save()
+    declaration_submit(declaration=declaration, actor=org.servant)
+    assert declaration.reviewer_id is None
     with pytest.raises(PermissionDenied):
-        declaration_start_review(declaration=case, actor=org.manager)
-    declaration_start_review(declaration=case, actor=org.head)
-    assert case.reviewer_id == org.head.pk
+        declaration_start_review(declaration=declaration, actor=org.manager)
+    declaration_start_review(declaration=declaration, actor=org.head)
+    assert declaration.reviewer_id == org.head.pk
 
 
 def test_management_takes_over_then_decides(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     declaration_reassign_reviewer(
-        declaration=case, actor=org.head, reviewer=org.head, reason="Overdue: taken over"
+        declaration=declaration, actor=org.head, reviewer=org.head, reason="Overdue: taken over"
     )
-    declaration_start_review(declaration=case, actor=org.head)
+    declaration_start_review(declaration=declaration, actor=org.head)
     with pytest.raises(PermissionDenied):
-        _decide(org, case, org.manager)  # no longer the reviewer
-    _decide(org, case, org.head)
-    assert case.state == S.RESOLVED
+        _decide(org, declaration, org.manager)  # no longer the reviewer
+    _decide(org, declaration, org.head)
+    assert declaration.state == S.RESOLVED
 
 
 def test_reassign_to_the_declarant_is_refused(org: Org) -> None:
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     with pytest.raises(ValidationError) as exc:
         declaration_reassign_reviewer(
-            declaration=case, actor=org.head, reviewer=org.servant, reason="x"
+            declaration=declaration, actor=org.head, reviewer=org.servant, reason="x"
         )
     assert "reviewer" in exc.value.message_dict
 
@@ -282,33 +282,33 @@ def test_stale_copy_gets_a_conflict(org: Org) -> None:
     """A caller whose copy is out of date loses the race: ConcurrentTransition, nothing written."""
     from django_fsm import ConcurrentTransition
 
-    case = case_in(org, S.SUBMITTED)
-    stale = Declaration.objects.get(pk=case.pk)
-    declaration_withdraw(declaration=case, actor=org.servant, reason="Mistake")
-    before = _snapshot(case)
+    declaration = declaration_in(org, S.SUBMITTED)
+    stale = Declaration.objects.get(pk=declaration.pk)
+    declaration_withdraw(declaration=declaration, actor=org.servant, reason="Mistake")
+    before = _snapshot(declaration)
     with pytest.raises(ConcurrentTransition):
         declaration_start_review(declaration=stale, actor=org.manager)
-    assert _snapshot(case) == before
+    assert _snapshot(declaration) == before
 
 
 def test_state_cannot_be_assigned_directly(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     with pytest.raises(AttributeError):
-        case.state = S.RESOLVED
+        declaration.state = S.RESOLVED
 
 
 def test_templates_cannot_run_transitions(org: Org) -> None:
     """``alters_data`` (STYLE.md rule 10): a template that names a transition renders nothing."""
-    case = case_in(org, S.DRAFT)
+    declaration = declaration_in(org, S.DRAFT)
     names = ["submit", "start_review", "decide", "find_no_conflict", "withdraw", "complete"]
-    html = Template("".join(f"{{{{ d.{n} }}}}" for n in names)).render(Context({"d": case}))
+    html = Template("".join(f"{{{{ d.{n} }}}}" for n in names)).render(Context({"d": declaration}))
     assert html == ""
-    assert Declaration.objects.get(pk=case.pk).state == S.DRAFT
+    assert Declaration.objects.get(pk=declaration.pk).state == S.DRAFT
 
 
 def test_transitions_record_their_legal_basis(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
-    event = case.events.get()
+    declaration = declaration_in(org, S.SUBMITTED)
+    event = declaration.events.get()
     keys = [b["key"] for b in event.data["legal_basis"]]
     assert "akimat-2013-cl8-p1" in keys and "law-410v-art15-p2" in keys
     assert "akimat-2013-cl6" in keys  # the recusal starts (003 cl. 6)
@@ -316,14 +316,14 @@ def test_transitions_record_their_legal_basis(org: Org) -> None:
 
 def test_decline_then_change_duties_then_order(org: Org) -> None:
     """Transfer declined → back to review → change of duties → HR order → resolved."""
-    case = case_in(org, S.AWAITING_CONSENT)
-    assert case.recusal_active
+    declaration = declaration_in(org, S.AWAITING_CONSENT)
+    assert declaration.recusal_active
     measure_consent(
-        measure=pending_measure(case), actor=org.servant, decision="decline", reason="No"
+        measure=pending_measure(declaration), actor=org.servant, decision="decline", reason="No"
     )
-    assert case.state == S.IN_REVIEW
+    assert declaration.state == S.IN_REVIEW
     declaration_decide(
-        declaration=case,
+        declaration=declaration,
         actor=org.manager,
         reason="Change duties instead",
         measures=[
@@ -334,16 +334,16 @@ def test_decline_then_change_duties_then_order(org: Org) -> None:
             )
         ],
     )
-    assert case.state == S.IMPLEMENTING
+    assert declaration.state == S.IMPLEMENTING
     measure_implement(
-        measure=pending_measure(case),
+        measure=pending_measure(declaration),
         actor=org.hr,
         order_number="7",
         order_date=timezone.localdate(),
     )
-    case.refresh_from_db()
-    assert case.state == S.RESOLVED and not case.recusal_active
-    assert [e.action for e in case.events.order_by("seq")][-3:] == [
+    declaration.refresh_from_db()
+    assert declaration.state == S.RESOLVED and not declaration.recusal_active
+    assert [e.action for e in declaration.events.order_by("seq")][-3:] == [
         AuditAction.CONSENT_DECLINED,
         AuditAction.DECIDED,
         AuditAction.MEASURE_IMPLEMENTED,
@@ -351,15 +351,15 @@ def test_decline_then_change_duties_then_order(org: Org) -> None:
 
 
 def test_accepted_transfer_moves_the_servant(org: Org) -> None:
-    case = case_in(org, S.AWAITING_CONSENT)
-    measure = pending_measure(case)
+    declaration = declaration_in(org, S.AWAITING_CONSENT)
+    measure = pending_measure(declaration)
     measure_consent(measure=measure, actor=org.servant, decision="accept")
-    assert case.state == S.IMPLEMENTING
+    assert declaration.state == S.IMPLEMENTING
     measure_implement(
         measure=measure, actor=org.hr, order_number="9-к", order_date=timezone.localdate()
     )
-    case.refresh_from_db()
-    assert case.state == S.RESOLVED
+    declaration.refresh_from_db()
+    assert declaration.state == S.RESOLVED
     assert (
         org.servants["servant"].__class__.objects.get(pk=org.servants["servant"].pk).position
         == org.vacancies[0]
@@ -367,8 +367,10 @@ def test_accepted_transfer_moves_the_servant(org: Org) -> None:
 
 
 def test_decision_cites_each_reference_once(org: Org) -> None:
-    case = case_in(org, S.IN_REVIEW)
-    _decide(org, case, org.manager)
-    keys = [b["key"] for b in case.events.get(action=AuditAction.DECIDED).data["legal_basis"]]
+    declaration = declaration_in(org, S.IN_REVIEW)
+    _decide(org, declaration, org.manager)
+    keys = [
+        b["key"] for b in declaration.events.get(action=AuditAction.DECIDED).data["legal_basis"]
+    ]
     assert len(keys) == len(set(keys))
     assert {"akimat-2013-cl8-p2", "akimat-2013-cl8-p2-1", "law-410v-art15-p3"} <= set(keys)

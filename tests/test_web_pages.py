@@ -1,7 +1,7 @@
 """Every page, for the role it serves, in every language: it renders, it carries the strict
 Content-Security-Policy and no inline code, it shows no English in Kazakh or Russian, it is
-scoped (another body's case is a 404, a page of another role a 403), and its queries do not grow
-with the number of cases.
+scoped (another body's declaration is a 404, a page of another role a 403), and its queries do not
+grow with the number of declarations.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from declarations.choices import DeclarationState as S
 from declarations.models import Declaration, ExportJob, Measure, Position, Record
 from declarations.records import exports as export_services
 from declarations.services.declarations import declaration_comment
-from tests.builders import Org, build_org, case_in, pending_measure
+from tests.builders import Org, build_org, declaration_in, pending_measure
 from tests.web import client_as, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @dataclass
 class World:
     org: Org
-    cases: dict[str, Declaration]
+    declarations: dict[str, Declaration]
     consent: Measure
     order: Measure
     export: ExportJob
@@ -41,8 +41,8 @@ class World:
 
 @pytest.fixture
 def world(org: Org) -> World:
-    cases = {
-        state: case_in(org, state)
+    declarations = {
+        state: declaration_in(org, state)
         for state in (
             S.DRAFT,
             S.SUBMITTED,
@@ -59,11 +59,11 @@ def world(org: Org) -> World:
     )
     return World(
         org=org,
-        cases=cases,
-        consent=pending_measure(cases[S.AWAITING_CONSENT]),
-        order=pending_measure(cases[S.IMPLEMENTING]),
+        declarations=declarations,
+        consent=pending_measure(declarations[S.AWAITING_CONSENT]),
+        order=pending_measure(declarations[S.IMPLEMENTING]),
         export=export,
-        record=Record.objects.filter(declaration=cases[S.SUBMITTED]).first(),  # type: ignore[arg-type]
+        record=Record.objects.filter(declaration=declarations[S.SUBMITTED]).first(),  # type: ignore[arg-type]
     )
 
 
@@ -80,7 +80,7 @@ def _url(w: World, page: str) -> str:
     if name == "verify":
         return reverse("verify")
     if state:
-        return reverse(f"declarations:{name}", args=[w.cases[state].code])
+        return reverse(f"declarations:{name}", args=[w.declarations[state].code])
     return reverse(f"declarations:{name}")
 
 
@@ -90,21 +90,21 @@ PAGES = [
     ("servant", "declare"),
     ("servant", "edit:draft"),
     ("servant", "preview:draft"),
-    ("servant", "case:submitted"),
+    ("servant", "declaration:submitted"),
     ("servant", "consent:"),
     ("manager", "reviews"),
-    ("manager", "case:in_review"),
+    ("manager", "declaration:in_review"),
     ("manager", "decide:in_review"),
     ("manager", "open"),
     ("head", "overview"),
-    ("head", "case:awaiting_consent"),
+    ("head", "declaration:awaiting_consent"),
     ("head", "reassign:submitted"),
     ("ethics", "overview"),
     ("ethics", "open"),
     ("hr", "hr"),
     ("hr", "implement:"),
     ("auditor", "search"),
-    ("auditor", "case:resolved"),
+    ("auditor", "declaration:resolved"),
     ("auditor", "exports"),
     ("auditor", "export:"),
     (None, "login"),
@@ -189,8 +189,8 @@ def test_the_home_page_sends_each_role_where_its_work_is(world: World) -> None:
 
 # ---- scope ---------------------------------------------------------------------------------
 
-CASE_PAGES_GET = ["case", "edit", "preview", "decide", "reassign"]
-CASE_STEPS_POST = [
+DECLARATION_PAGES_GET = ["declaration", "edit", "preview", "decide", "reassign"]
+DECLARATION_STEPS_POST = [
     "submit",
     "discard",
     "start-review",
@@ -208,17 +208,19 @@ CASE_STEPS_POST = [
 def test_another_bodys_or_colleagues_case_is_a_404_on_every_page_and_step(
     world: World, who: str
 ) -> None:
-    """Nothing says that the case exists: every page and every step of it is a 404, and the
+    """Nothing says that the declaration exists: every page and every step of it is a 404, and the
     lists do not show it."""
     org = world.org
     client = client_as(org.users[who], "ru")
-    for state, case in world.cases.items():
-        for name in CASE_PAGES_GET:
-            url = reverse(f"declarations:{name}", args=[case.code])
+    for state, declaration in world.declarations.items():
+        for name in DECLARATION_PAGES_GET:
+            url = reverse(f"declarations:{name}", args=[declaration.code])
             assert client.get(url).status_code == 404, (who, name, state)
-        for name in CASE_STEPS_POST:
-            url = reverse(f"declarations:{name}", args=[case.code])
-            response = client.post(url, {"seen_state": case.state, "reason": "x", "text": "x"})
+        for name in DECLARATION_STEPS_POST:
+            url = reverse(f"declarations:{name}", args=[declaration.code])
+            response = client.post(
+                url, {"seen_state": declaration.state, "reason": "x", "text": "x"}
+            )
             assert response.status_code == 404, (who, name, state)
         assert "Страница не найдена" in text(response)  # the 404 page in the reader's language
     for name, code in (
@@ -231,7 +233,7 @@ def test_another_bodys_or_colleagues_case_is_a_404_on_every_page_and_step(
         assert client.get(reverse(f"declarations:{name}", args=[code])).status_code == 404, name
     before = {c.pk: (c.state, c.updated_at) for c in Declaration.objects.all()}
     assert before == {c.pk: (c.state, c.updated_at) for c in Declaration.objects.all()}
-    numbers = [c.registration_number for c in world.cases.values() if c.registration_number]
+    numbers = [c.registration_number for c in world.declarations.values() if c.registration_number]
     for page in ("mine", "reviews", "search"):
         seen = text(client.get(reverse(f"declarations:{page}")))
         assert not any(n in seen for n in numbers), (who, page)
@@ -247,8 +249,8 @@ def test_pages_of_another_role_are_403_in_the_readers_language(world: World) -> 
             assert translation.gettext("Not open to you") in text(response)
     # the auditor reads but never acts
     client = client_as(org.auditor)
-    case = world.cases[S.SUBMITTED]
-    assert client.get(reverse("declarations:reassign", args=[case.code])).status_code == 403
+    declaration = world.declarations[S.SUBMITTED]
+    assert client.get(reverse("declarations:reassign", args=[declaration.code])).status_code == 403
     assert client.get(reverse("declarations:declare")).status_code == 403
 
 
@@ -290,17 +292,17 @@ LISTS = [
 
 
 def test_list_pages_ask_the_database_a_fixed_number_of_times(db: None) -> None:
-    """Two cases or fourteen: the same number of queries on every list (no query per row)."""
+    """Two declarations or fourteen: the same number of queries on every list (no query per row)."""
     org = build_org()
     for state in (S.SUBMITTED, S.IMPLEMENTING, S.AWAITING_CONSENT):
-        case_in(org, state)
+        declaration_in(org, state)
     few = {
         page: _queries(client_as(org.users[who]), reverse(f"declarations:{page}"))
         for who, page in LISTS
     }
     for _ in range(4):
         for state in (S.SUBMITTED, S.IN_REVIEW, S.IMPLEMENTING, S.RESOLVED):
-            case_in(org, state, who="servant2")
+            declaration_in(org, state, who="servant2")
     many = {
         page: _queries(client_as(org.users[who]), reverse(f"declarations:{page}"))
         for who, page in LISTS
@@ -313,11 +315,11 @@ def test_the_case_page_asks_a_fixed_number_of_times_however_long_its_timeline(
     world: World,
 ) -> None:
     org = world.org
-    case = world.cases[S.IN_REVIEW]
-    url = reverse("declarations:case", args=[case.code])
+    declaration = world.declarations[S.IN_REVIEW]
+    url = reverse("declarations:declaration", args=[declaration.code])
     few = _queries(client_as(org.manager), url)
     for i in range(15):
-        declaration_comment(declaration=case, actor=org.ethics, text=f"Note {i}")
+        declaration_comment(declaration=declaration, actor=org.ethics, text=f"Note {i}")
     many = _queries(client_as(org.manager), url)
     assert many == few and many <= 40, (few, many)
 
@@ -325,7 +327,9 @@ def test_the_case_page_asks_a_fixed_number_of_times_however_long_its_timeline(
 def test_pages_are_small_and_need_no_script(world: World) -> None:
     """No front-end build and no JavaScript: one stylesheet, and the busiest page is small."""
     client = client_as(world.org.manager)
-    response = client.get(reverse("declarations:decide", args=[world.cases[S.IN_REVIEW].code]))
+    response = client.get(
+        reverse("declarations:decide", args=[world.declarations[S.IN_REVIEW].code])
+    )
     body = response.content.decode()
     assert "<script" not in body
     assert body.count('rel="stylesheet"') == 1

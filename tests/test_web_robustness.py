@@ -1,6 +1,6 @@
-"""Every page robust to cases in every state (issue 12): each role's lists and each case's page,
-with cases in every state, a notice to management nobody has picked up yet, a case from a
-confidential source and a failed export — never a server error."""
+"""Every page robust to declarations in every state (issue 12): each role's lists and each
+declaration's page, with declarations in every state, a notice to management nobody has picked up
+yet, a declaration from a confidential source and a failed export — never a server error."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from declarations.choices import Addressee
 from declarations.choices import DeclarationState as S
 from declarations.models import Declaration
 from declarations.services.transitions import declaration_submit
-from tests.builders import Org, case_in, new_draft, opened_case
+from tests.builders import Org, declaration_in, new_draft, opened_declaration
 from tests.web import client_as, text
 
 pytestmark = pytest.mark.django_db
@@ -21,17 +21,17 @@ ROLES = ["servant", "manager", "head", "ethics", "hr", "auditor", "outsider", "a
 
 
 def _unpicked_notice_to_management(org: Org) -> Declaration:
-    case = new_draft(org, "servant2", addressee=Addressee.MANAGEMENT, matter="Lease")
-    declaration_submit(declaration=case, actor=org.servant2)
-    return case
+    declaration = new_draft(org, "servant2", addressee=Addressee.MANAGEMENT, matter="Lease")
+    declaration_submit(declaration=declaration, actor=org.servant2)
+    return declaration
 
 
 def test_the_overview_shows_a_notice_to_management_not_yet_picked_up(org: Org) -> None:
-    case = _unpicked_notice_to_management(org)
+    declaration = _unpicked_notice_to_management(org)
     for who in ("head", "ethics"):
         page = client_as(org.users[who]).get(reverse("declarations:overview"))
         assert page.status_code == 200, who
-        assert case.registration_number in text(page)
+        assert declaration.registration_number in text(page)
     kk = client_as(org.head, "kk").get(reverse("declarations:overview"))
     assert kk.status_code == 200 and "басшылық" in text(kk)
 
@@ -40,9 +40,11 @@ def test_the_overview_shows_a_notice_to_management_not_yet_picked_up(org: Org) -
 def test_every_page_of_every_role_renders_with_cases_in_every_state(
     org: Org, language: str
 ) -> None:
-    cases = [case_in(org, state) for state in S.values]
-    cases.append(_unpicked_notice_to_management(org))
-    cases.append(opened_case(org, source_description="Hotline", source_confidential=True))
+    declarations = [declaration_in(org, state) for state in S.values]
+    declarations.append(_unpicked_notice_to_management(org))
+    declarations.append(
+        opened_declaration(org, source_description="Hotline", source_confidential=True)
+    )
     failures = []
     for who in ROLES:
         client = client_as(org.users[who], language)
@@ -50,9 +52,11 @@ def test_every_page_of_every_role_renders_with_cases_in_every_state(
             status = client.get(reverse(f"declarations:{name}")).status_code
             if status >= 500 or status not in (200, 403):
                 failures.append((who, name, status))
-        for case in cases:
-            for name in ("case", "decide", "reassign", "edit", "preview"):
-                status = client.get(reverse(f"declarations:{name}", args=[case.code])).status_code
+        for declaration in declarations:
+            for name in ("declaration", "decide", "reassign", "edit", "preview"):
+                status = client.get(
+                    reverse(f"declarations:{name}", args=[declaration.code])
+                ).status_code
                 if status >= 500:
-                    failures.append((who, name, case.state, status))
+                    failures.append((who, name, declaration.state, status))
     assert failures == []

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from declarations.choices import DeclarationState as S
 from declarations.models import AuditEvent
-from tests.builders import Org, case_in
+from tests.builders import Org, declaration_in
 from tests.web import client_as, text
 
 LOGIN = "/accounts/login/"
@@ -72,24 +72,24 @@ def test_the_wrong_password_message_is_in_the_readers_language(org: Org) -> None
 
 def test_every_form_needs_its_csrf_token(org: Org) -> None:
     """A step sent from another site (no token) is refused with our page, and changes nothing."""
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="kk")
     client.force_login(org.manager)
     events = AuditEvent.objects.count()
-    response = client.post(reverse("declarations:start-review", args=[case.code]))
+    response = client.post(reverse("declarations:start-review", args=[declaration.code]))
     assert response.status_code == 403
     with translation.override("kk"):
         assert translation.gettext("The form has expired") in text(response)
-    case.refresh_from_db()
-    assert case.state == S.SUBMITTED and AuditEvent.objects.count() == events
+    declaration.refresh_from_db()
+    assert declaration.state == S.SUBMITTED and AuditEvent.objects.count() == events
     # every form on the pages carries the token
-    page = client.get(reverse("declarations:case", args=[case.code])).content.decode()
+    page = client.get(reverse("declarations:declaration", args=[declaration.code])).content.decode()
     forms = page.count("<form")
     assert forms >= 3 and page.count('name="csrfmiddlewaretoken"') == forms
     # with the token from the page the step goes through
     token = client.cookies[settings.CSRF_COOKIE_NAME].value
     response = client.post(
-        reverse("declarations:start-review", args=[case.code]),
+        reverse("declarations:start-review", args=[declaration.code]),
         {"csrfmiddlewaretoken": token, "seen_state": "submitted"},
     )
     assert response.status_code == 302
@@ -127,15 +127,15 @@ def test_a_session_ends_ten_hours_after_signing_in_however_busy(org: Org) -> Non
 def test_the_language_is_remembered_for_the_user_on_every_device(org: Org) -> None:
     laptop = client_as(org.servant, "en")
     response = laptop.post(
-        reverse("declarations:language"), {"language": "kk", "next": "/cases/mine/"}
+        reverse("declarations:language"), {"language": "kk", "next": "/declarations/mine/"}
     )
-    assert response.status_code == 302 and response.url == "/cases/mine/"
-    assert '<html lang="kk">' in laptop.get("/cases/mine/").content.decode()
+    assert response.status_code == 302 and response.url == "/declarations/mine/"
+    assert '<html lang="kk">' in laptop.get("/declarations/mine/").content.decode()
     # a phone whose browser asks for Russian: after signing in, Kazakh
     phone = Client(HTTP_ACCEPT_LANGUAGE="ru")
     assert '<html lang="ru">' in phone.get(LOGIN).content.decode()
     assert _login(phone, org.servant.username, "pw").status_code == 302
-    assert '<html lang="kk">' in phone.get("/cases/mine/").content.decode()
+    assert '<html lang="kk">' in phone.get("/declarations/mine/").content.decode()
 
 
 def test_the_language_switch_never_sends_the_reader_off_site(org: Org) -> None:
@@ -144,7 +144,7 @@ def test_the_language_switch_never_sends_the_reader_off_site(org: Org) -> None:
         response = client.post(reverse("declarations:language"), {"language": "ru", "next": target})
         assert response.url == "/", target
     response = client.post(reverse("declarations:language"), {"language": "xx", "next": "/"})
-    assert '<html lang="ru">' in client.get("/cases/mine/").content.decode()  # unchanged
+    assert '<html lang="ru">' in client.get("/declarations/mine/").content.decode()  # unchanged
 
 
 def test_login_sends_back_only_to_our_own_pages(org: Org) -> None:

@@ -20,7 +20,7 @@ from declarations.services.transitions import (
     declaration_reassign_reviewer,
     declaration_start_review,
 )
-from tests.builders import Org, case_in, new_draft, pending_measure
+from tests.builders import Org, declaration_in, new_draft, pending_measure
 from tests.factories import RoleGrantFactory, UserFactory
 from tests.web import client_as, field_errors, said, text
 
@@ -62,11 +62,11 @@ def test_filing_with_files_preview_then_confirm(org: Org) -> None:
         reverse("declarations:declare"),
         {**_notice(), "attachments": [_upload("order.pdf", PDF), _upload("scan.png", PNG)]},
     )
-    case = Declaration.objects.get(declarant__user=org.servant)
+    declaration = Declaration.objects.get(declarant__user=org.servant)
     assert response.status_code == 302
-    assert response.url == reverse("declarations:preview", args=[case.code])
-    assert case.state == S.DRAFT
-    files = {a.filename: a for a in case.attachments.all()}
+    assert response.url == reverse("declarations:preview", args=[declaration.code])
+    assert declaration.state == S.DRAFT
+    files = {a.filename: a for a in declaration.attachments.all()}
     assert set(files) == {"order.pdf", "scan.png"}
     assert files["order.pdf"].content_type == "application/pdf"
     preview = client.get(response.url)
@@ -79,19 +79,19 @@ def test_filing_with_files_preview_then_confirm(org: Org) -> None:
     assert got["Content-Disposition"].startswith("attachment")
     assert got["Content-Security-Policy"] == "default-src 'none'; sandbox"
     # filing needs the ticked confirmation
-    response = client.post(reverse("declarations:submit", args=[case.code]), follow=True)
+    response = client.post(reverse("declarations:submit", args=[declaration.code]), follow=True)
     assert _kk("Tick the confirmation to file the notice.") in said(response)
-    case.refresh_from_db()
-    assert case.state == S.DRAFT
+    declaration.refresh_from_db()
+    assert declaration.state == S.DRAFT
     response = client.post(
-        reverse("declarations:submit", args=[case.code]), {"confirm": "yes"}, follow=True
+        reverse("declarations:submit", args=[declaration.code]), {"confirm": "yes"}, follow=True
     )
-    case.refresh_from_db()
-    assert case.state == S.SUBMITTED and case.registration_number
-    assert case.registration_number in " ".join(said(response))
-    # the reviewer opens the same file from the case page
+    declaration.refresh_from_db()
+    assert declaration.state == S.SUBMITTED and declaration.registration_number
+    assert declaration.registration_number in " ".join(said(response))
+    # the reviewer opens the same file from the declaration page
     manager = client_as(org.manager)
-    page = text(manager.get(reverse("declarations:case", args=[case.code])))
+    page = text(manager.get(reverse("declarations:declaration", args=[declaration.code])))
     assert "order.pdf" in page and files["order.pdf"].sha256 in page
     got = manager.get(reverse("declarations:attachment", args=[files["order.pdf"].code]))
     assert got.status_code == 200 and b"".join(got.streaming_content) == PDF
@@ -109,23 +109,23 @@ def test_a_refused_file_is_named_with_the_reason_and_the_draft_is_kept(org: Org)
         {**_notice(), "attachments": [_upload("virus.exe", b"MZ\x90\x00" * 10)]},
         follow=True,
     )
-    case = Declaration.objects.get(declarant__user=org.servant)
-    assert response.redirect_chain[-1][0] == reverse("declarations:edit", args=[case.code])
+    declaration = Declaration.objects.get(declarant__user=org.servant)
+    assert response.redirect_chain[-1][0] == reverse("declarations:edit", args=[declaration.code])
     messages = " ".join(said(response))
     assert "virus.exe" in messages
     assert _kk("Only PDF, PNG and JPEG files can be attached.") in messages
-    assert not case.attachments.exists()
+    assert not declaration.attachments.exists()
     # the edit page puts the same refusal next to the file field, and keeps the text (400)
     with override_settings(COI_ATTACHMENT_MAX_BYTES=100):
         response = client.post(
-            reverse("declarations:edit", args=[case.code]),
+            reverse("declarations:edit", args=[declaration.code]),
             {**_notice(matter="Changed matter"), "attachments": [_upload("big.pdf", PDF * 10)]},
         )
     assert response.status_code == 400
     errors = field_errors(response)
     assert list(errors) == ["attachments"] and "big.pdf" in errors["attachments"][0]
-    case.refresh_from_db()
-    assert case.matter == "Changed matter"  # the text was saved; only the file was refused
+    declaration.refresh_from_db()
+    assert declaration.matter == "Changed matter"  # the text was saved; only the file was refused
 
 
 def test_a_file_comes_off_a_draft_but_stays_on_a_filed_notice(org: Org) -> None:
@@ -133,23 +133,25 @@ def test_a_file_comes_off_a_draft_but_stays_on_a_filed_notice(org: Org) -> None:
     client.post(
         reverse("declarations:declare"), {**_notice(), "attachments": [_upload("a.pdf", PDF)]}
     )
-    case = Declaration.objects.get(declarant__user=org.servant)
-    attachment = case.attachments.get()
-    edit = client.get(reverse("declarations:edit", args=[case.code]))
+    declaration = Declaration.objects.get(declarant__user=org.servant)
+    attachment = declaration.attachments.get()
+    edit = client.get(reverse("declarations:edit", args=[declaration.code]))
     assert (
         reverse("declarations:attachment-remove", args=[attachment.code]) in edit.content.decode()
     )
     response = client.post(reverse("declarations:attachment-remove", args=[attachment.code]))
-    assert response.url == reverse("declarations:edit", args=[case.code])
-    assert not case.attachments.exists()
+    assert response.url == reverse("declarations:edit", args=[declaration.code])
+    assert not declaration.attachments.exists()
     client.post(
-        reverse("declarations:edit", args=[case.code]),
+        reverse("declarations:edit", args=[declaration.code]),
         {**_notice(), "attachments": [_upload("b.pdf", PDF)]},
     )
-    client.post(reverse("declarations:submit", args=[case.code]), {"confirm": "yes"})
-    kept = case.attachments.get()
+    client.post(reverse("declarations:submit", args=[declaration.code]), {"confirm": "yes"})
+    kept = declaration.attachments.get()
     response = client.post(reverse("declarations:attachment-remove", args=[kept.code]), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("declarations:case", args=[case.code])
+    assert response.redirect_chain[-1][0] == reverse(
+        "declarations:declaration", args=[declaration.code]
+    )
     assert said(response)[-1] == "A filed notice keeps its files."
     assert Attachment.objects.filter(pk=kept.pk).exists()
     # nobody else can remove it, or learn that it exists
@@ -185,19 +187,21 @@ def test_bad_input_comes_back_in_kazakh_with_what_was_typed(org: Org) -> None:
 
 
 def test_a_step_someone_else_took_first_says_so_and_shows_the_case_now(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     client = client_as(org.manager, "ru")
-    page = client.get(reverse("declarations:case", args=[case.code]))
+    page = client.get(reverse("declarations:declaration", args=[declaration.code]))
     assert 'name="seen_state" value="submitted"' in page.content.decode()
     # meanwhile, in another tab, the review was started
-    declaration_start_review(declaration=case, actor=org.manager)
+    declaration_start_review(declaration=declaration, actor=org.manager)
     events = AuditEvent.objects.count()
     response = client.post(
-        reverse("declarations:start-review", args=[case.code]),
+        reverse("declarations:start-review", args=[declaration.code]),
         {"seen_state": "submitted"},
         follow=True,
     )
-    assert response.redirect_chain == [(reverse("declarations:case", args=[case.code]), 302)]
+    assert response.redirect_chain == [
+        (reverse("declarations:declaration", args=[declaration.code]), 302)
+    ]
     with translation.override("ru"):
         state = str(S.IN_REVIEW.label)
         expected = translation.gettext(
@@ -209,23 +213,23 @@ def test_a_step_someone_else_took_first_says_so_and_shows_the_case_now(org: Org)
 
 
 def test_a_case_given_to_another_reviewer_while_deciding(org: Org) -> None:
-    """Management took the case over, then a second member of management gave it to someone
-    else: the first one's decision is refused with who has the case now, shows the case as it
-    is, and writes nothing."""
+    """Management took the declaration over, then a second member of management gave it to someone
+    else: the first one's decision is refused with who has the declaration now, shows the
+    declaration as it is, and writes nothing."""
     second = UserFactory(username="deputy")
     RoleGrantFactory(user=second, body=org.body, role=Role.MANAGEMENT)
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     declaration_reassign_reviewer(
-        declaration=case, actor=org.head, reviewer=org.head, reason="Mine"
+        declaration=declaration, actor=org.head, reviewer=org.head, reason="Mine"
     )
     client = client_as(org.head)
-    assert client.get(reverse("declarations:decide", args=[case.code])).status_code == 200
+    assert client.get(reverse("declarations:decide", args=[declaration.code])).status_code == 200
     declaration_reassign_reviewer(
-        declaration=case, actor=second, reviewer=org.servant2, reason="Chairman away"
+        declaration=declaration, actor=second, reviewer=org.servant2, reason="Chairman away"
     )
     events = AuditEvent.objects.count()
     response = client.post(
-        reverse("declarations:decide", args=[case.code]),
+        reverse("declarations:decide", args=[declaration.code]),
         {
             "seen_state": "in_review",
             "reason": "Conflict confirmed",
@@ -234,33 +238,35 @@ def test_a_case_given_to_another_reviewer_while_deciding(org: Org) -> None:
         },
         follow=True,
     )
-    assert response.redirect_chain == [(reverse("declarations:case", args=[case.code]), 302)]
+    assert response.redirect_chain == [
+        (reverse("declarations:declaration", args=[declaration.code]), 302)
+    ]
     name = org.servants["servant2"].full_name
     assert said(response) == [f"The review of this case is now with {name}. Nothing was changed."]
-    assert not Measure.objects.filter(declaration=case).exists()
+    assert not Measure.objects.filter(declaration=declaration).exists()
     assert AuditEvent.objects.count() == events
 
 
 def test_a_reviewer_whose_case_was_taken_over_no_longer_sees_it(org: Org) -> None:
-    """The direct manager sees a case while it is theirs to review: once management takes it
-    over, their open page answers 404 like any case outside their scope (DESIGN.md §1)."""
-    case = case_in(org, S.IN_REVIEW)
+    """The direct manager sees a declaration while it is theirs to review: once management takes it
+    over, their open page answers 404 like any declaration outside their scope (DESIGN.md §1)."""
+    declaration = declaration_in(org, S.IN_REVIEW)
     client = client_as(org.manager)
     declaration_reassign_reviewer(
-        declaration=case, actor=org.head, reviewer=org.head, reason="Mine"
+        declaration=declaration, actor=org.head, reviewer=org.head, reason="Mine"
     )
     response = client.post(
-        reverse("declarations:decide", args=[case.code]),
+        reverse("declarations:decide", args=[declaration.code]),
         {"seen_state": "in_review", "reason": "x", "m0-kind": MeasureKind.OTHER},
     )
     assert response.status_code == 404
-    assert not Measure.objects.filter(declaration=case).exists()
+    assert not Measure.objects.filter(declaration=declaration).exists()
 
 
 def test_a_closed_case_refuses_a_late_step_with_a_message(org: Org) -> None:
-    case = case_in(org, S.NO_CONFLICT)
+    declaration = declaration_in(org, S.NO_CONFLICT)
     response = client_as(org.manager).post(
-        reverse("declarations:no-conflict", args=[case.code]),
+        reverse("declarations:no-conflict", args=[declaration.code]),
         {"no_conflict-reason": "again"},
         follow=True,
     )
@@ -271,13 +277,13 @@ def test_a_closed_case_refuses_a_late_step_with_a_message(org: Org) -> None:
 def test_two_hr_officers_record_the_same_order(org: Org) -> None:
     second = UserFactory(username="hr2")
     RoleGrantFactory(user=second, body=org.body, role=Role.HR)
-    case = case_in(org, S.IMPLEMENTING)
-    measure = pending_measure(case)
+    declaration = declaration_in(org, S.IMPLEMENTING)
+    measure = pending_measure(declaration)
     url = reverse("declarations:implement", args=[measure.code])
     first, late = client_as(org.hr), client_as(second)
     assert late.get(url).status_code == 200
     order = {"order_number": "17-к", "order_date": timezone.localdate().isoformat()}
-    assert first.post(url, {**order, "seen_state": case.state}).status_code == 302
+    assert first.post(url, {**order, "seen_state": declaration.state}).status_code == 302
     response = late.post(url, {**order, "order_number": "18-к"}, follow=True)
     assert said(response) == ["“record the order” is not possible while the measure is “Done”."]
     measure.refresh_from_db()
@@ -285,10 +291,10 @@ def test_two_hr_officers_record_the_same_order(org: Org) -> None:
 
 
 def test_a_decision_with_one_bad_measure_writes_nothing(org: Org) -> None:
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     events = AuditEvent.objects.count()
     response = client_as(org.manager, "ru").post(
-        reverse("declarations:decide", args=[case.code]),
+        reverse("declarations:decide", args=[declaration.code]),
         {
             "seen_state": "in_review",
             "reason": "Конфликт подтверждён",
@@ -303,14 +309,14 @@ def test_a_decision_with_one_bad_measure_writes_nothing(org: Org) -> None:
     assert "Продать акции" in page and "Конфликт подтверждён" in page  # kept
     assert not Measure.objects.exists()
     assert AuditEvent.objects.count() == events
-    case.refresh_from_db()
-    assert case.state == S.IN_REVIEW
+    declaration.refresh_from_db()
+    assert declaration.state == S.IN_REVIEW
 
 
 def test_the_search_box_narrows_the_lists_and_keeps_the_decision_typed(org: Org) -> None:
-    case = case_in(org, S.IN_REVIEW)
+    declaration = declaration_in(org, S.IN_REVIEW)
     response = client_as(org.manager).post(
-        reverse("declarations:decide", args=[case.code]),
+        reverse("declarations:decide", args=[declaration.code]),
         {
             "search": "1",
             "position_search": "Vacant 2",
@@ -331,50 +337,64 @@ def test_the_search_box_narrows_the_lists_and_keeps_the_decision_typed(org: Org)
 
 
 def test_the_declarant_adds_to_a_filed_notice_and_the_reviewer_reads_it(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
+    declaration = declaration_in(org, S.SUBMITTED)
     client = client_as(org.servant)
-    page = client.get(reverse("declarations:case", args=[case.code])).content.decode()
-    assert reverse("declarations:addendum", args=[case.code]) in page
-    blank = client.post(reverse("declarations:addendum", args=[case.code]), {"addendum-text": " "})
+    page = client.get(reverse("declarations:declaration", args=[declaration.code])).content.decode()
+    assert reverse("declarations:addendum", args=[declaration.code]) in page
+    blank = client.post(
+        reverse("declarations:addendum", args=[declaration.code]), {"addendum-text": " "}
+    )
     assert blank.status_code == 400
     assert "addendum-text" in blank.content.decode() and "open" in blank.content.decode()
     response = client.post(
-        reverse("declarations:addendum", args=[case.code]),
+        reverse("declarations:addendum", args=[declaration.code]),
         {"addendum-text": "My brother withdrew his bid on 3 March."},
         follow=True,
     )
     assert said(response) == ["Your addendum is on the case; the reviewer is notified."]
-    case.refresh_from_db()
-    assert case.matter == "Tender 42"  # the filed text is unchanged
-    event = AuditEvent.objects.filter(declaration=case, action=AuditAction.ADDENDUM).get()
+    declaration.refresh_from_db()
+    assert declaration.matter == "Tender 42"  # the filed text is unchanged
+    event = AuditEvent.objects.filter(declaration=declaration, action=AuditAction.ADDENDUM).get()
     assert event.data["text"] == "My brother withdrew his bid on 3 March."
-    reviewer_page = text(client_as(org.manager).get(reverse("declarations:case", args=[case.code])))
+    reviewer_page = text(
+        client_as(org.manager).get(reverse("declarations:declaration", args=[declaration.code]))
+    )
     assert "My brother withdrew his bid on 3 March." in reviewer_page
     # only the declarant adds addenda; others do not even see the form
     other = client_as(org.manager).post(
-        reverse("declarations:addendum", args=[case.code]), {"addendum-text": "x"}
+        reverse("declarations:addendum", args=[declaration.code]), {"addendum-text": "x"}
     )
     assert other.status_code in (302, 403)
-    assert AuditEvent.objects.filter(declaration=case, action=AuditAction.ADDENDUM).count() == 1
+    assert (
+        AuditEvent.objects.filter(declaration=declaration, action=AuditAction.ADDENDUM).count() == 1
+    )
 
 
 def test_comments_are_for_reviewers_management_and_ethics_not_the_declarant(org: Org) -> None:
-    case = case_in(org, S.IN_REVIEW)
-    url = reverse("declarations:comment", args=[case.code])
+    declaration = declaration_in(org, S.IN_REVIEW)
+    url = reverse("declarations:comment", args=[declaration.code])
     for who in ("manager", "head", "ethics"):
         response = client_as(org.users[who]).post(url, {"text": f"From {who}"})
         assert response.status_code == 302, who
-    assert AuditEvent.objects.filter(declaration=case, action=AuditAction.COMMENTED).count() == 3
-    servant_page = client_as(org.servant).get(reverse("declarations:case", args=[case.code]))
+    assert (
+        AuditEvent.objects.filter(declaration=declaration, action=AuditAction.COMMENTED).count()
+        == 3
+    )
+    servant_page = client_as(org.servant).get(
+        reverse("declarations:declaration", args=[declaration.code])
+    )
     assert url not in servant_page.content.decode()
     client_as(org.servant).post(url, {"text": "Me too"})
     client_as(org.auditor).post(url, {"text": "Audit"})
-    assert AuditEvent.objects.filter(declaration=case, action=AuditAction.COMMENTED).count() == 3
+    assert (
+        AuditEvent.objects.filter(declaration=declaration, action=AuditAction.COMMENTED).count()
+        == 3
+    )
 
 
 def test_the_servant_declines_a_transfer_with_a_reason(org: Org) -> None:
-    case = case_in(org, S.AWAITING_CONSENT)
-    measure = pending_measure(case)
+    declaration = declaration_in(org, S.AWAITING_CONSENT)
+    measure = pending_measure(declaration)
     client = client_as(org.servant, "kk")
     url = reverse("declarations:consent", args=[measure.code])
     response = client.post(url, {"decision": "decline", "reason": ""})
@@ -406,18 +426,18 @@ def test_opening_a_case_from_other_sources_hides_a_confidential_source(
         },
     )
     assert response.status_code == 302, field_errors(response)
-    case = Declaration.objects.get(origin="other_source")
-    assert case.state == S.SUBMITTED and case.declarant == org.servants["servant"]
+    declaration = Declaration.objects.get(origin="other_source")
+    assert declaration.state == S.SUBMITTED and declaration.declarant == org.servants["servant"]
     ethics_page = text(client_as(org.ethics).get(response.url))
     servant_page = text(client_as(org.servant).get(response.url))
     assert "Anonymous letter No. 7" in ethics_page
     assert "Anonymous letter No. 7" not in servant_page
-    assert case.registration_number in servant_page
+    assert declaration.registration_number in servant_page
 
 
 def test_reassigning_the_review(org: Org) -> None:
-    case = case_in(org, S.SUBMITTED)
-    url = reverse("declarations:reassign", args=[case.code])
+    declaration = declaration_in(org, S.SUBMITTED)
+    url = reverse("declarations:reassign", args=[declaration.code])
     client = client_as(org.head)
     bad = client.post(url, {"reviewer": str(org.head.pk), "reason": ""})
     assert bad.status_code == 400 and set(field_errors(bad)) == {"reason"}
@@ -425,16 +445,16 @@ def test_reassigning_the_review(org: Org) -> None:
     assert declarant.status_code == 400 and "reviewer" in field_errors(declarant)
     done = client.post(url, {"reviewer": str(org.servant2.pk), "reason": "Manager on leave"})
     assert done.status_code == 302
-    case.refresh_from_db()
-    assert case.reviewer == org.servant2
+    declaration.refresh_from_db()
+    assert declaration.reviewer == org.servant2
     inbox = text(client_as(org.servant2).get(reverse("declarations:reviews")))
-    assert case.registration_number in inbox
+    assert declaration.registration_number in inbox
 
 
 def test_the_measure_service_is_the_only_path(org: Org) -> None:
     """The web's consent goes through ``measure_consent`` (the same audit event as the API)."""
-    case = case_in(org, S.AWAITING_CONSENT)
-    measure = pending_measure(case)
+    declaration = declaration_in(org, S.AWAITING_CONSENT)
+    measure = pending_measure(declaration)
     calls = []
     original = measure_services.measure_consent
 
@@ -450,7 +470,9 @@ def test_the_measure_service_is_the_only_path(org: Org) -> None:
     finally:
         measure_services.measure_consent = original  # type: ignore[assignment]
     assert len(calls) == 1 and calls[0]["actor"] == org.servant
-    assert AuditEvent.objects.filter(declaration=case, action=AuditAction.CONSENT_ACCEPTED).exists()
+    assert AuditEvent.objects.filter(
+        declaration=declaration, action=AuditAction.CONSENT_ACCEPTED
+    ).exists()
 
 
 def test_a_draft_is_the_declarants_alone(org: Org) -> None:
@@ -458,7 +480,7 @@ def test_a_draft_is_the_declarants_alone(org: Org) -> None:
     for who in ("manager", "head", "ethics", "auditor"):
         assert (
             client_as(org.users[who])
-            .get(reverse("declarations:case", args=[draft.code]))
+            .get(reverse("declarations:declaration", args=[draft.code]))
             .status_code
             == 404
         ), who
@@ -476,7 +498,7 @@ def test_an_auditor_starts_an_export_watches_it_and_downloads_it(
     from declarations.models import ExportJob
     from tests.records import IMMEDIATE
 
-    case_in(org, S.RESOLVED)
+    declaration_in(org, S.RESOLVED)
     client = client_as(org.auditor, "ru")
     page = client.get(reverse("declarations:exports"))
     assert org.body.name in text(page)

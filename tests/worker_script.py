@@ -51,9 +51,11 @@ def main(step: str, *args: str) -> None:
 
         with transaction.atomic():
             org = build_org()
-            case = new_draft(org)
-        declaration_submit(declaration=case, actor=org.servant)  # commits: the task is queued
-        sys.stdout.write(f"{Record.objects.get(declaration=case).pk}\n")
+            declaration = new_draft(org)
+        declaration_submit(
+            declaration=declaration, actor=org.servant
+        )  # commits: the task is queued
+        sys.stdout.write(f"{Record.objects.get(declaration=declaration).pk}\n")
     elif step == "slow-worker":
         marker = Path(os.environ["COI_RENDER_MARKER"])
 

@@ -1,10 +1,10 @@
 """What the API's resources share: the caller, checked input, versions (``ETag``/``If-Match``),
-the write under the case's lock, downloads and keyset pagination.
+the write under the declaration's lock, downloads and keyset pagination.
 
 Every object is fetched from the caller's scoped queryset, so anything outside it is a 404.
-A write to a case or a measure first locks the case and checks ``If-Match`` (412), then calls
-the same service the web pages and commands use; that service checks the state (409) and the
-actor (403). A draft's files carry no version of their own: their writes go straight to the
+A write to a declaration or a measure first locks the declaration and checks ``If-Match`` (412),
+then calls the same service the web pages and commands use; that service checks the state (409) and
+the actor (403). A draft's files carry no version of their own: their writes go straight to the
 service.
 """
 
@@ -26,13 +26,13 @@ from rest_framework.response import Response
 from declarations.api.errors import PreconditionFailed
 from declarations.http import file_response
 from declarations.models import Declaration, Measure
-from declarations.services.steps import lock_case
+from declarations.services.steps import lock_declaration
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 __all__ = [
-    "CasePagination",
+    "DeclarationPagination",
     "NamePagination",
     "StrictCursorPagination",
     "TitlePagination",
@@ -45,7 +45,7 @@ __all__ = [
     "writing",
 ]
 
-#: what a write checks ``If-Match`` against: the case, or one of its measures
+#: what a write checks ``If-Match`` against: the declaration, or one of its measures
 Versioned = TypeVar("Versioned", Declaration, Measure)
 
 
@@ -68,7 +68,7 @@ def valid_input(serializer_class: type[serializers.Serializer], request: Request
 
 
 def version_of(obj: Declaration | Measure) -> str:
-    """Opaque and changing with every write: every step of a case moves ``updated_at``."""
+    """Opaque and changing with every write: every step of a declaration moves ``updated_at``."""
     raw = f"{obj.code}:{getattr(obj, 'audit_seq', 0)}:{obj.state}:{obj.updated_at.isoformat()}"
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
@@ -89,14 +89,16 @@ def with_etag(response: Response, obj: Declaration | Measure) -> Response:
 
 @contextmanager
 def writing(
-    request: Request, case: Callable[[], Declaration], current: Callable[[Declaration], Versioned]
+    request: Request,
+    declaration: Callable[[], Declaration],
+    current: Callable[[Declaration], Versioned],
 ) -> Iterator[Versioned]:
-    """One transaction that the service joins: ``case()`` (the case in the caller's scope, else
-    404) locked, then ``If-Match`` checked (412) on ``current(locked case)`` — the case itself, or
-    one of its measures read under the case's lock. What the client names cannot change between
-    the check and the write."""
+    """One transaction that the service joins: ``declaration()`` (the declaration in the caller's
+    scope, else 404) locked, then ``If-Match`` checked (412) on ``current(locked declaration)`` —
+    the declaration itself, or one of its measures read under the declaration's lock. What the
+    client names cannot change between the check and the write."""
     with transaction.atomic():
-        obj = current(lock_case(case(), expect_state=False))
+        obj = current(lock_declaration(declaration(), expect_state=False))
         check_if_match(request, obj)
         yield obj
 
@@ -136,7 +138,7 @@ class StrictCursorPagination(CursorPagination):
             ) from None
 
 
-class CasePagination(StrictCursorPagination):
+class DeclarationPagination(StrictCursorPagination):
     ordering = "-created_at"
     page_size = 50
     max_page_size = 200

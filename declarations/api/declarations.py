@@ -1,5 +1,5 @@
-"""Cases: scoped reads, drafts, one POST per transition calling the service (STYLE.md rule 19),
-comments, addenda, the case's measures and audit events, and the files of a notice."""
+"""Declarations: scoped reads, drafts, one POST per transition calling the service (STYLE.md rule
+19), comments, addenda, the declaration's measures and audit events, and the files of a notice."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from declarations import permissions, selectors
 from declarations.api import serializers as io
 from declarations.api.common import (
-    CasePagination,
+    DeclarationPagination,
     acting,
     file_response,
     valid_input,
@@ -43,12 +43,12 @@ from declarations.services.attachments import ALLOWED_TYPES
 
 
 class DeclarationViewSet(viewsets.GenericViewSet):
-    """Cases: the caller's scope only (DESIGN.md §6)."""
+    """Declarations: the caller's scope only (DESIGN.md §6)."""
 
     lookup_field = "code"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[0-9a-fA-F-]{36}"
-    pagination_class = CasePagination
+    pagination_class = DeclarationPagination
     filterset_class = DeclarationFilter
     serializer_class = io.DeclarationOutput
 
@@ -59,25 +59,25 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     # -- helpers
 
-    def _detail(self, case: Declaration, code: int = status.HTTP_200_OK) -> Response:
-        """The case as the caller now sees it (read again after a write)."""
-        return self._render(self._detail_queryset().get(pk=case.pk), code)
+    def _detail(self, declaration: Declaration, code: int = status.HTTP_200_OK) -> Response:
+        """The declaration as the caller now sees it (read again after a write)."""
+        return self._render(self._detail_queryset().get(pk=declaration.pk), code)
 
     def _detail_queryset(self) -> Any:
         return self.get_queryset().prefetch_related("attachments")
 
-    def _render(self, case: Declaration, code: int = status.HTTP_200_OK) -> Response:
+    def _render(self, declaration: Declaration, code: int = status.HTTP_200_OK) -> Response:
         user = self.request.user
-        case.version = version_of(case)  # type: ignore[attr-defined]
-        case.allowed_actions = allowed_actions(case, user)  # type: ignore[attr-defined]
-        context = {"can_see_source": permissions.can_see_source(user, case)}
-        body = io.DeclarationDetailOutput(case, context=context).data
-        return with_etag(Response(body, status=code), case)
+        declaration.version = version_of(declaration)  # type: ignore[attr-defined]
+        declaration.allowed_actions = allowed_actions(declaration, user)  # type: ignore[attr-defined]
+        context = {"can_see_source": permissions.can_see_source(user, declaration)}
+        body = io.DeclarationDetailOutput(declaration, context=context).data
+        return with_etag(Response(body, status=code), declaration)
 
     def _writing(self) -> AbstractContextManager[Declaration]:
-        """The case in scope (404), locked, with ``If-Match`` checked (412), in one transaction
-        that the service joins."""
-        return writing(self.request, self.get_object, lambda case: case)
+        """The declaration in scope (404), locked, with ``If-Match`` checked (412), in one
+        transaction that the service joins."""
+        return writing(self.request, self.get_object, lambda declaration: declaration)
 
     def _act(
         self,
@@ -85,11 +85,12 @@ class DeclarationViewSet(viewsets.GenericViewSet):
         input_class: type[serializers.Serializer] | None = None,
         code: int = status.HTTP_200_OK,
     ) -> Response:
-        """Check the body, lock the case, call ``service`` and answer with the case."""
+        """Check the body, lock the declaration, call ``service`` and answer with the
+        declaration."""
         values = valid_input(input_class, self.request) if input_class is not None else {}
-        with self._writing() as case:
-            service(declaration=case, actor=acting(self.request), **values)
-        return self._detail(case, code)
+        with self._writing() as declaration:
+            service(declaration=declaration, actor=acting(self.request), **values)
+        return self._detail(declaration, code)
 
     # -- reads
 
@@ -124,7 +125,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
         # DRF's helper: an id that is not a UUID is a 404 too, as for every other lookup
         return self._render(get_object_or_404(self._detail_queryset(), code=id))
 
-    # -- drafts and other-source cases
+    # -- drafts and other-source declarations
 
     @extend_schema(
         tags=["declarations"],
@@ -137,17 +138,17 @@ class DeclarationViewSet(viewsets.GenericViewSet):
         if origin == Origin.SELF:
             for name in ("declarant", "source_description", "source_confidential"):
                 values.pop(name, None)
-            case = declaration_services.declaration_create(actor=acting(request), **values)
+            declaration = declaration_services.declaration_create(actor=acting(request), **values)
         else:
             declarant = Servant.objects.filter(
                 code=values.pop("declarant"), body_id__in=selectors.bodies_of(request.user)
             ).first()
             if declarant is None:
                 raise serializers.ValidationError({"declarant": [_("No such servant.")]})
-            case = transitions.declaration_open_from_source(
+            declaration = transitions.declaration_open_from_source(
                 actor=acting(request), declarant=declarant, **values
             )
-        return self._detail(case, status.HTTP_201_CREATED)
+        return self._detail(declaration, status.HTTP_201_CREATED)
 
     @extend_schema(
         tags=["declarations"],
@@ -156,16 +157,16 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     )
     def partial_update(self, request: Request, id: str) -> Response:
         values = valid_input(io.DeclarationUpdateInput, request, partial=True)
-        with self._writing() as case:
+        with self._writing() as declaration:
             declaration_services.declaration_update_draft(
-                declaration=case, actor=acting(request), **values
+                declaration=declaration, actor=acting(request), **values
             )
-        return self._detail(case)
+        return self._detail(declaration)
 
     @extend_schema(tags=["declarations"], responses={204: None, **errors(403, 409, 412)})
     def destroy(self, request: Request, id: str) -> Response:
-        with self._writing() as case:
-            declaration_services.declaration_discard(declaration=case, actor=acting(request))
+        with self._writing() as declaration:
+            declaration_services.declaration_discard(declaration=declaration, actor=acting(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # -- transitions: one POST each
@@ -214,17 +215,17 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="reassign-reviewer")
     def reassign_reviewer(self, request: Request, id: str) -> Response:
         data = valid_input(io.ReassignReviewerInput, request)
-        with self._writing() as case:
+        with self._writing() as declaration:
             reviewer = decisions.in_body(
-                Servant, data["reviewer"], body_id=case.body_id, key="reviewer"
+                Servant, data["reviewer"], body_id=declaration.body_id, key="reviewer"
             )
             transitions.declaration_reassign_reviewer(
-                declaration=case,
+                declaration=declaration,
                 actor=acting(request),
                 reviewer=reviewer.user,
                 reason=data["reason"],
             )
-        return self._detail(case)
+        return self._detail(declaration)
 
     @extend_schema(
         tags=["transitions"],
@@ -234,17 +235,20 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, id: str) -> Response:
         data = valid_input(io.DecideInput, request)
-        with self._writing() as case:
+        with self._writing() as declaration:
             specs = [
-                decisions.measure_spec_from_input(case=case, index=i, values=m)
+                decisions.measure_spec_from_input(declaration=declaration, index=i, values=m)
                 for i, m in enumerate(data["measures"])
             ]
             decisions.declaration_decide(
-                declaration=case, actor=acting(request), measures=specs, reason=data["reason"]
+                declaration=declaration,
+                actor=acting(request),
+                measures=specs,
+                reason=data["reason"],
             )
-        return self._detail(case)
+        return self._detail(declaration)
 
-    # -- the rest of the case: comments, addenda, measures, events, attachments
+    # -- the rest of the declaration: comments, addenda, measures, events, attachments
 
     @extend_schema(
         tags=["declarations"],
@@ -267,8 +271,8 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     @extend_schema(tags=["measures"], responses=io.MeasureOutput(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def measures(self, request: Request, id: str) -> Response:
-        case = self.get_object()
-        qs = Measure.objects.filter(declaration=case).select_related(
+        declaration = self.get_object()
+        qs = Measure.objects.filter(declaration=declaration).select_related(
             "declaration", "decision", "substitute", "position__unit"
         )
         return Response(io.MeasureOutput(qs, many=True).data)
@@ -276,13 +280,13 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     @extend_schema(tags=["declarations"], responses=io.EventOutput(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def events(self, request: Request, id: str) -> Response:
-        case = self.get_object()
-        qs = selectors.event_list_visible_to(user=request.user, declaration=case)
+        declaration = self.get_object()
+        qs = selectors.event_list_visible_to(user=request.user, declaration=declaration)
         return Response(io.EventOutput(qs, many=True).data)
 
 
 class AttachmentViewSet(viewsets.GenericViewSet):
-    """Files of a notice: listed and added under the case, fetched and removed by id."""
+    """Files of a notice: listed and added under the declaration, fetched and removed by id."""
 
     lookup_field = "code"
     lookup_url_kwarg = "id"
@@ -295,10 +299,10 @@ class AttachmentViewSet(viewsets.GenericViewSet):
         return selectors.attachment_list_visible_to(user=self.request.user)
 
     @extend_schema(tags=["attachments"], responses=io.AttachmentOutput(many=True))
-    def list_for_case(self, request: Request, id: str) -> Response:
-        case = selectors.declaration_get_visible(user=request.user, code=id)
+    def list_for_declaration(self, request: Request, id: str) -> Response:
+        declaration = selectors.declaration_get_visible(user=request.user, code=id)
         return Response(
-            io.AttachmentOutput(Attachment.objects.filter(declaration=case), many=True).data
+            io.AttachmentOutput(Attachment.objects.filter(declaration=declaration), many=True).data
         )
 
     @extend_schema(
@@ -306,17 +310,17 @@ class AttachmentViewSet(viewsets.GenericViewSet):
         request={"multipart/form-data": io.AttachmentInput},
         responses={201: io.AttachmentOutput, **errors(403, 409, 413, 415)},
     )
-    def create_for_case(self, request: Request, id: str) -> Response:
+    def create_for_declaration(self, request: Request, id: str) -> Response:
         limit = settings.COI_ATTACHMENT_MAX_BYTES
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared > limit + 64 * 1024:  # refuse before reading the body
             raise PayloadTooLarge(
                 _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}
             )
-        case = selectors.declaration_get_visible(user=request.user, code=id)
+        declaration = selectors.declaration_get_visible(user=request.user, code=id)
         upload = valid_input(io.AttachmentInput, request)["file"]
         attachment = attachment_services.attachment_add(
-            declaration=case,
+            declaration=declaration,
             actor=acting(request),
             filename=upload.name or "",
             content=upload,

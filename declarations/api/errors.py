@@ -40,13 +40,13 @@ from declarations.services.attachments import FileTooLarge, UnsupportedFileType
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-    default_detail = "The case is not in a state that allows this."
+    default_detail = "The declaration is not in a state that allows this."
 
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
-    default_detail = "The case has changed since you read it."
+    default_detail = "The declaration has changed since you read it."
 
 
 class PayloadTooLarge(exceptions.APIException):

@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from declarations.choices import DeclarationState, MeasureKind, MeasureState
 from declarations.dates import DATE_CEILING, DATE_FLOOR, validate_typed_date
 from declarations.models import Declaration, Measure
-from declarations.selectors import CaseFilters, declaration_filtered
+from declarations.selectors import DeclarationFilters, declaration_filtered
 
 
 class StrictFilterForm(forms.Form):
     """A filter given with an empty value is an error, not "no filter": a client that sends
-    ``unit=`` meant some unit, and must not silently get every case."""
+    ``unit=`` meant some unit, and must not silently get every declaration."""
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
@@ -38,7 +38,9 @@ class DeclarationFilter(django_filters.FilterSet):
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="filter_all",
-        help_text="true: open cases past their earliest running deadline; false: the others.",
+        help_text=(
+            "true: open declarations past their earliest running deadline; false: the others."
+        ),
     )
     body = django_filters.CharFilter(
         method="filter_all", help_text="The state body's short name (slug)."
@@ -76,7 +78,7 @@ class DeclarationFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet[Declaration]) -> QuerySet[Declaration]:
         """Every filter through the one selector the pages use too."""
         d = self.form.cleaned_data
-        filters = CaseFilters(
+        filters = DeclarationFilters(
             search=d.get("search") or "",
             states=tuple(d.get("state") or ()),
             overdue=None if not d.get("overdue") else d["overdue"] == "true",

@@ -1,6 +1,6 @@
 """Measures: read in the caller's scope; the servant's answer to a transfer and HR's order, each
-a POST calling the service (STYLE.md rule 19). A case's own measures are listed under the case
-(``api/declarations.py``)."""
+a POST calling the service (STYLE.md rule 19). A declaration's own measures are listed under the
+declaration (``api/declarations.py``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from declarations import selectors
 from declarations.api import serializers as io
-from declarations.api.common import CasePagination, acting, valid_input, with_etag, writing
+from declarations.api.common import DeclarationPagination, acting, valid_input, with_etag, writing
 from declarations.api.filters import MeasureFilter
 from declarations.api.schema import errors
 from declarations.models import Declaration, Measure
@@ -23,14 +23,14 @@ from declarations.services import measures as measure_services
 
 
 class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Measures of the cases in the caller's scope; HR filters ``state=pending_order``."""
+    """Measures of the declarations in the caller's scope; HR filters ``state=pending_order``."""
 
     lookup_field = "code"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     serializer_class = io.MeasureOutput
     filterset_class = MeasureFilter
-    pagination_class = CasePagination
+    pagination_class = DeclarationPagination
 
     def get_queryset(self) -> Any:
         return selectors.measure_list_visible_to(user=self.request.user)
@@ -48,12 +48,12 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._respond(self.get_object())
 
     def _writing(self) -> AbstractContextManager[Measure]:
-        """As for cases: the measure's case locked, then ``If-Match`` checked on the measure
-        read under that lock."""
+        """As for declarations: the measure's declaration locked, then ``If-Match`` checked on the
+        measure read under that lock."""
 
-        def under_lock(case: Declaration) -> Measure:
+        def under_lock(declaration: Declaration) -> Measure:
             measure: Measure = self.get_queryset().get(code=self.kwargs[self.lookup_url_kwarg])
-            measure.declaration = case
+            measure.declaration = declaration
             return measure
 
         return writing(self.request, lambda: self.get_object().declaration, under_lock)

@@ -1,8 +1,8 @@
 """Records, dossiers, exports and verification (DESIGN.md §4 and §6).
 
-Records are listed on the case and downloaded as the stored, sealed bytes — never re-rendered.
-A dossier is rendered on request for auditors, ethics commissioners and management, and is a
-new record each time. Exports belong to the auditor who started them. Verification is open to
+Records are listed on the declaration and downloaded as the stored, sealed bytes — never
+re-rendered. A dossier is rendered on request for auditors, ethics commissioners and management, and
+is a new record each time. Exports belong to the auditor who started them. Verification is open to
 anyone holding a PDF.
 """
 
@@ -64,7 +64,7 @@ def reader_language(request: Request, requested: str | None) -> str:
     return lang if lang in LANGUAGES else "ru"
 
 
-def visible_case(request: Request, id: Any) -> Declaration:
+def visible_declaration(request: Request, id: Any) -> Declaration:
     return get_object_or_404(
         selectors.declaration_list_visible_to(user=request.user).select_related("body"), code=id
     )
@@ -91,16 +91,17 @@ class RecordViewSet(viewsets.GenericViewSet):
         )
 
     def get_object(self) -> Record:
-        """A record of a case in scope that says nothing withheld from the caller; else 404."""
+        """A record of a declaration in scope that says nothing withheld from the caller; else
+        404."""
         record: Record = super().get_object()
         if not permissions.can_read_record(self.request.user, record):
             raise Http404
         return record
 
     @extend_schema(tags=["records"], responses=io.RecordOutput(many=True))
-    def list_for_case(self, request: Request, id: str) -> Response:
-        case = visible_case(request, id)
-        records = self.get_queryset().filter(declaration=case).order_by("created_at", "pk")
+    def list_for_declaration(self, request: Request, id: str) -> Response:
+        declaration = visible_declaration(request, id)
+        records = self.get_queryset().filter(declaration=declaration).order_by("created_at", "pk")
         return Response(io.RecordOutput(records, many=True).data)
 
     @extend_schema(tags=["records"], responses=io.RecordOutput)
@@ -111,32 +112,32 @@ class RecordViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, id: str) -> HttpResponse:
         record = self.get_object()
-        name = f"{record.declaration.registration_number or 'case'}-{record.kind}.pdf"
+        name = f"{record.declaration.registration_number or 'declaration'}-{record.kind}.pdf"
         return pdf_response(read_record(record), name.replace("/", "-"))
 
 
 class DossierView(APIView):
-    """The case's dossier, made for the caller: it shows what ``permissions.disclosure`` lets
+    """The declaration's dossier, made for the caller: it shows what ``permissions.disclosure`` lets
     them see and says what it withholds (a confidential source, from management).
 
     ``POST`` issues a new dossier; ``GET`` hands out the caller's own dossier of the last hour
-    again while the case's audit chain has not moved, and issues one only when there is none,
+    again while the declaration's audit chain has not moved, and issues one only when there is none,
     so that a plain link cannot make the server write a record on every request. Issuing is
     throttled per user (``COI_THROTTLE_DOSSIER``).
     """
 
-    def _case(self, request: Request, id: str) -> Declaration:
-        case = visible_case(request, id)
-        if not permissions.can_view_dossier(request.user, case):
+    def _declaration(self, request: Request, id: str) -> Declaration:
+        declaration = visible_declaration(request, id)
+        if not permissions.can_view_dossier(request.user, declaration):
             raise PermissionDenied(
                 _("Dossiers are for auditors, ethics commissioners and management.")
             )
-        return case
+        return declaration
 
     def _issue(
         self,
         request: Request,
-        case: Declaration,
+        declaration: Declaration,
         language: str,
         shown: permissions.Disclosure | None = None,
     ) -> Record:
@@ -145,7 +146,7 @@ class DossierView(APIView):
         if not throttle.allow_request(request, self):
             raise Throttled(wait=throttle.wait())
         return record_services.dossier_issue(
-            declaration=case, actor=acting(request), language=language, shown=shown
+            declaration=declaration, actor=acting(request), language=language, shown=shown
         )
 
     def _send(self, record: Record) -> HttpResponse:
@@ -159,16 +160,16 @@ class DossierView(APIView):
         responses={(200, "application/pdf"): PDF, **errors(400, 403, 429)},
     )
     def get(self, request: Request, id: str) -> HttpResponse:
-        case = self._case(request, id)
+        declaration = self._declaration(request, id)
         language = reader_language(request, request.query_params.get("language"))
-        shown = permissions.disclosure(request.user, case)  # once, for reuse or a new one
+        shown = permissions.disclosure(request.user, declaration)  # once, for reuse or a new one
         record = record_services.dossier_current(
-            declaration=case,
+            declaration=declaration,
             actor=acting(request),
             language=language,
             now=timezone.now(),
             shown=shown,
-        ) or self._issue(request, case, language, shown)
+        ) or self._issue(request, declaration, language, shown)
         return self._send(record)
 
     @extend_schema(
@@ -178,9 +179,9 @@ class DossierView(APIView):
         responses={(200, "application/pdf"): PDF, **errors(400, 403, 429)},
     )
     def post(self, request: Request, id: str) -> HttpResponse:
-        case = self._case(request, id)
+        declaration = self._declaration(request, id)
         language = reader_language(request, request.query_params.get("language"))
-        return self._send(self._issue(request, case, language))
+        return self._send(self._issue(request, declaration, language))
 
 
 class ExportViewSet(viewsets.GenericViewSet):

@@ -19,10 +19,10 @@ from declarations.api.serializers import ErrorOutput
 DESCRIPTIONS = {
     400: "Invalid input: `fields` holds the messages per field.",
     401: "Not authenticated, or the token has expired.",
-    403: "The caller may see the case but may not do this.",
+    403: "The caller may see the declaration but may not do this.",
     404: "No such object in the caller's scope.",
-    409: "Not possible in the case's current state, or lost to a concurrent change.",
-    412: "The `If-Match` version is stale: read the case again.",
+    409: "Not possible in the declaration's current state, or lost to a concurrent change.",
+    412: "The `If-Match` version is stale: read the declaration again.",
     413: "The upload is too large.",
     415: "The file is not one of the accepted types (by content), or the body is not JSON.",
     429: "Too many requests: wait `retry_after` seconds.",

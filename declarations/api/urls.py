@@ -24,7 +24,9 @@ urlpatterns = [
     path("me/", people.MeView.as_view(), name="me"),
     path(
         f"declarations/{UUID}/attachments/",
-        declarations.AttachmentViewSet.as_view({"get": "list_for_case", "post": "create_for_case"}),
+        declarations.AttachmentViewSet.as_view(
+            {"get": "list_for_declaration", "post": "create_for_declaration"}
+        ),
         name="declaration-attachments",
     ),
     path(
@@ -34,7 +36,7 @@ urlpatterns = [
     ),
     path(
         f"declarations/{UUID}/records/",
-        records.RecordViewSet.as_view({"get": "list_for_case"}),
+        records.RecordViewSet.as_view({"get": "list_for_declaration"}),
         name="declaration-records",
     ),
     path(f"declarations/{UUID}/dossier/", records.DossierView.as_view(), name="dossier"),

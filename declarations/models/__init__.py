@@ -9,7 +9,7 @@ from declarations.models.declaration import (
     NOTICE_FIELDS,
     Declaration,
     RegistrationCounter,
-    case_state_for,
+    declaration_state_for,
 )
 from declarations.models.legal import LegalBasis, LegalReference
 from declarations.models.measures import Decision, Measure
@@ -39,5 +39,5 @@ __all__ = [
     "StateBody",
     "Unit",
     "UserPreference",
-    "case_state_for",
+    "declaration_state_for",
 ]

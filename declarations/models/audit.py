@@ -26,7 +26,8 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 
 class AuditEvent(models.Model):
-    """One event of a case's chain; ``hash`` covers the canonical JSON of its fields and prev_hash.
+    """One event of a declaration's chain; ``hash`` covers the canonical JSON of its fields and
+    prev_hash.
 
     Written only by ``services.audit.audit_record``. On PostgreSQL a trigger refuses UPDATE and
     DELETE as well (migration 0003).

@@ -1,4 +1,5 @@
-"""The case: a written notice of a conflict of interest, or a case opened from other sources."""
+"""The declaration: a written notice of a conflict of interest, or a declaration opened from other
+sources."""
 
 from __future__ import annotations
 
@@ -36,10 +37,10 @@ RELATED_MAX = 2000
 REASON_MAX = 5000
 
 
-def case_state_for(measure_states: Iterable[str]) -> str:
-    """The case state that the states of its live measures call for (DESIGN.md §3).
+def declaration_state_for(measure_states: Iterable[str]) -> str:
+    """The declaration state that the states of its live measures call for (DESIGN.md §3).
 
-    Declined measures do not count. Pending consent wins over pending order; a case with
+    Declined measures do not count. Pending consent wins over pending order; a declaration with
     at least one done measure and nothing pending is resolved.
     """
     live = [s for s in measure_states if s != MeasureState.DECLINED]
@@ -67,7 +68,8 @@ NOTICE_FIELDS = (
 
 
 class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
-    """One case. State changes only through the transition methods, called by the services."""
+    """One declaration. State changes only through the transition methods, called by the
+    services."""
 
     body = models.ForeignKey(StateBody, on_delete=models.PROTECT, related_name="declarations")
     declarant = models.ForeignKey(
@@ -99,8 +101,8 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     )
     aware_since = models.DateField(_("aware of the conflict since"))
 
-    # "Other source" cases (003 cl. 8 p.2): who opened it and what the source was. A confidential
-    # source (Law 410-V Art. 24) is visible only to ethics commissioners and auditors.
+    # "Other source" declarations (003 cl. 8 p.2): who opened it and what the source was. A
+    # confidential source (Law 410-V Art. 24) is visible only to ethics commissioners and auditors.
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -132,8 +134,8 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     registration_number = models.CharField(  # noqa: DJ001
         _("registration number"), max_length=32, null=True, blank=True
     )
-    # Snapshot of the declarant's post when the case was registered: the record must say what it
-    # was then, not what it is after a transfer.
+    # Snapshot of the declarant's post when the declaration was registered: the record must say what
+    # it was then, not what it is after a transfer.
     position_title = models.CharField(_("position"), max_length=255, blank=True)
     unit_name = models.CharField(_("unit"), max_length=255, blank=True)
 
@@ -154,7 +156,7 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     #: The earliest deadline not yet escalated: what ``process_deadlines`` sweeps on.
     escalation_at = models.DateTimeField(null=True, blank=True)
 
-    # The head of this case's audit chain, moved by ``services.audit.audit_record`` only.
+    # The head of this declaration's audit chain, moved by ``services.audit.audit_record`` only.
     audit_seq = models.PositiveIntegerField(default=0, editable=False)
     audit_head = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -174,7 +176,7 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
                 name="declaration_escalation_at",
             ),
             models.Index(fields=["body", "state", "submitted_at"], name="declaration_body_state"),
-            # the API's keyset pagination walks the cases newest first
+            # the API's keyset pagination walks the declarations newest first
             models.Index(fields=["created_at"], name="declaration_created_at"),
         ]
         constraints = [
@@ -194,7 +196,7 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
 
     @property
     def recusal_active(self) -> bool:
-        """R2 (003 cl. 6): no powers on the matter from submission until the case ends."""
+        """R2 (003 cl. 6): no powers on the matter from submission until the declaration ends."""
         return self.recusal_started_at is not None and self.recusal_ended_at is None
 
     # ---- transitions: they set the state and the fields that change with it, nothing else ----
@@ -236,7 +238,7 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     def decide(self, *, at: datetime, measure_states: list[str]) -> str:
         if self.decided_at is None:
             self.decided_at = at
-        target = case_state_for(measure_states)
+        target = declaration_state_for(measure_states)
         if target == S.RESOLVED:
             self.closed_at = at
             self.recusal_ended_at = at
@@ -275,7 +277,7 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
         permission=fsm_permission("answer_consent"),
     )
     def consent_accept(self, *, at: datetime, measure_states: list[str]) -> str:
-        target = case_state_for(measure_states)
+        target = declaration_state_for(measure_states)
         if target == S.RESOLVED:
             self.closed_at = at
             self.recusal_ended_at = at

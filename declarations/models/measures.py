@@ -1,4 +1,4 @@
-"""Measures decided on a case (003 cl. 8 p.2; Law 410-V Art. 15 p.3)."""
+"""Measures decided on a declaration (003 cl. 8 p.2; Law 410-V Art. 15 p.3)."""
 
 from __future__ import annotations
 

@@ -117,9 +117,9 @@ class Record(PublicIdMixin, TimeStampedModel):
     seal_fingerprint = models.CharField(max_length=64, blank=True)
     development_seal = models.BooleanField(_("development seal"), default=False)
     audit_head = models.CharField(max_length=64, blank=True)
-    # What the PDF says that some readers of the case may not see (``permissions.disclosure``):
-    # fixed when the row is written, from the reader a dossier is made for; the records of a
-    # step never carry either (they go to everyone on the case).
+    # What the PDF says that some readers of the declaration may not see
+    # (``permissions.disclosure``): fixed when the row is written, from the reader a dossier is made
+    # for; the records of a step never carry either (they go to everyone on the declaration).
     confidential_source = models.BooleanField(
         _("shows the confidential source"), default=False, editable=False
     )

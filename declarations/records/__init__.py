@@ -1,11 +1,11 @@
 """The signed records of DESIGN.md §4, from the step that calls for one to the sealed PDF.
 
-Follow a case through the package in this order:
+Follow a declaration through the package in this order:
 
 ``schedule.py``
     What an audited step calls for (``RECORD_FOR_ACTION``, ``records_for_step``) and
-    ``records_schedule``, which ``services/steps.py::case_transition`` calls inside the step's
-    transaction: the *pending* rows with their verification codes, and the
+    ``records_schedule``, which ``services/steps.py::declaration_transition`` calls inside the
+    step's transaction: the *pending* rows with their verification codes, and the
     ``Effect.RECORDS_ISSUE`` effect, run after commit.
 ``tasks.py``
     The task queue's entry points (django-tasks): ``issue_record``, the export tasks, the
@@ -16,7 +16,8 @@ Follow a case through the package in this order:
     the dossier on demand (``dossier_record``, ``dossier_issue``, ``dossier_current``); what the
     sweep retries.
 ``content.py``
-    ``record_html``: each record kind's template context, built from the case and its audit trail.
+    ``record_html``: each record kind's template context, built from the declaration and its audit
+    trail.
 ``rows.py``
     The rows those contexts print: the notice's facts, measures, deadlines, timeline, legal basis.
 ``labels.py``

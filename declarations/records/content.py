@@ -1,9 +1,9 @@
 """What goes on each record's page: the template context of every record kind.
 
 ``record_html`` renders a record's template (``templates/declarations/pdf/<kind>.html``,
-autoescaped) with the context its kind's builder prepares from the case, the audit event the
-record attests and the rows of ``rows.py``; a dossier also returns the case's issued records, to
-embed them as PDF/A-3 attachments.
+autoescaped) with the context its kind's builder prepares from the declaration, the audit event the
+record attests and the rows of ``rows.py``; a dossier also returns the declaration's issued records,
+to embed them as PDF/A-3 attachments.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from declarations.records.rows import (
 
 def _common(record: Record, lang: Lang, *, development: bool) -> dict[str, Any]:
     L = Labels(lang)
-    case = record.declaration
+    declaration = record.declaration
     url = f"{settings.COI_PUBLIC_URL}/verify/{record.verification_code}"
     footer = L["page_footer"] % {
-        "body": case.body.name,
+        "body": declaration.body.name,
         "url": url,
         "code": record.verification_code,
     }
@@ -44,8 +44,8 @@ def _common(record: Record, lang: Lang, *, development: bool) -> dict[str, Any]:
         "html_lang": lang.languages[0],
         "title": title(lang, record),
         "kind_label": lang.choice(RecordKind, record.kind),
-        "case": case,
-        "regnum": case.registration_number or "—",
+        "declaration": declaration,
+        "regnum": declaration.registration_number or "—",
         "code": record.verification_code,
         "verify_url": url,
         "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=0),
@@ -54,16 +54,20 @@ def _common(record: Record, lang: Lang, *, development: bool) -> dict[str, Any]:
     }
 
 
-def _case_events(case: Declaration, *, upto: AuditEvent | None = None) -> list[AuditEvent]:
-    events = case.events.order_by("seq")
+def _declaration_events(
+    declaration: Declaration, *, upto: AuditEvent | None = None
+) -> list[AuditEvent]:
+    events = declaration.events.order_by("seq")
     if upto is not None:
         events = events.filter(seq__lte=upto.seq)
     return list(events)
 
 
-def _measures(case: Declaration) -> list[Measure]:
+def _measures(declaration: Declaration) -> list[Measure]:
     return list(
-        case.measures.select_related("substitute", "position", "decision").order_by("created_at")
+        declaration.measures.select_related("substitute", "position", "decision").order_by(
+            "created_at"
+        )
     )
 
 
@@ -74,21 +78,21 @@ def _event_of(record: Record) -> AuditEvent:
 
 
 def _notice_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
-    case, L = record.declaration, ctx["L"]
+    declaration, L = record.declaration, ctx["L"]
     event = _event_of(record)
-    people = People.load([case.opened_by_id])
-    ctx["facts"] = notice_facts(lang, L, case, people, show_source=False)
+    people = People.load([declaration.opened_by_id])
+    ctx["facts"] = notice_facts(lang, L, declaration, people, show_source=False)
     ctx["attachments"] = event.data.get("notice", {}).get("attachments", [])
     ctx["basis"] = basis_for(lang, [event])
     ctx["late_days"] = event.data.get("late_by_days")
 
 
 def _decision_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
-    case, L = record.declaration, ctx["L"]
+    declaration, L = record.declaration, ctx["L"]
     event = _event_of(record)
-    events = _case_events(case, upto=event)
-    measures = _measures(case)
-    people = People.load([e.actor_id for e in events] + [case.reviewer_id])
+    events = _declaration_events(declaration, upto=event)
+    measures = _measures(declaration)
+    people = People.load([e.actor_id for e in events] + [declaration.reviewer_id])
     if event.action == AuditAction.DECIDED:
         shown = [m for m in measures if str(m.decision.code) == event.data.get("decision")]
     elif event.action == AuditAction.MEASURE_IMPLEMENTED:
@@ -98,10 +102,10 @@ def _decision_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
     ctx.update(
         {
             "facts": [
-                (L["registration_number"], case.registration_number or "—"),
-                (L["declarant"], case.declarant.full_name),
-                (L["position"], case.position_title or "—"),
-                (L["matter"], case.matter),
+                (L["registration_number"], declaration.registration_number or "—"),
+                (L["declarant"], declaration.declarant.full_name),
+                (L["position"], declaration.position_title or "—"),
+                (L["matter"], declaration.matter),
                 (L["state"], lang.choice(DeclarationState, event.to_state)),
             ],
             "outcome": lang.choice(AuditAction, event.action),
@@ -112,7 +116,7 @@ def _decision_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
             "deadlines": deadline_rows(
                 lang,
                 L,
-                case,
+                declaration,
                 [m for m in measures if m.created_at <= event.created_at],
                 events,
                 people,
@@ -124,7 +128,7 @@ def _decision_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
 
 
 def _consent_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
-    case, L = record.declaration, ctx["L"]
+    declaration, L = record.declaration, ctx["L"]
     event = _event_of(record)
     measure = Measure.objects.select_related("position", "substitute").get(
         code=event.data["measure"]
@@ -133,9 +137,9 @@ def _consent_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
     ctx.update(
         {
             "facts": [
-                (L["registration_number"], case.registration_number or "—"),
-                (L["declarant"], case.declarant.full_name),
-                (L["position"], case.position_title or "—"),
+                (L["registration_number"], declaration.registration_number or "—"),
+                (L["declarant"], declaration.declarant.full_name),
+                (L["position"], declaration.position_title or "—"),
                 (L["transfer_to"], measure.position.title if measure.position else "—"),
                 (L["effective_date"], day(measure.proposed_date)),
                 (L["answer"], L["accepted"] if accepted else L["declined"]),
@@ -148,19 +152,19 @@ def _consent_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
 
 
 def _dossier_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> list[EmbeddedFile]:
-    case, L = record.declaration, ctx["L"]
-    events = _case_events(case)
-    measures = _measures(case)
+    declaration, L = record.declaration, ctx["L"]
+    events = _declaration_events(declaration)
+    measures = _measures(declaration)
     people = People.load(
         [e.actor_id for e in events]
-        + [case.reviewer_id, case.opened_by_id, record.requested_by_id]
+        + [declaration.reviewer_id, declaration.opened_by_id, record.requested_by_id]
         + [u for e in events for u in e.data.get("due_to_act", []) if isinstance(u, int)]
         + [m.implemented_by_id for m in measures]
     )
-    broken = audit_verify_chain(case, events)
-    of_case = Record.objects.filter(declaration=case).exclude(kind=RecordKind.DOSSIER)
-    issued = list(of_case.filter(status=RecordStatus.ISSUED))
-    other = list(of_case.exclude(status=RecordStatus.ISSUED))
+    broken = audit_verify_chain(declaration, events)
+    of_declaration = Record.objects.filter(declaration=declaration).exclude(kind=RecordKind.DOSSIER)
+    issued = list(of_declaration.filter(status=RecordStatus.ISSUED))
+    other = list(of_declaration.exclude(status=RecordStatus.ISSUED))
     embedded = []
     for r in issued:
         with r.file.open("rb") as f:
@@ -184,11 +188,15 @@ def _dossier_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> list[Em
         events = [e for e in events if e.action != AuditAction.COMMENTED]
     ctx.update(
         {
-            "facts": notice_facts(lang, L, case, people, show_source=record.confidential_source),
+            "facts": notice_facts(
+                lang, L, declaration, people, show_source=record.confidential_source
+            ),
             "attachments": (first.data.get("notice", {}).get("attachments", []) if first else []),
             "late_days": first.data.get("late_by_days") if first else None,
             "measures": measure_rows(lang, L, measures),
-            "deadlines": deadline_rows(lang, L, case, measures, events, people, timezone.now()),
+            "deadlines": deadline_rows(
+                lang, L, declaration, measures, events, people, timezone.now()
+            ),
             "timeline": timeline_rows(lang, L, events, people),
             "comments": texts(AuditAction.COMMENTED),
             "comments_withheld": not record.internal_comments,
@@ -213,10 +221,10 @@ def _dossier_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> list[Em
                 }
                 for r in other
             ],
-            "closing_reason": case.closing_reason,
-            "closed_at": when(case.closed_at) if case.closed_at else "",
-            "head_seq": case.audit_seq,
-            "head_hash": case.audit_head,
+            "closing_reason": declaration.closing_reason,
+            "closed_at": when(declaration.closed_at) if declaration.closed_at else "",
+            "head_seq": declaration.audit_seq,
+            "head_hash": declaration.audit_head,
             "chain_broken": str(broken) if broken else "",
             "basis": basis_for(lang, events),
             "generated_for": people(record.requested_by_id),

@@ -1,11 +1,11 @@
 """Bulk export of dossiers for auditors: a ZIP with the signed dossiers, a register CSV and a
 manifest of SHA-256 sums (DESIGN.md §6 ``/exports/``).
 
-The job is planned once (one pending dossier record per case in scope), rendered in chunks by
+The job is planned once (one pending dossier record per declaration in scope), rendered in chunks by
 as many workers as run, and packed by whichever chunk finishes last. Progress is the number of
 dossiers issued so far. A dossier does not render again what was already issued: it carries the
-case's signed records as PDF/A-3 attachments and renders only its cover, the deadline analysis
-and the timeline.
+declaration's signed records as PDF/A-3 attachments and renders only its cover, the deadline
+analysis and the timeline.
 """
 
 from __future__ import annotations
@@ -112,8 +112,8 @@ def _validate(actor: Any, filters: ExportFilters, language: str) -> None:
         raise ValidationError(errors)
 
 
-def export_cases(*, actor: Any, filters: ExportFilters) -> QuerySet[Declaration]:
-    """The registered cases in the auditor's scope that the filters select."""
+def export_declarations(*, actor: Any, filters: ExportFilters) -> QuerySet[Declaration]:
+    """The registered declarations in the auditor's scope that the filters select."""
     audited = permissions.bodies_for(actor, "export")
     qs = Declaration.objects.filter(body_id__in=audited).exclude(state=DeclarationState.DRAFT)
     if filters.bodies:
@@ -144,25 +144,25 @@ def export_create(
 
 
 def export_plan(*, export_id: int, workers: int = 2) -> list[list[int]]:
-    """One pending dossier per case (once), and the chunks of those not yet issued: small
+    """One pending dossier per declaration (once), and the chunks of those not yet issued: small
     enough that ``workers`` processes share the work evenly, at most ``COI_EXPORT_CHUNK``."""
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=export_id)
         if job.status == ExportStatus.QUEUED:
-            cases = export_cases(
+            declarations = export_declarations(
                 actor=job.requested_by, filters=ExportFilters.from_json(job.filters)
             ).select_related("declarant")
-            # each dossier made for the auditor, as if they asked for it on the case
+            # each dossier made for the auditor, as if they asked for it on the declaration
             shown = permissions.dossier_disclosures(job.requested_by)
             Record.objects.bulk_create(
                 dossier_record(
-                    declaration=case,
+                    declaration=declaration,
                     reader=job.requested_by,
                     language=job.language,
                     export=job,
-                    shown=shown(case),
+                    shown=shown(declaration),
                 )
-                for case in cases.iterator(chunk_size=500)
+                for declaration in declarations.iterator(chunk_size=500)
             )
             job.total = job.dossiers.count()
             job.status = ExportStatus.RUNNING
@@ -294,24 +294,22 @@ def _pack(job: ExportJob) -> None:
             for packed, record in enumerate(dossiers.iterator(chunk_size=200), start=1):
                 if packed % PROGRESS_EVERY == 0:  # a long pack is not a stalled one
                     ExportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now())
-                case = record.declaration
-                name = (
-                    f"dossiers/{(case.registration_number or str(case.code)).replace('/', '-')}"
-                    f"-{record.verification_code}.pdf"
-                )
+                declaration = record.declaration
+                number = declaration.registration_number or str(declaration.code)
+                name = f"dossiers/{number.replace('/', '-')}-{record.verification_code}.pdf"
                 with record.file.open("rb") as f:
                     zf.writestr(name, f.read())
                 sums.append((record.sha256, name))
                 writer.writerow(
                     [
-                        case.registration_number,
-                        str(case.code),
-                        case.body.slug,
-                        case.unit_name,
-                        case.declarant.full_name,
-                        case.state,
-                        case.submitted_at.isoformat() if case.submitted_at else "",
-                        case.closed_at.isoformat() if case.closed_at else "",
+                        declaration.registration_number,
+                        str(declaration.code),
+                        declaration.body.slug,
+                        declaration.unit_name,
+                        declaration.declarant.full_name,
+                        declaration.state,
+                        declaration.submitted_at.isoformat() if declaration.submitted_at else "",
+                        declaration.closed_at.isoformat() if declaration.closed_at else "",
                         name,
                         record.sha256,
                         record.verification_code,

@@ -151,7 +151,7 @@ def dossier_issue(
     return _load(record.pk)
 
 
-#: How long a reader's dossier is handed out again instead of a new one, while the case's
+#: How long a reader's dossier is handed out again instead of a new one, while the declaration's
 #: audit chain has not moved (``GET …/dossier/`` must not write a record on every request).
 DOSSIER_REUSE = timedelta(hours=1)
 
@@ -164,8 +164,8 @@ def dossier_current(
     now: datetime,
     shown: permissions.Disclosure | None = None,
 ) -> Record | None:
-    """The reader's own dossier of the case in ``language``, issued within ``DOSSIER_REUSE``
-    with the chain head the case has now and what the reader may see now (``shown``, when the
+    """The reader's own dossier of the declaration in ``language``, issued within ``DOSSIER_REUSE``
+    with the chain head the declaration has now and what the reader may see now (``shown``, when the
     caller has it already); else ``None``."""
     if shown is None:
         shown = permissions.disclosure(actor, declaration)

@@ -1,8 +1,8 @@
 """The rows a record prints: the notice's facts, the measures, the deadlines, the timeline and
 the legal basis, each a list of plain strings in the record's language(s) (``labels.Lang``).
 
-Only what the audit trail and the case hold at the time goes in; the per-kind context builders
-in ``content.py`` choose which rows a record shows.
+Only what the audit trail and the declaration hold at the time goes in; the per-kind context
+builders in ``content.py`` choose which rows a record shows.
 """
 
 from __future__ import annotations
@@ -58,30 +58,32 @@ def _basis_of(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
 
 
 def notice_facts(
-    lang: Lang, L: Labels, case: Declaration, people: People, *, show_source: bool
+    lang: Lang, L: Labels, declaration: Declaration, people: People, *, show_source: bool
 ) -> list[tuple[str, str]]:
     rows = [
-        (L["registration_number"], case.registration_number or "—"),
-        (L["submitted_at"], when(case.submitted_at)),
-        (L["declarant"], case.declarant.full_name),
-        (L["position"], case.position_title or "—"),
-        (L["unit"], case.unit_name or "—"),
-        (L["body"], case.body.name),
-        (L["addressee"], lang.choice(Addressee, case.addressee)),
-        (L["origin"], lang.choice(Origin, case.origin)),
-        (L["conflict_type"], lang.choice(ConflictType, case.conflict_type)),
-        (L["category"], lang.choice(Category, case.category)),
-        (L["matter"], case.matter),
-        (L["personal_interest"], case.personal_interest),
-        (L["related_persons"], case.related_persons or "—"),
-        (L["aware_since"], day(case.aware_since)),
+        (L["registration_number"], declaration.registration_number or "—"),
+        (L["submitted_at"], when(declaration.submitted_at)),
+        (L["declarant"], declaration.declarant.full_name),
+        (L["position"], declaration.position_title or "—"),
+        (L["unit"], declaration.unit_name or "—"),
+        (L["body"], declaration.body.name),
+        (L["addressee"], lang.choice(Addressee, declaration.addressee)),
+        (L["origin"], lang.choice(Origin, declaration.origin)),
+        (L["conflict_type"], lang.choice(ConflictType, declaration.conflict_type)),
+        (L["category"], lang.choice(Category, declaration.category)),
+        (L["matter"], declaration.matter),
+        (L["personal_interest"], declaration.personal_interest),
+        (L["related_persons"], declaration.related_persons or "—"),
+        (L["aware_since"], day(declaration.aware_since)),
     ]
-    if case.origin == Origin.OTHER_SOURCE:
-        rows.append((L["opened_by"], people(case.opened_by_id)))
-        if not case.source_confidential:
-            rows.append((L["source"], case.source_description))
+    if declaration.origin == Origin.OTHER_SOURCE:
+        rows.append((L["opened_by"], people(declaration.opened_by_id)))
+        if not declaration.source_confidential:
+            rows.append((L["source"], declaration.source_description))
         elif show_source:
-            rows.append((L["source"], f"{case.source_description}\n({L['source_confidential']})"))
+            rows.append(
+                (L["source"], f"{declaration.source_description}\n({L['source_confidential']})")
+            )
         else:
             rows.append((L["source"], L["source_withheld"]))
     return rows
@@ -132,7 +134,7 @@ class DeadlineRow:
 def deadline_rows(
     lang: Lang,
     L: Labels,
-    case: Declaration,
+    declaration: Declaration,
     measures: list[Measure],
     events: list[AuditEvent],
     people: People,
@@ -157,7 +159,7 @@ def deadline_rows(
         )
 
     closing = first(AuditAction.WITHDRAWN) or first(AuditAction.NO_CONFLICT)
-    reviewer = people(case.reviewer_id, system=L["body"])
+    reviewer = people(declaration.reviewer_id, system=L["body"])
     started = first(AuditAction.REVIEW_STARTED)
     decided = [e for e in events if e.action == AuditAction.DECIDED]
     stop = started or closing or (decided[0] if decided else None)
@@ -172,10 +174,12 @@ def deadline_rows(
         )
 
     rows = [
-        reviewer_row(Clock.START_REVIEW, case.start_review_due_at, stop),
-        reviewer_row(Clock.DECISION, case.decision_due_at, decided[-1] if decided else closing),
+        reviewer_row(Clock.START_REVIEW, declaration.start_review_due_at, stop),
+        reviewer_row(
+            Clock.DECISION, declaration.decision_due_at, decided[-1] if decided else closing
+        ),
     ]
-    servant = case.declarant.full_name
+    servant = declaration.declarant.full_name
     for m in measures:
         if m.kind == MeasureKind.TRANSFER:
             rows.append(

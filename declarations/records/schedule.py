@@ -1,9 +1,9 @@
 """What a step calls for: the records of DESIGN.md §4, written *pending* in the step's transaction.
 
-``case_transition`` (``services/steps.py``) asks ``records_for_step`` which records the audited
-step it just wrote calls for (``RECORD_FOR_ACTION``, and the final decision record when an HR
-order resolves the case), and ``records_schedule`` writes them, with their verification codes,
-before the transaction commits; issuing them (``issuing.record_issue``) is handed to the task
+``declaration_transition`` (``services/steps.py``) asks ``records_for_step`` which records the
+audited step it just wrote calls for (``RECORD_FOR_ACTION``, and the final decision record when an
+HR order resolves the declaration), and ``records_schedule`` writes them, with their verification
+codes, before the transaction commits; issuing them (``issuing.record_issue``) is handed to the task
 queue after commit (the ``Effect.RECORDS_ISSUE`` effect, ``tasks.py``).
 """
 
@@ -29,7 +29,7 @@ RECORD_FOR_ACTION: dict[str, str] = {
 
 
 def records_for_step(action: str, to_state: str) -> list[str]:
-    """The kinds of record a step issues; an HR order that resolves the case closes it with a
+    """The kinds of record a step issues; an HR order that resolves the declaration closes it with a
     final decision record (the measures with their orders)."""
     if action == AuditAction.MEASURE_IMPLEMENTED and to_state == DeclarationState.RESOLVED:
         return [RecordKind.DECISION]

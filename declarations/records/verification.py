@@ -55,14 +55,14 @@ class Verdict:
 
 
 def _describe(record: Record) -> dict[str, Any]:
-    case = record.declaration
+    declaration = record.declaration
     return {
         "id": str(record.code),
         "kind": record.kind,
         "kind_display": record.get_kind_display(),
         "verification_code": record.verification_code,
-        "registration_number": case.registration_number,
-        "state_body": case.body.name,
+        "registration_number": declaration.registration_number,
+        "state_body": declaration.body.name,
         "issued_at": record.issued_at.isoformat() if record.issued_at else None,
         "sha256": record.sha256,
         "pages": record.pages,

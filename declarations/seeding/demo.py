@@ -1,6 +1,6 @@
 """The demo organisation of DESIGN.md §6 (``manage.py seed_demo``).
 
-Its cases are made through the same services users call, so their audit trails are real.
+Its declarations are made through the same services users call, so their audit trails are real.
 Not a product path: only the ``seed_demo`` command and the tests call it.
 """
 
@@ -53,7 +53,7 @@ class DemoOrg:
     body: StateBody
     users: dict[str, Any]
     vacant: Position
-    created_cases: int
+    created_declarations: int
 
 
 def _user(username: str, password: str, *, full_name: str = "", superuser: bool = False) -> Any:
@@ -70,7 +70,7 @@ def _user(username: str, password: str, *, full_name: str = "", superuser: bool 
 
 
 def seed_demo(*, password: str) -> DemoOrg:
-    """Create or refresh the demo organisation; cases are created only the first time."""
+    """Create or refresh the demo organisation; declarations are created only the first time."""
     with transaction.atomic():
         body, _c = StateBody.objects.get_or_create(
             slug=DEMO_SLUG,
@@ -171,11 +171,11 @@ def seed_demo(*, password: str) -> DemoOrg:
             RoleGrant.objects.get_or_create(user=users[username], body=body, role=role)
         created = 0
         if not Declaration.objects.filter(body=body).exists():
-            created = _demo_cases(users, vacant)
-    return DemoOrg(body=body, users=users, vacant=vacant, created_cases=created)
+            created = _demo_declarations(users, vacant)
+    return DemoOrg(body=body, users=users, vacant=vacant, created_declarations=created)
 
 
-def _demo_cases(u: dict[str, Any], vacant: Position) -> int:
+def _demo_declarations(u: dict[str, Any], vacant: Position) -> int:
     today = timezone.localdate()
     servant2 = Servant.objects.get(user=u["servant2"])
 

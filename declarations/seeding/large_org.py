@@ -1,7 +1,7 @@
 """A large generated organisation for the benchmarks (``seed_demo --servants N --declarations M``).
 
-A fixture, not a product path: it bulk-inserts cases in any state with hand-built audit chains
-(through the services it would take hours), hashed exactly as ``services.audit.audit_record``
+A fixture, not a product path: it bulk-inserts declarations in any state with hand-built audit
+chains (through the services it would take hours), hashed exactly as ``services.audit.audit_record``
 hashes them, so ``verify_audit`` checks them too. Nothing in the product calls it; only the
 ``seed_demo`` command's benchmark options and the benchmarks do.
 """
@@ -56,10 +56,10 @@ _STATE_MIX = [
 def seed_large(
     *, servants: int, declarations: int, password: str, seed: int = 2026
 ) -> dict[str, int]:
-    """Bulk-create a body with ``servants`` servants and ``declarations`` cases with history.
+    """Bulk-create a body with ``servants`` servants and ``declarations`` declarations with history.
 
-    Units of about 20 positions, one head each, under a tree of departments; cases spread over
-    the last two years in the states of ``_STATE_MIX``, each with its hash-chained events.
+    Units of about 20 positions, one head each, under a tree of departments; declarations spread
+    over the last two years in the states of ``_STATE_MIX``, each with its hash-chained events.
     """
     rng = random.Random(seed)
     user_model = get_user_model()
@@ -124,11 +124,11 @@ def seed_large(
         heads = {p.position.unit_id: p for p in people[:n_units]}  # type: ignore[union-attr]
         # management: the first head
         RoleGrant.objects.get_or_create(user=people[0].user, body=body, role=Role.MANAGEMENT)
-        made = _bulk_cases(body, people, heads, declarations, rng, batch)
+        made = _bulk_declarations(body, people, heads, declarations, rng, batch)
     return {"servants": servants, "units": n_units, "declarations": declarations, "events": made}
 
 
-def _bulk_cases(
+def _bulk_declarations(
     body: StateBody,
     people: list[Servant],
     heads: dict[int, Servant],
@@ -143,7 +143,7 @@ def _bulk_cases(
     events_made = 0
     counters: dict[int, int] = {}
     for start in range(0, count, batch):
-        cases: list[Declaration] = []
+        declarations: list[Declaration] = []
         chains: list[list[AuditEvent]] = []
         for i in range(start, min(count, start + batch)):
             declarant = people[rng.randrange(len(people))]
@@ -154,7 +154,7 @@ def _bulk_cases(
             submitted_at = now - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
             year = submitted_at.year
             counters[year] = counters.get(year, 0) + 1
-            case = Declaration(
+            declaration = Declaration(
                 body=body,
                 declarant=declarant,
                 conflict_type=rng.choice([ConflictType.ACTUAL, ConflictType.POTENTIAL]),
@@ -181,7 +181,7 @@ def _bulk_cases(
                 )
             ]
             if state != S.SUBMITTED and state != S.WITHDRAWN:
-                case.review_started_at = submitted_at + timedelta(hours=rng.randrange(1, 30))
+                declaration.review_started_at = submitted_at + timedelta(hours=rng.randrange(1, 30))
                 events.append(
                     _event(
                         2,
@@ -189,7 +189,7 @@ def _bulk_cases(
                         AuditAction.REVIEW_STARTED,
                         S.SUBMITTED,
                         S.IN_REVIEW,
-                        case.review_started_at,
+                        declaration.review_started_at,
                     )
                 )
             closing = {
@@ -199,9 +199,9 @@ def _bulk_cases(
             }.get(state)
             if closing is not None:
                 closed_at = submitted_at + timedelta(hours=rng.randrange(30, 70))
-                case.closed_at = case.recusal_ended_at = closed_at
+                declaration.closed_at = declaration.recusal_ended_at = closed_at
                 if state == S.RESOLVED:
-                    case.decided_at = closed_at
+                    declaration.decided_at = closed_at
                 events.append(
                     _event(
                         len(events) + 1,
@@ -213,19 +213,21 @@ def _bulk_cases(
                     )
                 )
             else:
-                case.due_at = case.escalation_at = (
-                    case.start_review_due_at if state == S.SUBMITTED else case.decision_due_at
+                declaration.due_at = declaration.escalation_at = (
+                    declaration.start_review_due_at
+                    if state == S.SUBMITTED
+                    else declaration.decision_due_at
                 )
-            _chain(case, events)
-            cases.append(case)
+            _chain(declaration, events)
+            declarations.append(declaration)
             chains.append(events)
-        Declaration.objects.bulk_create(cases, batch_size=batch)
-        for case, events in zip(cases, chains, strict=True):
+        Declaration.objects.bulk_create(declarations, batch_size=batch)
+        for declaration, events in zip(declarations, chains, strict=True):
             for event in events:
-                event.declaration_id = case.pk
+                event.declaration_id = declaration.pk
         AuditEvent.objects.bulk_create([e for ev in chains for e in ev], batch_size=batch)
         events_made += sum(len(ev) for ev in chains)
-        _bulk_measures(cases, rng, batch)
+        _bulk_measures(declarations, rng, batch)
     for year, last in counters.items():
         RegistrationCounter.objects.update_or_create(body=body, year=year, defaults={"last": last})
     return events_made
@@ -250,18 +252,18 @@ def _event(
     )
 
 
-def _chain(case: Declaration, events: list[AuditEvent]) -> None:
+def _chain(declaration: Declaration, events: list[AuditEvent]) -> None:
     prev = GENESIS
     for event in events:
         event.prev_hash = prev
-        event.hash = hash_event(case_code=str(case.code), event=event)
+        event.hash = hash_event(declaration_code=str(declaration.code), event=event)
         prev = event.hash
-    case.audit_seq = len(events)
-    case.audit_head = prev
+    declaration.audit_seq = len(events)
+    declaration.audit_head = prev
 
 
-def _bulk_measures(cases: list[Declaration], rng: random.Random, batch: int) -> None:
-    resolved = [c for c in cases if c.state == S.RESOLVED]
+def _bulk_measures(declarations: list[Declaration], rng: random.Random, batch: int) -> None:
+    resolved = [c for c in declarations if c.state == S.RESOLVED]
     decisions = [
         Decision(
             declaration=c,

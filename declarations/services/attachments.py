@@ -108,13 +108,13 @@ def attachment_add(
         actor=actor,
         refused=_("Only the declarant attaches files to their notice."),
         filed=_("Files can be attached only before the notice is filed."),
-    ) as case:
-        if case.attachments.count() >= MAX_ATTACHMENTS:
+    ) as locked:
+        if locked.attachments.count() >= MAX_ATTACHMENTS:
             raise ValidationError(
                 {"file": [_("At most %(n)d files per notice.") % {"n": MAX_ATTACHMENTS}]}
             )
         attachment = Attachment(
-            declaration=case,
+            declaration=locked,
             filename=_clean_filename(filename, content_type),
             content_type=content_type,
             size=total,
@@ -126,7 +126,7 @@ def attachment_add(
         except Exception:
             attachment.file.delete(save=False)  # no orphan file when the row is not written
             raise
-        case.save(update_fields=["updated_at"])  # a new version for If-Match
+        locked.save(update_fields=["updated_at"])  # a new version for If-Match
     return attachment
 
 
@@ -137,9 +137,9 @@ def attachment_remove(*, attachment: Attachment, actor: User) -> None:
         actor=actor,
         refused=_("Only the declarant removes files from their notice."),
         filed=_("A filed notice keeps its files."),
-    ) as case:
+    ) as declaration:
         name = attachment.file.name
         attachment.delete()
-        case.save(update_fields=["updated_at"])
+        declaration.save(update_fields=["updated_at"])
         storage = attachment.file.storage
         transaction.on_commit(lambda: storage.delete(name))

@@ -24,12 +24,12 @@ def audit_record(
     data: dict[str, Any] | None = None,
     save_head: bool = True,
 ) -> AuditEvent:
-    """Append one event to the case's chain. The caller holds the case's row lock.
+    """Append one event to the declaration's chain. The caller holds the declaration's row lock.
 
     1. take the chain head (``audit_seq``/``audit_head``) from the locked row;
     2. hash the canonical event with the previous hash and insert it;
-    3. move the head on the case row, so that a deleted last event is detected too. A caller
-       that saves the case itself right after passes ``save_head=False``: its save writes it.
+    3. move the head on the declaration row, so that a deleted last event is detected too. A caller
+       that saves the declaration itself right after passes ``save_head=False``: its save writes it.
     """
     payload = canonical_data(data)
     seq = declaration.audit_seq + 1
@@ -37,7 +37,7 @@ def audit_record(
     created_at = timezone.now()
     actor_id = actor.pk if actor is not None else None
     digest = event_hash(
-        case_code=str(declaration.code),
+        declaration_code=str(declaration.code),
         seq=seq,
         actor_id=actor_id,
         action=action,

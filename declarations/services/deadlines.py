@@ -1,5 +1,5 @@
-"""Deadlines in working days (DESIGN.md §3): the clocks a case runs, and its stored ``due_at``
-and ``escalation_at``. Escalating a missed one is ``services/escalation.py``."""
+"""Deadlines in working days (DESIGN.md §3): the clocks a declaration runs, and its stored
+``due_at`` and ``escalation_at``. Escalating a missed one is ``services/escalation.py``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class RunningClock:
 
 
 def running_clocks(declaration: Declaration, measures: Iterable[Measure]) -> list[RunningClock]:
-    """The deadlines running now for a case, from its stored clocks (pure)."""
+    """The deadlines running now for a declaration, from its stored clocks (pure)."""
     clocks: list[RunningClock] = []
     if declaration.state == S.SUBMITTED and declaration.start_review_due_at:
         clocks.append(RunningClock(Clock.START_REVIEW, declaration.start_review_due_at))

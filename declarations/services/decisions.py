@@ -1,6 +1,6 @@
-"""Deciding the measures of a case (003 cl. 8 p.2; DESIGN.md §3 "Measures"): what a measure
+"""Deciding the measures of a declaration (003 cl. 8 p.2; DESIGN.md §3 "Measures"): what a measure
 must say, how a client's input becomes one (``measure_spec_from_input``, for the API and the
-pages alike), and the decision itself, through ``steps.case_transition``."""
+pages alike), and the decision itself, through ``steps.declaration_transition``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from declarations.models import (
     Position,
     Servant,
 )
-from declarations.services.steps import case_transition
+from declarations.services.steps import declaration_transition
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -82,13 +82,15 @@ def in_body(model: type[Servant] | type[Position], code: Any, *, body_id: int, k
 
 
 def measure_spec_from_input(
-    *, case: Declaration, index: int, values: dict[str, Any]
+    *, declaration: Declaration, index: int, values: dict[str, Any]
 ) -> MeasureSpec:
     """One measure of a decision as a client sent it, from the API or the decision page alike:
-    the substitute and the position are public ids of the case's body (else a 400 on
+    the substitute and the position are public ids of the declaration's body (else a 400 on
     ``measures.<index>.<field>``); the rest is taken as given and checked by the decision."""
     found = {
-        name: in_body(model, values[name], body_id=case.body_id, key=f"measures.{index}.{name}")
+        name: in_body(
+            model, values[name], body_id=declaration.body_id, key=f"measures.{index}.{name}"
+        )
         for name, model in _REFERENCES.items()
         if values.get(name) not in (None, "")
     }
@@ -96,7 +98,9 @@ def measure_spec_from_input(
     return MeasureSpec(**{k: v for k, v in given.items() if v is not None}, **found)
 
 
-def _validate_measures(case: Declaration, specs: list[MeasureSpec], *, decided_on: date) -> None:
+def _validate_measures(
+    declaration: Declaration, specs: list[MeasureSpec], *, decided_on: date
+) -> None:
     """Errors are keyed ``measures.<index>.<field>``: Django's ``ValidationError`` flattens
     nested dicts, and the caller must know which measure of the decision is wrong.
 
@@ -110,15 +114,15 @@ def _validate_measures(case: Declaration, specs: list[MeasureSpec], *, decided_o
         err: dict[str, list[str]] = {}
         if spec.kind == MeasureKind.REASSIGN:
             sub = spec.substitute
-            matter = (spec.matter or case.matter).strip()
+            matter = (spec.matter or declaration.matter).strip()
             if sub is None:
                 err["substitute"] = [_("Choose the person who takes over the matter.")]
-            elif sub.pk == case.declarant_id:
+            elif sub.pk == declaration.declarant_id:
                 err["substitute"] = [_("The substitute cannot be the declarant.")]
-            elif sub.body_id != case.body_id or not sub.is_active:
+            elif sub.body_id != declaration.body_id or not sub.is_active:
                 err["substitute"] = [_("The substitute must be in service in the same body.")]
-            elif selectors.recusals_on_matter(servant=sub, matters=[matter, case.matter]):
-                # the matter given, and the case's own: however either is spelt
+            elif selectors.recusals_on_matter(servant=sub, matters=[matter, declaration.matter]):
+                # the matter given, and the declaration's own: however either is spelt
                 err["substitute"] = [_("The substitute is recused on this matter.")]
         elif spec.kind == MeasureKind.CHANGE_DUTIES:
             if not spec.description.strip():
@@ -130,7 +134,7 @@ def _validate_measures(case: Declaration, specs: list[MeasureSpec], *, decided_o
             pos = spec.position
             if pos is None:
                 err["position"] = [_("Choose the vacant position.")]
-            elif pos.body_id != case.body_id:
+            elif pos.body_id != declaration.body_id:
                 err["position"] = [_("The position must be in the same body.")]
             elif not selectors.position_is_vacant(pos):
                 err["position"] = [_("This position is not vacant.")]
@@ -178,10 +182,10 @@ def declaration_decide(
     reason: str,
 ) -> Decision:
     """One decision with one or more measures (003 cl. 8 p.2; Law 410-V Art. 15 p.3)."""
-    with case_transition(
+    with declaration_transition(
         declaration=declaration, actor=actor, name="decide", what=_("decide")
     ) as step:
-        case = step.case
+        locked = step.declaration
         if not measures:
             raise ValidationError({"measures": [_("Decide at least one measure.")]})
         if not reason.strip():
@@ -189,30 +193,30 @@ def declaration_decide(
         for spec in measures:
             if spec.position is not None:  # serialise proposals of the same vacancy
                 Position.objects.select_for_update().get(pk=spec.position.pk)
-        _validate_measures(case, measures, decided_on=step.at.astimezone(ALMATY).date())
+        _validate_measures(locked, measures, decided_on=step.at.astimezone(ALMATY).date())
         calendar = working_calendar()
-        decision = Decision(declaration=case, decided_by=actor, decided_at=step.at, reason=reason)
+        decision = Decision(declaration=locked, decided_by=actor, decided_at=step.at, reason=reason)
         decision.full_clean(exclude=["declaration", "decided_by"], validate_unique=False)
         decision.save()
         created = []
         for spec in measures:
             state = _initial_measure_state(spec)
             measure = Measure(
-                declaration=case,
+                declaration=locked,
                 decision=decision,
                 kind=spec.kind,
                 state=state,
                 substitute=spec.substitute,
-                matter=(spec.matter or case.matter) if spec.kind == MeasureKind.REASSIGN else "",
+                matter=(spec.matter or locked.matter) if spec.kind == MeasureKind.REASSIGN else "",
                 description=spec.description,
                 effective_date=spec.effective_date,
                 needs_order=spec.needs_order or spec.kind == MeasureKind.CHANGE_DUTIES,
                 position=spec.position,
                 proposed_date=spec.proposed_date,
-                consent_due_at=calendar.add_working_days(step.at, case.body.consent_days)
+                consent_due_at=calendar.add_working_days(step.at, locked.body.consent_days)
                 if state == MeasureState.PENDING_CONSENT
                 else None,
-                order_due_at=calendar.add_working_days(step.at, case.body.hr_order_days)
+                order_due_at=calendar.add_working_days(step.at, locked.body.hr_order_days)
                 if state == MeasureState.PENDING_ORDER
                 else None,
             )
@@ -223,8 +227,8 @@ def declaration_decide(
             )
             created.append(measure)
         Measure.objects.bulk_create(created)
-        states = list(case.measures.values_list("state", flat=True))
-        case.decide(at=step.at, measure_states=states)
+        states = list(locked.measures.values_list("state", flat=True))
+        locked.decide(at=step.at, measure_states=states)
         step.action = AuditAction.DECIDED
         step.legal_topics = ["decide", *(f"measure.{m.kind}" for m in created)]
         step.data = {
@@ -232,21 +236,21 @@ def declaration_decide(
             "reason": reason,
             "measures": [measure_snapshot(m) for m in created],
         }
-        declarant = case.declarant.user_id
+        declarant = locked.declarant.user_id
         step.notify(NotificationKind.DECISION_MADE, [declarant])
         if any(m.state == MeasureState.PENDING_CONSENT for m in created):
             step.notify(NotificationKind.CONSENT_REQUESTED, [declarant])
         substitutes = [m.substitute.user_id for m in created if m.substitute is not None]
         step.notify(NotificationKind.SUBSTITUTE_ASSIGNED, list(substitutes))
         if any(m.state == MeasureState.PENDING_ORDER for m in created):
-            step.notify(NotificationKind.ORDER_REQUESTED, hr_user_ids(case))
-        if case.state == S.RESOLVED:
-            step.notify(NotificationKind.CASE_CLOSED, [declarant])
+            step.notify(NotificationKind.ORDER_REQUESTED, hr_user_ids(locked))
+        if locked.state == S.RESOLVED:
+            step.notify(NotificationKind.DECLARATION_CLOSED, [declarant])
     return decision
 
 
-def hr_user_ids(case: Declaration) -> list[int | None]:
-    return list(selectors.users_with_role(case.body_id, "hr").values_list("pk", flat=True))
+def hr_user_ids(declaration: Declaration) -> list[int | None]:
+    return list(selectors.users_with_role(declaration.body_id, "hr").values_list("pk", flat=True))
 
 
 def measure_snapshot(m: Measure) -> dict[str, Any]:

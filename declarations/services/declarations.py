@@ -15,7 +15,7 @@ from django_fsm import TransitionNotAllowed
 
 from declarations.choices import OPEN_STATES, Addressee, AuditAction, NotificationKind
 from declarations.models import NOTICE_FIELDS, Attachment, AuditEvent, Declaration, Servant
-from declarations.services.steps import case_transition, draft_change
+from declarations.services.steps import declaration_transition, draft_change
 from declarations.services.transitions import notice_validate
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def declaration_create(
     servant = Servant.objects.filter(user=actor, is_active=True).first()
     if servant is None:
         raise PermissionDenied(_("Only a civil servant in service can file a notice."))
-    case = Declaration(
+    declaration = Declaration(
         body_id=servant.body_id,
         declarant=servant,
         conflict_type=conflict_type,
@@ -50,9 +50,9 @@ def declaration_create(
         aware_since=aware_since,
         addressee=addressee,
     )
-    notice_validate(case, timezone.now())
-    case.save()
-    return case
+    notice_validate(declaration, timezone.now())
+    declaration.save()
+    return declaration
 
 
 def declaration_update_draft(
@@ -67,11 +67,11 @@ def declaration_update_draft(
         actor=actor,
         refused=_("Only the declarant edits their draft."),
         filed=_("A filed notice cannot be edited; add an addendum instead."),
-    ) as case:
+    ) as locked:
         for name, value in changes.items():
-            setattr(case, name, value)
-        notice_validate(case, timezone.now())
-        case.save()
+            setattr(locked, name, value)
+        notice_validate(locked, timezone.now())
+        locked.save()
     declaration.refresh_from_db()
     return declaration
 
@@ -83,10 +83,10 @@ def declaration_discard(*, declaration: Declaration, actor: User) -> None:
         actor=actor,
         refused=_("Only the declarant discards their draft."),
         filed=_("Only a draft can be discarded."),
-    ) as case:
-        names = list(case.attachments.values_list("file", flat=True))
-        case.attachments.all().delete()
-        case.delete()
+    ) as locked:
+        names = list(locked.attachments.values_list("file", flat=True))
+        locked.attachments.all().delete()
+        locked.delete()
         storage = Attachment.file.field.storage
 
         def delete_files() -> None:
@@ -99,10 +99,10 @@ def declaration_discard(*, declaration: Declaration, actor: User) -> None:
 def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str) -> Declaration:
     """The declarant adds to or corrects their filed notice: a new event, never an edit.
 
-    At most ``COI_ADDENDA_MAX`` per case, counted under the case's lock (issue 12): each is an
-    event on the trail, a notification and a section of the dossier.
+    At most ``COI_ADDENDA_MAX`` per declaration, counted under the declaration's lock (issue 12):
+    each is an event on the trail, a notification and a section of the dossier.
     """
-    with case_transition(
+    with declaration_transition(
         declaration=declaration,
         actor=actor,
         name=None,
@@ -110,11 +110,13 @@ def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str
         what=_("add an addendum"),
         expect_state=False,
     ) as step:
-        if step.case.state not in OPEN_STATES:
+        if step.declaration.state not in OPEN_STATES:
             raise TransitionNotAllowed(_("Addenda can be added while the case is open."))
         _check_text(text, "text")
         limit: int = settings.COI_ADDENDA_MAX
-        addenda = AuditEvent.objects.filter(declaration=step.case, action=AuditAction.ADDENDUM)
+        addenda = AuditEvent.objects.filter(
+            declaration=step.declaration, action=AuditAction.ADDENDUM
+        )
         if addenda.count() >= limit:
             message = ngettext(
                 "A case can have at most %(n)d addendum.",
@@ -124,13 +126,14 @@ def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str
             raise ValidationError({"text": [message % {"n": limit}]})
         step.action = AuditAction.ADDENDUM
         step.data = {"text": text}
-        step.notify(NotificationKind.ADDENDUM_ADDED, [step.case.reviewer_id])
+        step.notify(NotificationKind.ADDENDUM_ADDED, [step.declaration.reviewer_id])
     return declaration
 
 
 def declaration_comment(*, declaration: Declaration, actor: User, text: str) -> Declaration:
-    """A comment by the reviewer, management or an ethics commissioner, on the case's trail."""
-    with case_transition(
+    """A comment by the reviewer, management or an ethics commissioner, on the declaration's
+    trail."""
+    with declaration_transition(
         declaration=declaration,
         actor=actor,
         name=None,

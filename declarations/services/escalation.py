@@ -1,7 +1,7 @@
 """The sweep that escalates missed deadlines (DESIGN.md §3, rule R4: 003 cl. 9).
 
 Each missed clock is one step through the shape every audited write takes
-(``steps.case_transition``), with the system as the actor: the case locked, one
+(``steps.declaration_transition``), with the system as the actor: the declaration locked, one
 ``deadline.missed`` event naming who was due to act, the stored clocks recomputed, the people
 told through the outbox. An escalated deadline is an audit event, so the sweep is safe to run
 any number of times.
@@ -17,7 +17,7 @@ from declarations import selectors
 from declarations.choices import AuditAction, Clock, NotificationKind, Role
 from declarations.models import Declaration
 from declarations.services.deadlines import RunningClock, compute_due_at, running_clocks
-from declarations.services.steps import case_transition
+from declarations.services.steps import declaration_transition
 
 
 class _AlreadyEscalated(Exception):
@@ -41,35 +41,35 @@ def _responsible(declaration: Declaration, clock: str) -> tuple[list[int | None]
     return ([reviewer] if reviewer else management), [*management, *ethics, reviewer]
 
 
-def _next_missed(case: Declaration, now: datetime) -> RunningClock | None:
-    """The earliest running clock of ``case`` that has passed and is not yet escalated."""
-    escalated = selectors.escalated_clocks(case)
+def _next_missed(declaration: Declaration, now: datetime) -> RunningClock | None:
+    """The earliest running clock of ``declaration`` that has passed and is not yet escalated."""
+    escalated = selectors.escalated_clocks(declaration)
     missed = [
         clock
-        for clock in running_clocks(case, case.measures.all())
+        for clock in running_clocks(declaration, declaration.measures.all())
         if clock.due_at <= now and clock.key not in escalated
     ]
     return min(missed, key=lambda clock: clock.due_at, default=None)
 
 
 def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
-    """Record and announce every missed, not yet escalated deadline of one case, one step each.
-    Returns the number of deadlines escalated."""
-    case = Declaration.objects.select_related("body", "declarant").get(pk=declaration_id)
+    """Record and announce every missed, not yet escalated deadline of one declaration, one step
+    each. Returns the number of deadlines escalated."""
+    declaration = Declaration.objects.select_related("body", "declarant").get(pk=declaration_id)
     count = 0
-    while _next_missed(case, now) is not None:
+    while _next_missed(declaration, now) is not None:
         try:
-            with case_transition(
-                declaration=case,
+            with declaration_transition(
+                declaration=declaration,
                 actor=None,
                 name=None,
                 what=_("escalate a missed deadline"),
                 expect_state=False,
             ) as step:
-                clock = _next_missed(step.case, now)  # again, under the lock
+                clock = _next_missed(step.declaration, now)  # again, under the lock
                 if clock is None:
                     raise _AlreadyEscalated
-                due_to_act, told = _responsible(step.case, clock.clock)
+                due_to_act, told = _responsible(step.declaration, clock.clock)
                 step.action = AuditAction.DEADLINE_MISSED
                 step.legal_topics.append("deadline")
                 step.data = {
@@ -84,15 +84,18 @@ def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
         count += 1
     if not count:  # picked for a stale escalation_at: only the stored clocks are put right
         due_at, escalation_at = compute_due_at(
-            declaration=case,
-            measures=case.measures.all(),
-            escalated=selectors.escalated_clocks(case),
+            declaration=declaration,
+            measures=declaration.measures.all(),
+            escalated=selectors.escalated_clocks(declaration),
         )
-        Declaration.objects.filter(pk=case.pk).update(due_at=due_at, escalation_at=escalation_at)
+        Declaration.objects.filter(pk=declaration.pk).update(
+            due_at=due_at, escalation_at=escalation_at
+        )
     return count
 
 
 def declarations_process_deadlines(*, now: datetime) -> int:
-    """The sweep: one indexed query for the due cases, then the same service per case."""
+    """The sweep: one indexed query for the due declarations, then the same service per
+    declaration."""
     due_ids = list(Declaration.objects.filter(escalation_at__lte=now).values_list("pk", flat=True))
     return sum(declaration_escalate_missed(declaration_id=pk, now=now) for pk in due_ids)

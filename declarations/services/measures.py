@@ -1,8 +1,8 @@
 """Services on measures: the servant's consent to a transfer, and HR's order.
 
-Both run under the case's lock (the case is the aggregate a measure belongs to), then lock the
-measure, fire its transition and, when the measures call for it, the case's; one event goes on the
-case's chain (the shape of ``steps.case_transition``).
+Both run under the declaration's lock (the declaration is the aggregate a measure belongs to), then
+lock the measure, fire its transition and, when the measures call for it, the declaration's; one
+event goes on the declaration's chain (the shape of ``steps.declaration_transition``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from declarations.choices import (
 from declarations.dates import order_bounds
 from declarations.models import Declaration, Measure, Servant
 from declarations.services.decisions import hr_user_ids, measure_snapshot
-from declarations.services.steps import case_transition, check_transition
+from declarations.services.steps import check_transition, declaration_transition
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -35,62 +35,65 @@ ACCEPT = "accept"
 DECLINE = "decline"
 
 
-def _lock_measure(measure: Measure, case: Declaration) -> Measure:
+def _lock_measure(measure: Measure, declaration: Declaration) -> Measure:
     locked = (
         Measure.objects.select_for_update(of=("self",))
         .select_related("position")
         .get(pk=measure.pk)
     )
-    if locked.state != measure.state or locked.declaration_id != case.pk:
+    if locked.state != measure.state or locked.declaration_id != declaration.pk:
         raise ConcurrentTransition(_("The measure changed while you were working on it."))
-    locked.declaration = case
+    locked.declaration = declaration
     return locked
 
 
 def measure_consent(*, measure: Measure, actor: User, decision: str, reason: str = "") -> Measure:
     """The servant accepts or declines a proposed transfer (003 cl. 8 p.2(3): with consent).
 
-    Accepting sends it to HR for the order; declining (with reasons) sends the case back to the
-    reviewer, who decides another measure on a new decision clock.
+    Accepting sends it to HR for the order; declining (with reasons) sends the declaration back to
+    the reviewer, who decides another measure on a new decision clock.
     """
     if decision not in (ACCEPT, DECLINE):
         raise ValidationError({"decision": [_("Answer “accept” or “decline”.")]})
     what = _("answer the transfer proposal")
-    with case_transition(
+    with declaration_transition(
         declaration=measure.declaration, actor=actor, name=None, what=what
     ) as step:
-        case = step.case
-        locked = _lock_measure(measure, case)
+        declaration = step.declaration
+        locked = _lock_measure(measure, declaration)
         check_transition(locked.accept if decision == ACCEPT else locked.decline, actor, what=what)
         check_transition(
-            case.consent_accept if decision == ACCEPT else case.consent_decline, actor, what=what
+            declaration.consent_accept if decision == ACCEPT else declaration.consent_decline,
+            actor,
+            what=what,
         )
         calendar = working_calendar()
         if decision == ACCEPT:
             locked.accept(
                 at=step.at,
                 reason=reason,
-                order_due_at=calendar.add_working_days(step.at, case.body.hr_order_days),
+                order_due_at=calendar.add_working_days(step.at, declaration.body.hr_order_days),
             )
             locked.save()
-            case.consent_accept(
-                at=step.at, measure_states=list(case.measures.values_list("state", flat=True))
+            declaration.consent_accept(
+                at=step.at,
+                measure_states=list(declaration.measures.values_list("state", flat=True)),
             )
             step.action = AuditAction.CONSENT_ACCEPTED
-            step.notify(NotificationKind.ORDER_REQUESTED, hr_user_ids(case))
+            step.notify(NotificationKind.ORDER_REQUESTED, hr_user_ids(declaration))
         else:
             if not reason.strip():
                 raise ValidationError({"reason": [_("Say why you decline the transfer.")]})
             locked.decline(at=step.at, reason=reason)
             locked.save()
-            case.consent_decline(
+            declaration.consent_decline(
                 at=step.at,
-                decision_due_at=calendar.add_working_days(step.at, case.body.decision_days),
+                decision_due_at=calendar.add_working_days(step.at, declaration.body.decision_days),
             )
             step.action = AuditAction.CONSENT_DECLINED
         step.legal_topics = ["measure.transfer"]
         step.data = {"measure": str(locked.code), "decision": decision, "reason": reason}
-        step.notify(NotificationKind.CONSENT_ANSWERED, [case.reviewer_id])
+        step.notify(NotificationKind.CONSENT_ANSWERED, [declaration.reviewer_id])
     measure.refresh_from_db()
     return measure
 
@@ -98,22 +101,22 @@ def measure_consent(*, measure: Measure, actor: User, decision: str, reason: str
 def measure_implement(
     *, measure: Measure, actor: User, order_number: str, order_date: date
 ) -> Measure:
-    """HR records the order that carries out a measure; the last one resolves the case.
+    """HR records the order that carries out a measure; the last one resolves the declaration.
 
-    A measure may be implemented while the case waits for something else (a change of duties
-    while a transfer awaits consent); the case is resolved only when nothing is pending. For a
-    transfer, the servant moves to the new position in the structure.
+    A measure may be implemented while the declaration waits for something else (a change of duties
+    while a transfer awaits consent); the declaration is resolved only when nothing is pending. For
+    a transfer, the servant moves to the new position in the structure.
 
     ``order_date`` lies between the day the measure was decided and today, both in Almaty
     (``dates.order_bounds``): an order cannot carry out a measure before it existed. A refused
     date changes nothing (no state, no event).
     """
     what = _("record the order")
-    with case_transition(
+    with declaration_transition(
         declaration=measure.declaration, actor=actor, name=None, what=what, expect_state=False
     ) as step:
-        case = step.case
-        locked = _lock_measure(measure, case)
+        declaration = step.declaration
+        locked = _lock_measure(measure, declaration)
         check_transition(locked.implement, actor, what=what)
         errors: dict[str, list[str]] = {}
         if not order_number.strip():
@@ -131,24 +134,28 @@ def measure_implement(
         locked.save()
         data = {"measure": str(locked.code), "order_number": order_number, "order_date": order_date}
         if locked.kind == MeasureKind.TRANSFER and locked.position is not None:
-            servant = Servant.objects.select_for_update().get(pk=case.declarant_id)
+            servant = Servant.objects.select_for_update().get(pk=declaration.declarant_id)
             data["from_position"] = servant.position_id
             data["to_position"] = locked.position_id
             servant.position = locked.position
             servant.save(update_fields=["position", "updated_at"])
-        pending = case.measures.filter(
+        pending = declaration.measures.filter(
             state__in=[MeasureState.PENDING_CONSENT, MeasureState.PENDING_ORDER]
         ).exists()
-        if case.state == S.IMPLEMENTING and not pending:
-            check_transition(case.complete, actor, what=what)
-            case.complete(at=step.at)
-            step.notify(NotificationKind.CASE_CLOSED, [case.declarant.user_id, case.reviewer_id])
+        if declaration.state == S.IMPLEMENTING and not pending:
+            check_transition(declaration.complete, actor, what=what)
+            declaration.complete(at=step.at)
+            step.notify(
+                NotificationKind.DECLARATION_CLOSED,
+                [declaration.declarant.user_id, declaration.reviewer_id],
+            )
         step.action = AuditAction.MEASURE_IMPLEMENTED
         step.legal_topics = [f"measure.{locked.kind}"]
         step.data = data
         step.data["measure_snapshot"] = measure_snapshot(locked)
         step.notify(
-            NotificationKind.MEASURE_IMPLEMENTED, [case.declarant.user_id, case.reviewer_id]
+            NotificationKind.MEASURE_IMPLEMENTED,
+            [declaration.declarant.user_id, declaration.reviewer_id],
         )
     measure.refresh_from_db()
     return measure

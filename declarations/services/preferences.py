@@ -1,4 +1,4 @@
-"""A user's own choices (not part of any case, so not on the audit trail)."""
+"""A user's own choices (not part of any declaration, so not on the audit trail)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,15 @@
-"""The one shape of every audited write to a case (STYLE.md rule 8): ``case_transition``.
+"""The one shape of every audited write to a declaration (STYLE.md rule 8):
+``declaration_transition``.
 
 The fixed shape, inside one transaction:
-1. lock the case row (``select_for_update``) and refuse if it moved since the caller loaded it
-   (lost race: ``ConcurrentTransition``, a 409);
+1. lock the declaration row (``select_for_update``) and refuse if it moved since the caller loaded
+   it (lost race: ``ConcurrentTransition``, a 409);
 2. check the transition is allowed from the current state (``can_proceed``; else 409) and that the
    actor may fire it (``has_transition_perm``; else ``PermissionDenied``, a 403);
 3. the service body validates its input (``ValidationError``, a 400) and calls the transition;
 4. write exactly one audit event, with the legal basis the step rests on, and recompute the
    deadlines;
-5. ``save()`` the case with its new chain head (django-fsm-2's optimistic check is a second
+5. ``save()`` the declaration with its new chain head (django-fsm-2's optimistic check is a second
    guard);
 6. queue notifications in the outbox; sending happens after commit.
 Any exception rolls all of it back: nothing is half-written.
@@ -65,9 +66,9 @@ def legal_basis_data(*topics: str) -> list[dict[str, Any]]:
 
 @dataclass
 class Step:
-    """What the body of a ``case_transition`` block fills in."""
+    """What the body of a ``declaration_transition`` block fills in."""
 
-    case: Declaration
+    declaration: Declaration
     at: datetime
     from_state: str
     action: str = ""
@@ -83,8 +84,9 @@ class Step:
         self.notifications.append((kind, list(recipient_ids), context))
 
 
-def lock_case(declaration: Declaration, *, expect_state: bool = True) -> Declaration:
-    """Lock the case row; with ``expect_state`` refuse if the state moved since the caller read."""
+def lock_declaration(declaration: Declaration, *, expect_state: bool = True) -> Declaration:
+    """Lock the declaration row; with ``expect_state`` refuse if the state moved since the caller
+    read."""
     locked = (
         Declaration.objects.select_for_update(of=("self",))
         .select_related("body", "declarant__user")
@@ -116,7 +118,7 @@ def check_transition(method: Any, actor: User | None, *, what: str) -> None:
 
 
 @contextmanager
-def case_transition(
+def declaration_transition(
     *,
     declaration: Declaration,
     actor: User | None,
@@ -127,17 +129,18 @@ def case_transition(
 ) -> Iterator[Step]:
     """Steps 1–2 before the block, 4–6 after it (see the module docstring).
 
-    ``name`` is the case's transition. With ``name=None`` the step changes something else under
-    the case's lock (a measure, a comment): the body checks the measure's own transition, and
+    ``name`` is the declaration's transition. With ``name=None`` the step changes something else
+    under the declaration's lock (a measure, a comment): the body checks the measure's own
+    transition, and
     ``rule`` names the rulebook entry the actor must pass.
     """
     with transaction.atomic():
-        case = lock_case(declaration, expect_state=expect_state)
+        locked = lock_declaration(declaration, expect_state=expect_state)
         if name is not None:
-            check_transition(getattr(case, name), actor, what=what)
-        if rule is not None and not rulebook.allows(rule, actor, case):
+            check_transition(getattr(locked, name), actor, what=what)
+        if rule is not None and not rulebook.allows(rule, actor, locked):
             raise PermissionDenied(_("You may not “%(what)s” on this case.") % {"what": what})
-        step = Step(case=case, at=timezone.now(), from_state=case.state)
+        step = Step(declaration=locked, at=timezone.now(), from_state=locked.state)
         yield step
         if not step.action:
             raise RuntimeError("a case step must name its audit action")
@@ -146,29 +149,29 @@ def case_transition(
             data["legal_basis"] = legal_basis_data(*step.legal_topics)
         event = audit_record(
             actor=actor,
-            declaration=case,
+            declaration=locked,
             action=step.action,
             from_state=step.from_state,
-            to_state=case.state,
+            to_state=locked.state,
             data=data,
             save_head=False,
         )
         # after the event: a deadline the step escalated no longer counts as pending
-        declaration_refresh_deadlines(declaration=case)
+        declaration_refresh_deadlines(declaration=locked)
         records_schedule(
-            declaration=case, event=event, kinds=records_for_step(step.action, case.state)
+            declaration=locked, event=event, kinds=records_for_step(step.action, locked.state)
         )
-        case.save()  # the transition, the deadlines and the new chain head in one UPDATE
+        locked.save()  # the transition, the deadlines and the new chain head in one UPDATE
         for kind, recipient_ids, context in step.notifications:
             notification_enqueue(
                 recipient_ids=recipient_ids,
                 kind=kind,
-                declaration=case,
+                declaration=locked,
                 context=context,
                 exclude_ids=[actor.pk] if actor is not None else [],
             )
-    if declaration is not case:
-        declaration.refresh_from_db()  # the caller's object shows the case as it now is
+    if declaration is not locked:
+        declaration.refresh_from_db()  # the caller's object shows the declaration as it now is
 
 
 @contextmanager
@@ -180,13 +183,13 @@ def draft_change(
     (else ``TransitionNotAllowed`` with ``filed``, a 409). Drafts are not on the audit trail
     (only their declarant sees them); filing freezes the text into the chain."""
     with transaction.atomic():
-        case = (
+        locked = (
             Declaration.objects.select_for_update(of=("self",))
             .select_related("declarant")
             .get(pk=declaration.pk)
         )
-        if not rulebook.allows("draft", actor, case):
+        if not rulebook.allows("draft", actor, locked):
             raise PermissionDenied(refused)
-        if case.state != DeclarationState.DRAFT:
+        if locked.state != DeclarationState.DRAFT:
             raise TransitionNotAllowed(filed)
-        yield case
+        yield locked

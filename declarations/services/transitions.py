@@ -1,5 +1,5 @@
-"""One service per transition of a case (STYLE.md rule 8), each through
-``steps.case_transition`` (lock, check, act, audit, effects). Deciding the measures is
+"""One service per transition of a declaration (STYLE.md rule 8), each through
+``steps.declaration_transition`` (lock, check, act, audit, effects). Deciding the measures is
 ``decisions.py``."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from declarations.models import (
     RegistrationCounter,
     Servant,
 )
-from declarations.services.steps import Step, case_transition, check_transition
+from declarations.services.steps import Step, check_transition, declaration_transition
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -38,25 +38,33 @@ if TYPE_CHECKING:
 S = DeclarationState
 
 
-def _next_registration_number(case: Declaration, at: datetime) -> str:
+def _next_registration_number(declaration: Declaration, at: datetime) -> str:
     year = at.astimezone(ALMATY).year
     RegistrationCounter.objects.bulk_create(
-        [RegistrationCounter(body_id=case.body_id, year=year)], ignore_conflicts=True
+        [RegistrationCounter(body_id=declaration.body_id, year=year)], ignore_conflicts=True
     )
-    counter = RegistrationCounter.objects.select_for_update().get(body_id=case.body_id, year=year)
+    counter = RegistrationCounter.objects.select_for_update().get(
+        body_id=declaration.body_id, year=year
+    )
     counter.last += 1
     counter.save(update_fields=["last"])
-    return f"{case.body.registration_prefix}-{year}-{counter.last:06d}"
+    return f"{declaration.body.registration_prefix}-{year}-{counter.last:06d}"
 
 
-def _reviewer_for(case: Declaration) -> int | None:
+def _reviewer_for(declaration: Declaration) -> int | None:
     """The direct manager's user for a notice to the manager; nobody yet for one to management
     (whichever member starts the review takes it), unless nobody in the management but the
     declarant could: then ``selectors.reviewer_of_last_resort``."""
-    if case.addressee == Addressee.MANAGEMENT:
-        if selectors.management_users(case.body_id).exclude(pk=case.declarant.user_id).exists():
+    if declaration.addressee == Addressee.MANAGEMENT:
+        if (
+            selectors.management_users(declaration.body_id)
+            .exclude(pk=declaration.declarant.user_id)
+            .exists()
+        ):
             return None
-        reviewer = selectors.reviewer_of_last_resort(case.body, exclude_user=case.declarant.user_id)
+        reviewer = selectors.reviewer_of_last_resort(
+            declaration.body, exclude_user=declaration.declarant.user_id
+        )
         if reviewer is None:
             raise ValidationError(
                 {
@@ -68,7 +76,7 @@ def _reviewer_for(case: Declaration) -> int | None:
                 }
             )
         return reviewer
-    manager = selectors.direct_manager_of(case.declarant)
+    manager = selectors.direct_manager_of(declaration.declarant)
     if manager is None:
         raise ValidationError(
             {
@@ -83,75 +91,77 @@ def _reviewer_for(case: Declaration) -> int | None:
 
 def _register(step: Step) -> None:
     """Assign the number, the reviewer, the snapshot of the post and the first two clocks."""
-    case = step.case
-    case.reviewer_id = _reviewer_for(case)
-    position_id = case.declarant.position_id
+    declaration = step.declaration
+    declaration.reviewer_id = _reviewer_for(declaration)
+    position_id = declaration.declarant.position_id
     position = (
         Position.objects.select_related("unit").filter(pk=position_id).first()
         if position_id is not None
         else None
     )
     if position is not None:
-        case.position_title = position.title
-        case.unit_name = position.unit.name
+        declaration.position_title = position.title
+        declaration.unit_name = position.unit.name
     calendar = working_calendar()
-    case.start_review_due_at = calendar.add_working_days(step.at, case.body.start_review_days)
-    case.decision_due_at = calendar.add_working_days(step.at, case.body.decision_days)
-    reviewers = (
-        [case.reviewer_id]
-        if case.reviewer_id
-        else list(selectors.management_users(case.body_id).values_list("pk", flat=True))
+    declaration.start_review_due_at = calendar.add_working_days(
+        step.at, declaration.body.start_review_days
     )
-    step.notify(NotificationKind.CASE_ASSIGNED, reviewers)
+    declaration.decision_due_at = calendar.add_working_days(step.at, declaration.body.decision_days)
+    reviewers = (
+        [declaration.reviewer_id]
+        if declaration.reviewer_id
+        else list(selectors.management_users(declaration.body_id).values_list("pk", flat=True))
+    )
+    step.notify(NotificationKind.DECLARATION_ASSIGNED, reviewers)
     step.legal_topics += ["recusal"]
-    if case.addressee == Addressee.MANAGEMENT and case.reviewer_id is not None:
+    if declaration.addressee == Addressee.MANAGEMENT and declaration.reviewer_id is not None:
         step.legal_topics += ["route.head"]  # nobody in management could review it
 
 
-def notice_validate(case: Declaration, at: datetime) -> None:
+def notice_validate(declaration: Declaration, at: datetime) -> None:
     """Validate a notice's own fields, and that ``aware_since`` is a day that has happened:
     not in the future (Almaty) and not before ``DATE_FLOOR`` (``dates.past_bounds``).
 
     Every path a notice's text takes runs this: creating and editing a draft, submitting it
-    (a draft saved before the bounds existed is caught here), and opening a case from other
+    (a draft saved before the bounds existed is caught here), and opening a declaration from other
     sources.
     """
-    case.full_clean(
+    declaration.full_clean(
         exclude=["state", "declarant", "body", "opened_by", "reviewer"], validate_unique=False
     )
-    error = past_bounds(today=at.astimezone(ALMATY).date()).error(case.aware_since)
+    error = past_bounds(today=at.astimezone(ALMATY).date()).error(declaration.aware_since)
     if error is not None:
         raise ValidationError({"aware_since": [error]})
 
 
 def declaration_submit(*, declaration: Declaration, actor: User) -> Declaration:
     """The servant files their notice (003 cl. 8 p.1; Law 410-V Art. 15 p.2). Its text is frozen."""
-    with case_transition(
+    with declaration_transition(
         declaration=declaration, actor=actor, name="submit", what=_("submit")
     ) as step:
-        case = step.case
-        notice_validate(case, step.at)
-        case.submit(at=step.at, registration_number=_next_registration_number(case, step.at))
+        locked = step.declaration
+        notice_validate(locked, step.at)
+        locked.submit(at=step.at, registration_number=_next_registration_number(locked, step.at))
         _register(step)
         step.action = AuditAction.DECLARATION_SUBMITTED
         step.legal_topics.insert(0, "submit")
         step.data = {
-            "registration_number": case.registration_number,
-            "notice": _notice_snapshot(case),
-            "late_by_days": (step.at.astimezone(ALMATY).date() - case.aware_since).days,
+            "registration_number": locked.registration_number,
+            "notice": _notice_snapshot(locked),
+            "late_by_days": (step.at.astimezone(ALMATY).date() - locked.aware_since).days,
         }
     return declaration
 
 
-def _notice_snapshot(case: Declaration) -> dict[str, Any]:
+def _notice_snapshot(declaration: Declaration) -> dict[str, Any]:
     """The frozen text of the notice, as it goes into the chain."""
     return {
-        **{name: getattr(case, name) for name in NOTICE_FIELDS},
-        "position": case.position_title,
-        "unit": case.unit_name,
+        **{name: getattr(declaration, name) for name in NOTICE_FIELDS},
+        "position": declaration.position_title,
+        "unit": declaration.unit_name,
         "attachments": [
             {"name": name, "content_type": ctype, "size": size, "sha256": sha}
-            for name, ctype, size, sha in case.attachments.values_list(
+            for name, ctype, size, sha in declaration.attachments.values_list(
                 "filename", "content_type", "size", "sha256"
             )
         ],
@@ -172,11 +182,12 @@ def declaration_open_from_source(
     source_description: str = "",
     source_confidential: bool = False,
 ) -> Declaration:
-    """Open a case about a servant on information from other sources (003 cl. 8 p.2).
+    """Open a declaration about a servant on information from other sources (003 cl. 8 p.2).
 
-    The case is registered at once (it never is a draft anyone could see) and the servant is told.
+    The declaration is registered at once (it never is a draft anyone could see) and the servant is
+    told.
     """
-    case = Declaration(
+    declaration = Declaration(
         body_id=declarant.body_id,
         declarant=declarant,
         origin=Origin.OTHER_SOURCE,
@@ -192,41 +203,43 @@ def declaration_open_from_source(
         source_confidential=source_confidential,
     )
     with transaction.atomic():
-        check_transition(case.open_from_source, actor, what=_("open a case"))
-        notice_validate(case, timezone.now())
+        check_transition(declaration.open_from_source, actor, what=_("open a case"))
+        notice_validate(declaration, timezone.now())
         if not source_description.strip():
             raise ValidationError({"source_description": _("Say what the information is.")})
-        case.save()
-        case = Declaration.objects.select_related("body", "declarant__user").get(pk=case.pk)
-        with case_transition(
-            declaration=case, actor=actor, name="open_from_source", what=_("open a case")
+        declaration.save()
+        declaration = Declaration.objects.select_related("body", "declarant__user").get(
+            pk=declaration.pk
+        )
+        with declaration_transition(
+            declaration=declaration, actor=actor, name="open_from_source", what=_("open a case")
         ) as step:
-            step.case.open_from_source(
-                at=step.at, registration_number=_next_registration_number(step.case, step.at)
+            step.declaration.open_from_source(
+                at=step.at, registration_number=_next_registration_number(step.declaration, step.at)
             )
             _register(step)
             step.action = AuditAction.DECLARATION_OPENED
             step.legal_topics.insert(0, "open_from_source")
             step.data = {
-                "registration_number": step.case.registration_number,
-                "notice": _notice_snapshot(step.case),
+                "registration_number": step.declaration.registration_number,
+                "notice": _notice_snapshot(step.declaration),
                 "source_confidential": source_confidential,
             }
-            step.notify(NotificationKind.CASE_OPENED_ABOUT_YOU, [declarant.user_id])
-    return case
+            step.notify(NotificationKind.DECLARATION_OPENED_ABOUT_YOU, [declarant.user_id])
+    return declaration
 
 
 def declaration_start_review(*, declaration: Declaration, actor: User) -> Declaration:
     """The reviewer starts the review. For a notice to management, the member who starts it
     becomes its reviewer."""
-    with case_transition(
+    with declaration_transition(
         declaration=declaration, actor=actor, name="start_review", what=_("start the review")
     ) as step:
-        if step.case.reviewer_id is None:
-            step.case.reviewer_id = actor.pk
-        step.case.start_review(at=step.at)
+        if step.declaration.reviewer_id is None:
+            step.declaration.reviewer_id = actor.pk
+        step.declaration.start_review(at=step.at)
         step.action = AuditAction.REVIEW_STARTED
-        step.notify(NotificationKind.REVIEW_STARTED, [step.case.declarant.user_id])
+        step.notify(NotificationKind.REVIEW_STARTED, [step.declaration.declarant.user_id])
     return declaration
 
 
@@ -234,29 +247,29 @@ def declaration_find_no_conflict(
     *, declaration: Declaration, actor: User, reason: str
 ) -> Declaration:
     """The reviewer finds, with reasons, that there is no conflict of interest."""
-    with case_transition(
+    with declaration_transition(
         declaration=declaration, actor=actor, name="find_no_conflict", what=_("find no conflict")
     ) as step:
         if not reason.strip():
             raise ValidationError({"reason": [_("Give the reasons why there is no conflict.")]})
-        step.case.find_no_conflict(at=step.at, reason=reason)
+        step.declaration.find_no_conflict(at=step.at, reason=reason)
         step.action = AuditAction.NO_CONFLICT
         step.data = {"reason": reason}
-        step.notify(NotificationKind.CASE_CLOSED, [step.case.declarant.user_id])
+        step.notify(NotificationKind.DECLARATION_CLOSED, [step.declaration.declarant.user_id])
     return declaration
 
 
 def declaration_withdraw(*, declaration: Declaration, actor: User, reason: str) -> Declaration:
     """The declarant withdraws their notice, with reasons, before any decision."""
-    with case_transition(
+    with declaration_transition(
         declaration=declaration, actor=actor, name="withdraw", what=_("withdraw")
     ) as step:
         if not reason.strip():
             raise ValidationError({"reason": [_("Say why you withdraw the notice.")]})
-        step.case.withdraw(at=step.at, reason=reason)
+        step.declaration.withdraw(at=step.at, reason=reason)
         step.action = AuditAction.WITHDRAWN
         step.data = {"reason": reason}
-        step.notify(NotificationKind.CASE_CLOSED, [step.case.reviewer_id])
+        step.notify(NotificationKind.DECLARATION_CLOSED, [step.declaration.reviewer_id])
     return declaration
 
 
@@ -267,27 +280,28 @@ def declaration_reassign_reviewer(
     reviewer: User,
     reason: str,
 ) -> Declaration:
-    """Management gives the case to another reviewer, or takes it over itself (DESIGN.md §1)."""
-    with case_transition(
+    """Management gives the declaration to another reviewer, or takes it over itself (DESIGN.md
+    §1)."""
+    with declaration_transition(
         declaration=declaration,
         actor=actor,
         name="reassign_reviewer",
         what=_("reassign the reviewer"),
     ) as step:
-        case = step.case
+        locked = step.declaration
         if not reason.strip():
             raise ValidationError({"reason": [_("Say why the reviewer changes.")]})
-        if reviewer.pk == case.declarant.user_id:
+        if reviewer.pk == locked.declarant.user_id:
             raise ValidationError({"reviewer": [_("The declarant cannot review their own case.")]})
-        if reviewer.pk == case.reviewer_id:
+        if reviewer.pk == locked.reviewer_id:
             raise ValidationError({"reviewer": [_("This person already reviews the case.")]})
-        in_body = Servant.objects.filter(user=reviewer, body_id=case.body_id, is_active=True)
-        if not in_body.exists() and not selectors.has_role(reviewer, case.body_id, "management"):
+        in_body = Servant.objects.filter(user=reviewer, body_id=locked.body_id, is_active=True)
+        if not in_body.exists() and not selectors.has_role(reviewer, locked.body_id, "management"):
             raise ValidationError({"reviewer": [_("The reviewer must serve in the same body.")]})
-        previous = case.reviewer_id
-        case.reassign_reviewer(reviewer=reviewer)
+        previous = locked.reviewer_id
+        locked.reassign_reviewer(reviewer=reviewer)
         step.action = AuditAction.REVIEWER_REASSIGNED
         step.data = {"from_reviewer": previous, "to_reviewer": reviewer.pk, "reason": reason}
-        step.notify(NotificationKind.CASE_ASSIGNED, [reviewer.pk])
+        step.notify(NotificationKind.DECLARATION_ASSIGNED, [reviewer.pk])
         step.notify(NotificationKind.REVIEWER_REMOVED, [previous])
     return declaration

@@ -1,12 +1,12 @@
-"""What the web views share: who is acting, the scoped case lookup, and how a step's outcome
+"""What the web views share: who is acting, the scoped declaration lookup, and how a step's outcome
 reaches the page.
 
 A step posted from a page ends in one of three ways, and every view says which with the same
 two helpers, without exceptions that carry responses:
 
-- the case moved on since the reader's page was shown (``moved_on``), or the service refused the
-  step because of the case's state (``attempt``): the reader is told "it is now …" and sees the
-  case as it is; nothing was written;
+- the declaration moved on since the reader's page was shown (``moved_on``), or the service refused
+  the step because of the declaration's state (``attempt``): the reader is told "it is now …" and
+  sees the declaration as it is; nothing was written;
 - the service refused the input: its errors are on the form, next to their fields (the view
   shows the form again, with status 400);
 - the step is done: the view says so and redirects.
@@ -44,36 +44,45 @@ def acting(request: HttpRequest) -> User:
     return user
 
 
-def visible_case(request: HttpRequest, code: UUID) -> Declaration:
-    """The case if the reader may see it, else a 404 (never say that it exists)."""
+def visible_declaration(request: HttpRequest, code: UUID) -> Declaration:
+    """The declaration if the reader may see it, else a 404 (never say that it exists)."""
     try:
         return selectors.declaration_get_visible(user=request.user, code=code)
     except Declaration.DoesNotExist:
         raise Http404 from None
 
 
-def case_url(case: Declaration) -> str:
-    return reverse("declarations:case", args=[case.code])
+def declaration_url(declaration: Declaration) -> str:
+    return reverse("declarations:declaration", args=[declaration.code])
 
 
-def lost_race(request: HttpRequest, case: Declaration, message: str = "") -> HttpResponse:
-    """Tell the reader their step came too late, and show the case as it is now."""
-    case.refresh_from_db()
+def old_declaration_path(request: HttpRequest, rest: str) -> HttpResponse:
+    """``/cases/…`` (the pages' paths before issue 13) → ``/declarations/…``, query kept, as a
+    permanent redirect that keeps the method and body (308), so an old open form still posts."""
+    target = reverse("declarations:mine").removesuffix("mine/") + rest
+    if request.META.get("QUERY_STRING"):
+        target += "?" + request.META["QUERY_STRING"]
+    return redirect(target, permanent=True, preserve_request=True)
+
+
+def lost_race(request: HttpRequest, declaration: Declaration, message: str = "") -> HttpResponse:
+    """Tell the reader their step came too late, and show the declaration as it is now."""
+    declaration.refresh_from_db()
     messages.warning(
         request,
         message
         or _("Someone else acted on this case first: it is now “%(state)s”. Nothing was changed.")
-        % {"state": case.get_state_display()},
+        % {"state": declaration.get_state_display()},
     )
-    return redirect(case_url(case))
+    return redirect(declaration_url(declaration))
 
 
-def moved_on(request: HttpRequest, case: Declaration) -> HttpResponse | None:
-    """A form carries the state the reader saw (``seen_state``): if the case moved since, the
+def moved_on(request: HttpRequest, declaration: Declaration) -> HttpResponse | None:
+    """A form carries the state the reader saw (``seen_state``): if the declaration moved since, the
     answer that says so (nothing is changed); ``None`` if it did not."""
     seen = request.POST.get("seen_state")
-    if seen and seen != case.state:
-        return lost_race(request, case)
+    if seen and seen != declaration.state:
+        return lost_race(request, declaration)
     return None
 
 
@@ -92,33 +101,33 @@ def put_errors(form: forms.Form, exc: ValidationError) -> None:
 
 def attempt(
     request: HttpRequest,
-    case: Declaration,
+    declaration: Declaration,
     call: Callable[[], object],
     form: forms.Form | None = None,
     *,
     put: Callable[[forms.Form, ValidationError], None] = put_errors,
 ) -> HttpResponse | None:
-    """Call a step's service on ``case``.
+    """Call a step's service on ``declaration``.
 
     Returns the answer to give when the step came too late: a lost race, a state that no longer
-    allows the step, or a step no longer the reader's (another reviewer took the case over) —
-    the reader is shown the case as it is now. Returns ``None`` when the service ran, or when it
-    refused the input: ``put`` has then put its errors on ``form`` (or on forms that go with it).
+    allows the step, or a step no longer the reader's (another reviewer took the declaration over) —
+    the reader is shown the declaration as it is now. Returns ``None`` when the service ran, or when
+    it refused the input: ``put`` has then put its errors on ``form`` (or on forms that go with it).
     Without a form, a refused input is told like a late step.
     """
     try:
         call()
     except (TransitionNotAllowed, ConcurrentTransition) as exc:
-        return lost_race(request, case, str(exc))
+        return lost_race(request, declaration, str(exc))
     except PermissionDenied as exc:
-        # The reader saw the step offered, but the case moved on without them (another reviewer
-        # took it over, say): they may still read the case, so show it as it is now.
-        if not permissions.can_view(request.user, case):
+        # The reader saw the step offered, but the declaration moved on without them (another
+        # reviewer took it over, say): they may still read the declaration, so show it as it is now.
+        if not permissions.can_view(request.user, declaration):
             raise
-        return lost_race(request, case, str(exc))
+        return lost_race(request, declaration, str(exc))
     except ValidationError as exc:
         if form is None:
-            return lost_race(request, case, " ".join(exc.messages))
+            return lost_race(request, declaration, " ".join(exc.messages))
         put(form, exc)
     return None
 

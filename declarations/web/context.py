@@ -23,7 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "overview": bool(roles & {Role.MANAGEMENT, Role.ETHICS_COMMISSIONER}),
             "hr": Role.HR in roles,
             "auditor": Role.AUDITOR in roles,
-            "open_case": bool(roles & {Role.MANAGEMENT, Role.ETHICS_COMMISSIONER})
+            "open_declaration": bool(roles & {Role.MANAGEMENT, Role.ETHICS_COMMISSIONER})
             or servant is not None,
         }
     }

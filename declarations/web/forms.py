@@ -150,7 +150,7 @@ class NoticeForm(forms.Form):
 
 
 class OtherSourceForm(NoticeForm):
-    """A case opened about a servant from information from other sources (R3)."""
+    """A declaration opened about a servant from information from other sources (R3)."""
 
     declarant = forms.TypedChoiceField(label=_("The servant concerned"), coerce=str)
     source_description = forms.CharField(
@@ -288,9 +288,9 @@ class ReassignForm(forms.Form):
 STATE_CHOICES = [("", _("Any state")), *DeclarationState.choices]
 
 
-class CaseFilterForm(forms.Form):
-    """Search and filters of the case lists (GET; an invalid filter is a 400 at its field, the
-    list shown unfiltered)."""
+class DeclarationFilterForm(forms.Form):
+    """Search and filters of the declaration lists (GET; an invalid filter is a 400 at its field,
+    the list shown unfiltered)."""
 
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     state = forms.ChoiceField(label=_("State"), choices=STATE_CHOICES, required=False)

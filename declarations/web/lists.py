@@ -1,5 +1,5 @@
-"""The lists: where each reader lands, their own cases, a reviewer's inbox, management's
-overview (and by whose fault a case is overdue), the search, and HR's queue of orders.
+"""The lists: where each reader lands, their own declarations, a reviewer's inbox, management's
+overview (and by whose fault a declaration is overdue), the search, and HR's queue of orders.
 
 The filters are the API's (``selectors.declaration_filtered``); every list starts from the
 reader's scope (STYLE.md rule 16) and asks the same number of queries for two rows or fifty.
@@ -30,7 +30,7 @@ PAGE_SIZE = 25
 RowT = TypeVar("RowT", Declaration, Measure)
 
 
-def _cases(request: HttpRequest) -> QuerySet[Declaration]:
+def _declarations(request: HttpRequest) -> QuerySet[Declaration]:
     return selectors.declaration_list_visible_to(user=request.user).select_related(
         "body", "declarant", "reviewer__servant"
     )
@@ -38,12 +38,12 @@ def _cases(request: HttpRequest) -> QuerySet[Declaration]:
 
 def _filtered(
     request: HttpRequest, qs: QuerySet[Declaration]
-) -> tuple[forms.CaseFilterForm, QuerySet[Declaration]]:
+) -> tuple[forms.DeclarationFilterForm, QuerySet[Declaration]]:
     """The list narrowed by the page's filters, through the selector the API uses too."""
-    form = forms.CaseFilterForm(request.GET or None)
+    form = forms.DeclarationFilterForm(request.GET or None)
     if form.is_valid():
         d = form.cleaned_data
-        filters = selectors.CaseFilters(
+        filters = selectors.DeclarationFilters(
             search=d["q"],
             states=(d["state"],) if d["state"] else (),
             overdue=True if d["overdue"] else None,
@@ -79,8 +79,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    """A servant's own cases, newest first, with what they must do."""
-    qs = _cases(request).filter(declarant__user=acting(request)).order_by("-created_at")
+    """A servant's own declarations, newest first, with what they must do."""
+    qs = _declarations(request).filter(declarant__user=acting(request)).order_by("-created_at")
     waiting = Measure.objects.filter(
         declaration__declarant__user=acting(request), state=MeasureState.PENDING_CONSENT
     ).select_related("declaration", "position__unit")
@@ -93,9 +93,9 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reviews(request: HttpRequest) -> HttpResponse:
-    """A reviewer's inbox: open cases they must act on, the nearest deadline first."""
+    """A reviewer's inbox: open declarations they must act on, the nearest deadline first."""
     qs = (
-        _cases(request)
+        _declarations(request)
         .filter(reviewer=acting(request), state__in=OPEN_STATES)
         .order_by(_nulls_last("due_at"), "submitted_at")
     )
@@ -105,24 +105,24 @@ def reviews(request: HttpRequest) -> HttpResponse:
 
 
 def management_of(body_id: int) -> set[int]:
-    """The management's user ids of one body (asked once per page, not once per case)."""
+    """The management's user ids of one body (asked once per page, not once per declaration)."""
     return set(selectors.users_with_role(body_id, Role.MANAGEMENT).values_list("pk", flat=True))
 
 
 def overdue_party(
-    case: Declaration, measures: list[Measure], now: datetime, management: set[int]
+    declaration: Declaration, measures: list[Measure], now: datetime, management: set[int]
 ) -> list[str]:
     """Whose deadline has passed (R4, 003 cl. 9): the servant, the manager, management or HR.
-    ``management``: the user ids of the case's body's management."""
+    ``management``: the user ids of the declaration's body's management."""
     parties = []
-    for clock in running_clocks(case, measures):
+    for clock in running_clocks(declaration, measures):
         if clock.due_at >= now:
             continue
         if clock.clock == Clock.CONSENT:
             parties.append("servant")
         elif clock.clock == Clock.HR_ORDER:
             parties.append("hr")
-        elif case.reviewer_id in management or case.reviewer_id is None:
+        elif declaration.reviewer_id in management or declaration.reviewer_id is None:
             parties.append("management")
         else:
             parties.append("manager")
@@ -131,31 +131,33 @@ def overdue_party(
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    """Management and ethics commissioners: the body's open cases, overdue ones first, and by
+    """Management and ethics commissioners: the body's open declarations, overdue ones first, and by
     whose fault each is overdue."""
     bodies = permissions.bodies_for(request.user, "overview")
     if not bodies:
         raise PermissionDenied
     now = timezone.now()
-    open_cases = (
-        _cases(request)
+    open_declarations = (
+        _declarations(request)
         .filter(body_id__in=bodies, state__in=OPEN_STATES)
         .prefetch_related("measures")
         .order_by(_nulls_last("due_at"))
     )
-    form, open_cases = _filtered(request, open_cases)
-    page = _page(request, open_cases)
+    form, open_declarations = _filtered(request, open_declarations)
+    page = _page(request, open_declarations)
     management = {body_id: management_of(body_id) for body_id in bodies}
     rows = []
     counts = {"servant": 0, "manager": 0, "management": 0, "hr": 0}
-    for case in page:
-        parties = overdue_party(case, list(case.measures.all()), now, management[case.body_id])
+    for declaration in page:
+        parties = overdue_party(
+            declaration, list(declaration.measures.all()), now, management[declaration.body_id]
+        )
         for p in parties:
             counts[p] += 1
-        rows.append((case, parties))
+        rows.append((declaration, parties))
     totals = {
-        "open": _cases(request).filter(body_id__in=bodies, state__in=OPEN_STATES).count(),
-        "overdue": _cases(request)
+        "open": _declarations(request).filter(body_id__in=bodies, state__in=OPEN_STATES).count(),
+        "overdue": _declarations(request)
         .filter(body_id__in=bodies, state__in=OPEN_STATES, due_at__lt=now)
         .count(),
     }
@@ -169,8 +171,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    """Search and filter every case in the reader's scope (auditors: the bodies granted)."""
-    form, qs = _filtered(request, _cases(request).exclude(state=DeclarationState.DRAFT))
+    """Search and filter every declaration in the reader's scope (auditors: the bodies granted)."""
+    form, qs = _filtered(request, _declarations(request).exclude(state=DeclarationState.DRAFT))
     qs = qs.order_by("-submitted_at")
     return render(
         request,

@@ -24,7 +24,7 @@ from declarations import permissions, selectors
 from declarations.models import Declaration, Measure
 from declarations.services import measures as measure_services
 from declarations.web import forms
-from declarations.web.common import acting, attempt, case_url, form_status, moved_on
+from declarations.web.common import acting, attempt, declaration_url, form_status, moved_on
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -40,8 +40,8 @@ MeasureStep = Callable[[HttpRequest, Measure, FormT], object]
 MeasureRule = Callable[["User", Measure], bool]
 
 
-def _back_to_case(request: HttpRequest, case: Declaration) -> str:
-    return case_url(case)
+def _back_to_declaration(request: HttpRequest, declaration: Declaration) -> str:
+    return declaration_url(declaration)
 
 
 def _visible_measure(request: HttpRequest, code: UUID) -> Measure:
@@ -60,16 +60,16 @@ def measure_step(
     may: MeasureRule,
     refused: StrOrPromise,
     done: StrOrPromise,
-    after: Callable[[HttpRequest, Declaration], str] = _back_to_case,
+    after: Callable[[HttpRequest, Declaration], str] = _back_to_declaration,
 ) -> Callable[[MeasureStep[FormT]], MeasureView]:
     """Make a step on one measure (a GET shows its form, a POST takes it) from the function
     that calls its service.
 
     The measure must be in the reader's scope (else a 404). A measure that is no longer waiting
-    for this reader (``may``) says ``refused`` and goes back to the case; a case that moved
-    since the page was shown, or a step the service refuses because of the state, is answered
+    for this reader (``may``) says ``refused`` and goes back to the declaration; a declaration that
+    moved since the page was shown, or a step the service refuses because of the state, is answered
     with the state now; a refused input shows the form again with its errors (status 400);
-    done, it says ``done`` and goes to ``after(request, case)``. Put ``login_required`` and
+    done, it says ``done`` and goes to ``after(request, declaration)``. Put ``login_required`` and
     ``require_http_methods`` above.
     """
 
@@ -77,24 +77,26 @@ def measure_step(
         @wraps(step)
         def view(request: HttpRequest, code: UUID) -> HttpResponse:
             measure = _visible_measure(request, code)
-            case = measure.declaration
+            declaration = measure.declaration
             if not may(acting(request), measure):
                 messages.warning(request, str(refused))
-                return redirect(case_url(case))
+                return redirect(declaration_url(declaration))
             bound = form(request.POST or None)
             if request.method == "POST" and bound.is_valid():
-                late = moved_on(request, case)
+                late = moved_on(request, declaration)
                 if late is None:
-                    late = attempt(request, case, lambda: step(request, measure, bound), bound)
+                    late = attempt(
+                        request, declaration, lambda: step(request, measure, bound), bound
+                    )
                 if late is not None:
                     return late
                 if not bound.errors:
                     messages.success(request, str(done))
-                    return redirect(after(request, case))
+                    return redirect(after(request, declaration))
             return render(
                 request,
                 template,
-                {"case": case, "measure": measure, "form": bound},
+                {"declaration": declaration, "measure": measure, "form": bound},
                 status=form_status(request, bound),
             )
 
@@ -122,12 +124,12 @@ def consent(request: HttpRequest, measure: Measure, form: forms.ConsentForm) -> 
     )
 
 
-def _back_to_hr_queue(request: HttpRequest, case: Declaration) -> str:
+def _back_to_hr_queue(request: HttpRequest, declaration: Declaration) -> str:
     """HR goes back to its queue of orders to record."""
     return (
         reverse("declarations:hr")
-        if permissions.can_implement(request.user, case)
-        else case_url(case)
+        if permissions.can_implement(request.user, declaration)
+        else declaration_url(declaration)
     )
 
 

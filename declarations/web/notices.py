@@ -30,10 +30,10 @@ from declarations.web import forms
 from declarations.web.common import (
     acting,
     attempt,
-    case_url,
+    declaration_url,
     form_status,
     put_errors,
-    visible_case,
+    visible_declaration,
 )
 
 #: A view of one's own draft, given the draft.
@@ -41,17 +41,18 @@ DraftView = Callable[[HttpRequest, Declaration], HttpResponse]
 
 
 def own_draft(view: DraftView) -> Callable[[HttpRequest, UUID], HttpResponse]:
-    """Give ``view`` the reader's own draft ``code``; a case they may see that is not a draft of
-    theirs (filed meanwhile, say) sends them to the case page, any other case is a 404."""
+    """Give ``view`` the reader's own draft ``code``; a declaration they may see that is not a draft
+    of theirs (filed meanwhile, say) sends them to the declaration page, any other declaration is a
+    404."""
 
     @wraps(view)
     def with_draft(request: HttpRequest, code: UUID) -> HttpResponse:
-        case = visible_case(request, code)
-        if case.state != DeclarationState.DRAFT or not permissions.can_change_draft(
-            request.user, case
+        declaration = visible_declaration(request, code)
+        if declaration.state != DeclarationState.DRAFT or not permissions.can_change_draft(
+            request.user, declaration
         ):
-            return redirect(case_url(case))
-        return view(request, case)
+            return redirect(declaration_url(declaration))
+        return view(request, declaration)
 
     return with_draft
 
@@ -69,20 +70,20 @@ def declare(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = forms.NoticeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        case, refused = _save_notice(
+        declaration, refused = _save_notice(
             request,
             form,
             lambda: declaration_services.declaration_create(
                 actor=acting(request), **_notice_values(form)
             ),
         )
-        if case is not None and not refused:
-            return redirect("declarations:preview", code=case.code)
-        if case is not None:
+        if declaration is not None and not refused:
+            return redirect("declarations:preview", code=declaration.code)
+        if declaration is not None:
             # the draft is saved; the edit page says which files were refused and why
             for error in refused:
                 messages.error(request, error)
-            return redirect("declarations:edit", code=case.code)
+            return redirect("declarations:edit", code=declaration.code)
     return render(
         request,
         "declarations/declare.html",
@@ -100,7 +101,7 @@ def _save_notice(
     the refused files, each named with the reason; the other files are kept.
     """
     try:
-        case = save()
+        declaration = save()
     except ValidationError as exc:
         put_errors(form, exc)
         return None, []
@@ -108,7 +109,7 @@ def _save_notice(
     for upload in form.cleaned_data.get("attachments") or []:
         try:
             attachment_services.attachment_add(
-                declaration=case,
+                declaration=declaration,
                 actor=acting(request),
                 filename=upload.name,
                 content=upload,
@@ -116,26 +117,26 @@ def _save_notice(
             )
         except ValidationError as exc:
             refused.append(f"{upload.name}: {' '.join(exc.messages)}")
-    return case, refused
+    return declaration, refused
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @own_draft
-def edit(request: HttpRequest, case: Declaration) -> HttpResponse:
+def edit(request: HttpRequest, declaration: Declaration) -> HttpResponse:
     """Change a draft before filing it (filed text is frozen: later corrections are addenda)."""
-    initial = {name: getattr(case, name) for name in NOTICE_FIELDS}
+    initial = {name: getattr(declaration, name) for name in NOTICE_FIELDS}
     form = forms.NoticeForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         saved, refused = _save_notice(
             request,
             form,
             lambda: declaration_services.declaration_update_draft(
-                declaration=case, actor=acting(request), **_notice_values(form)
+                declaration=declaration, actor=acting(request), **_notice_values(form)
             ),
         )
         if saved is not None and not refused:
-            return redirect("declarations:preview", code=case.code)
+            return redirect("declarations:preview", code=declaration.code)
         for error in refused:
             form.add_error("attachments", error)
     return render(
@@ -143,8 +144,8 @@ def edit(request: HttpRequest, case: Declaration) -> HttpResponse:
         "declarations/declare.html",
         {
             "form": form,
-            "case": case,
-            "attachments": case.attachments.order_by("created_at"),
+            "declaration": declaration,
+            "attachments": declaration.attachments.order_by("created_at"),
             "basis": selectors.legal_basis("submit"),
         },
         status=form_status(request, form),
@@ -153,16 +154,16 @@ def edit(request: HttpRequest, case: Declaration) -> HttpResponse:
 
 @login_required
 @own_draft
-def preview(request: HttpRequest, case: Declaration) -> HttpResponse:
+def preview(request: HttpRequest, declaration: Declaration) -> HttpResponse:
     """Step 2 of filing: the notice as it will be filed, with a confirmation."""
     return render(
         request,
         "declarations/preview.html",
         {
-            "case": case,
-            "attachments": case.attachments.order_by("created_at"),
+            "declaration": declaration,
+            "attachments": declaration.attachments.order_by("created_at"),
             "basis": selectors.legal_basis("submit"),
-            "manager": selectors.direct_manager_of(case.declarant),
+            "manager": selectors.direct_manager_of(declaration.declarant),
         },
     )
 
@@ -170,23 +171,23 @@ def preview(request: HttpRequest, case: Declaration) -> HttpResponse:
 @login_required
 @require_POST
 def submit(request: HttpRequest, code: UUID) -> HttpResponse:
-    case = visible_case(request, code)
+    declaration = visible_declaration(request, code)
     if request.POST.get("confirm") != "yes":
         messages.error(request, _("Tick the confirmation to file the notice."))
-        return redirect("declarations:preview", code=case.code)
+        return redirect("declarations:preview", code=declaration.code)
     late = attempt(
         request,
-        case,
-        lambda: transitions.declaration_submit(declaration=case, actor=acting(request)),
+        declaration,
+        lambda: transitions.declaration_submit(declaration=declaration, actor=acting(request)),
     )
     if late is not None:
         return late
     messages.success(
         request,
         _("Your notice is filed under No. %(number)s. Your recusal on the matter starts now.")
-        % {"number": case.registration_number},
+        % {"number": declaration.registration_number},
     )
-    return redirect(case_url(case))
+    return redirect(declaration_url(declaration))
 
 
 @login_required
@@ -196,23 +197,23 @@ def attachment_remove(request: HttpRequest, code: UUID) -> HttpResponse:
     attachment = get_object_or_404(
         selectors.attachment_list_visible_to(user=request.user), code=code
     )
-    case = attachment.declaration
+    declaration = attachment.declaration
     # a filed notice keeps its files: the service refuses, and the reader is told why
     late = attempt(
         request,
-        case,
+        declaration,
         lambda: attachment_services.attachment_remove(attachment=attachment, actor=acting(request)),
     )
     if late is not None:
         return late
     messages.success(request, _("“%(name)s” is removed.") % {"name": attachment.filename})
-    return redirect("declarations:edit", code=case.code)
+    return redirect("declarations:edit", code=declaration.code)
 
 
 @login_required
 @require_POST
 @own_draft
-def discard(request: HttpRequest, case: Declaration) -> HttpResponse:
-    declaration_services.declaration_discard(declaration=case, actor=acting(request))
+def discard(request: HttpRequest, declaration: Declaration) -> HttpResponse:
+    declaration_services.declaration_discard(declaration=declaration, actor=acting(request))
     messages.success(request, _("The draft is deleted."))
     return redirect("declarations:mine")

@@ -24,10 +24,10 @@ from declarations.records import issuing as record_services
 from declarations.web import forms
 from declarations.web.common import (
     acting,
-    case_url,
+    declaration_url,
     form_status,
     too_many_requests,
-    visible_case,
+    visible_declaration,
 )
 
 
@@ -45,7 +45,7 @@ def record_pdf(request: HttpRequest, code: Any) -> HttpResponse:
         raise Http404
     if record.status != RecordStatus.ISSUED:
         messages.info(request, _("This record is still being issued; try again in a moment."))
-        return redirect(case_url(record.declaration))
+        return redirect(declaration_url(record.declaration))
     with record.file.open("rb") as f:
         return _pdf(f.read(), f"{record.kind}-{record.verification_code}.pdf")
 
@@ -53,9 +53,9 @@ def record_pdf(request: HttpRequest, code: Any) -> HttpResponse:
 @login_required
 @require_POST
 def dossier(request: HttpRequest, code: Any) -> HttpResponse:
-    """Render and seal a new dossier of the case now, and hand it over (DESIGN.md §4)."""
-    case = visible_case(request, code)
-    if not permissions.can_view_dossier(request.user, case):
+    """Render and seal a new dossier of the declaration now, and hand it over (DESIGN.md §4)."""
+    declaration = visible_declaration(request, code)
+    if not permissions.can_view_dossier(request.user, declaration):
         raise PermissionDenied
     throttle = DossierRateThrottle()
     if not throttle.allow_page(request):
@@ -64,7 +64,7 @@ def dossier(request: HttpRequest, code: Any) -> HttpResponse:
     if language not in dict(forms.RECORD_LANGUAGES):
         language = "ru"
     record = record_services.dossier_issue(
-        declaration=case, actor=acting(request), language=language
+        declaration=declaration, actor=acting(request), language=language
     )
     with record.file.open("rb") as f:
         return _pdf(f.read(), f"dossier-{record.verification_code}.pdf")
@@ -72,7 +72,8 @@ def dossier(request: HttpRequest, code: Any) -> HttpResponse:
 
 @login_required
 def attachment_file(request: HttpRequest, code: Any) -> HttpResponseBase:
-    """A file attached to a notice, for whoever sees the case (as a download, never inline)."""
+    """A file attached to a notice, for whoever sees the declaration (as a download, never
+    inline)."""
     attachment = get_object_or_404(
         selectors.attachment_list_visible_to(user=request.user), code=code
     )

@@ -1,9 +1,9 @@
-"""The steps on a case from the web pages: the reviewer's, management's and the declarant's.
+"""The steps on a declaration from the web pages: the reviewer's, management's and the declarant's.
 
-Each one calls the same service the API calls (STYLE.md rule 21). The small steps of the case
-page are functions that call their service, made into views by ``case.case_step``; the decision
-and the reassignment have pages of their own. A step that lost to someone else's action says so
-and shows the case as it now is (``common.attempt``).
+Each one calls the same service the API calls (STYLE.md rule 21). The small steps of the declaration
+page are functions that call their service, made into views by ``declaration.declaration_step``; the
+decision and the reassignment have pages of their own. A step that lost to someone else's action
+says so and shows the declaration as it now is (``common.attempt``).
 """
 
 from __future__ import annotations
@@ -29,96 +29,103 @@ from declarations.models import NOTICE_FIELDS, Decision, Declaration, Servant
 from declarations.services import decisions, transitions
 from declarations.services import declarations as declaration_services
 from declarations.web import forms
-from declarations.web.case import case_step
 from declarations.web.common import (
     acting,
     attempt,
-    case_url,
+    declaration_url,
     form_status,
     lost_race,
     moved_on,
     put_errors,
-    visible_case,
+    visible_declaration,
 )
+from declarations.web.declaration import declaration_step
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-# ---- the small steps of the case page -------------------------------------------------------
+# ---- the small steps of the declaration page
+# -------------------------------------------------------
 
 
 @login_required
 @require_POST
 def start_review(request: HttpRequest, code: UUID) -> HttpResponse:
     """The one step without input: no form to show again, so a refusal is told as a message."""
-    case = visible_case(request, code)
-    late = moved_on(request, case)
+    declaration = visible_declaration(request, code)
+    late = moved_on(request, declaration)
     if late is None:
         late = attempt(
             request,
-            case,
-            lambda: transitions.declaration_start_review(declaration=case, actor=acting(request)),
+            declaration,
+            lambda: transitions.declaration_start_review(
+                declaration=declaration, actor=acting(request)
+            ),
         )
     if late is not None:
         return late
     messages.success(request, _("You started the review. Decide the measures before the deadline."))
-    return redirect(case_url(case))
+    return redirect(declaration_url(declaration))
 
 
 @login_required
 @require_POST
-@case_step(
+@declaration_step(
     form=forms.ReasonForm,
     prefix="no_conflict",
     slot="no_conflict_form",
     done=gettext_lazy("You found no conflict of interest. The case is closed."),
 )
-def no_conflict(request: HttpRequest, case: Declaration, form: forms.ReasonForm) -> Declaration:
+def no_conflict(
+    request: HttpRequest, declaration: Declaration, form: forms.ReasonForm
+) -> Declaration:
     return transitions.declaration_find_no_conflict(
-        declaration=case, actor=acting(request), reason=form.cleaned_data["reason"]
+        declaration=declaration, actor=acting(request), reason=form.cleaned_data["reason"]
     )
 
 
 @login_required
 @require_POST
-@case_step(
+@declaration_step(
     form=forms.ReasonForm,
     prefix="withdraw",
     slot="withdraw_form",
     done=gettext_lazy("Your notice is withdrawn."),
 )
-def withdraw(request: HttpRequest, case: Declaration, form: forms.ReasonForm) -> Declaration:
+def withdraw(request: HttpRequest, declaration: Declaration, form: forms.ReasonForm) -> Declaration:
     return transitions.declaration_withdraw(
-        declaration=case, actor=acting(request), reason=form.cleaned_data["reason"]
+        declaration=declaration, actor=acting(request), reason=form.cleaned_data["reason"]
     )
 
 
 @login_required
 @require_POST
-@case_step(
+@declaration_step(
     form=forms.CommentForm,
     slot="comment_form",
     done=gettext_lazy("Your comment is on the case."),
 )
-def comment(request: HttpRequest, case: Declaration, form: forms.CommentForm) -> Declaration:
+def comment(request: HttpRequest, declaration: Declaration, form: forms.CommentForm) -> Declaration:
     return declaration_services.declaration_comment(
-        declaration=case, actor=acting(request), text=form.cleaned_data["text"]
+        declaration=declaration, actor=acting(request), text=form.cleaned_data["text"]
     )
 
 
 @login_required
 @require_POST
-@case_step(
+@declaration_step(
     form=forms.AddendumForm,
     prefix="addendum",
     slot="addendum_form",
     done=gettext_lazy("Your addendum is on the case; the reviewer is notified."),
 )
-def addendum(request: HttpRequest, case: Declaration, form: forms.AddendumForm) -> Declaration:
+def addendum(
+    request: HttpRequest, declaration: Declaration, form: forms.AddendumForm
+) -> Declaration:
     """The declarant adds to or corrects a filed notice: an addendum, never an edit (DESIGN.md
     §2: filed text is frozen)."""
     return declaration_services.declaration_add_addendum(
-        declaration=case, actor=acting(request), text=form.cleaned_data["text"]
+        declaration=declaration, actor=acting(request), text=form.cleaned_data["text"]
     )
 
 
@@ -131,11 +138,13 @@ def _person(user: User) -> str:
     return servant.full_name if servant is not None else user.get_username()
 
 
-def _choices_servants(request: HttpRequest, case: Declaration, query: str) -> list[tuple[str, str]]:
+def _choices_servants(
+    request: HttpRequest, declaration: Declaration, query: str
+) -> list[tuple[str, str]]:
     qs = (
         selectors.servant_search(user=request.user, query=query)
-        .filter(body_id=case.body_id)
-        .exclude(pk=case.declarant_id)
+        .filter(body_id=declaration.body_id)
+        .exclude(pk=declaration.declarant_id)
         .order_by("full_name")[:50]
     )
     return [(str(s.code), _servant_label(s)) for s in qs]
@@ -147,11 +156,11 @@ def _servant_label(s: Servant) -> str:
 
 
 def _choices_positions(
-    request: HttpRequest, case: Declaration, query: str
+    request: HttpRequest, declaration: Declaration, query: str
 ) -> list[tuple[str, str]]:
     qs = (
         selectors.position_search(user=request.user, vacant=True, query=query)
-        .filter(body_id=case.body_id)
+        .filter(body_id=declaration.body_id)
         .order_by("unit__name", "title")[:50]
     )
     return [(str(p.code), f"{p.title} — {p.unit.name}") for p in qs]
@@ -165,40 +174,45 @@ MEASURE_ROWS = 3
 def decide(request: HttpRequest, code: UUID) -> HttpResponse:
     """The reviewer decides one or more measures with reasons (003 cl. 8 p.2; Law 410-V Art. 15
     p.3). The search boxes narrow the substitute and position lists without losing the input."""
-    case = visible_case(request, code)
-    if "decide" not in permissions.allowed_actions(case, request.user):
-        # the page was open while the case moved on (another reviewer, another state)
-        if case.state == DeclarationState.IN_REVIEW and case.reviewer_id != request.user.pk:
+    declaration = visible_declaration(request, code)
+    if "decide" not in permissions.allowed_actions(declaration, request.user):
+        # the page was open while the declaration moved on (another reviewer, another state)
+        if (
+            declaration.state == DeclarationState.IN_REVIEW
+            and declaration.reviewer_id != request.user.pk
+        ):
             message = _("The review of this case is now with %(name)s. Nothing was changed.") % {
-                "name": _person(case.reviewer) if case.reviewer else _("the management")
+                "name": _person(declaration.reviewer)
+                if declaration.reviewer
+                else _("the management")
             }
         else:
             message = _("A decision is not possible now: the case is “%(state)s”.") % {
-                "state": case.get_state_display()
+                "state": declaration.get_state_display()
             }
-        return lost_race(request, case, message)
+        return lost_race(request, declaration, message)
     data = request.POST or None
     form = forms.DecideForm(data)
     sq = (request.POST.get("substitute_search") or "").strip()
     pq = (request.POST.get("position_search") or "").strip()
-    substitutes = _choices_servants(request, case, sq)
-    positions = _choices_positions(request, case, pq)
+    substitutes = _choices_servants(request, declaration, sq)
+    positions = _choices_positions(request, declaration, pq)
     rows = [
         forms.MeasureForm(data, prefix=f"m{i}", substitutes=substitutes, positions=positions)
         for i in range(MEASURE_ROWS)
     ]
     searching = request.method == "POST" and "search" in request.POST
     if request.method == "POST" and not searching:
-        answer = moved_on(request, case)
+        answer = moved_on(request, declaration)
         if answer is None:
-            answer = _decide(request, case, form, rows)
+            answer = _decide(request, declaration, form, rows)
         if answer is not None:
             return answer
     return render(
         request,
         "declarations/decide.html",
         {
-            "case": case,
+            "declaration": declaration,
             "form": form,
             "rows": rows,
             "searching": searching,
@@ -209,7 +223,10 @@ def decide(request: HttpRequest, code: UUID) -> HttpResponse:
 
 
 def _decide(
-    request: HttpRequest, case: Declaration, form: forms.DecideForm, rows: list[forms.MeasureForm]
+    request: HttpRequest,
+    declaration: Declaration,
+    form: forms.DecideForm,
+    rows: list[forms.MeasureForm],
 ) -> HttpResponse | None:
     """Check the form and every row, then decide. The answer to give when the decision is
     recorded or came too late; ``None`` when the input is refused (the errors are on the forms)."""
@@ -223,25 +240,31 @@ def _decide(
 
     def decide_now() -> Decision:
         specs = [
-            decisions.measure_spec_from_input(case=case, index=i, values=row.cleaned_data)
+            decisions.measure_spec_from_input(
+                declaration=declaration, index=i, values=row.cleaned_data
+            )
             for i, row in enumerate(used)
         ]
         return decisions.declaration_decide(
-            declaration=case,
+            declaration=declaration,
             actor=acting(request),
             measures=specs,
             reason=form.cleaned_data["reason"],
         )
 
     late = attempt(
-        request, case, decide_now, form, put=lambda f, exc: _put_decision_errors(f, used, exc)
+        request,
+        declaration,
+        decide_now,
+        form,
+        put=lambda f, exc: _put_decision_errors(f, used, exc),
     )
     if late is not None:
         return late
     if form.errors or any(row.errors for row in used):
         return None
     messages.success(request, _("Your decision is recorded."))
-    return redirect(case_url(case))
+    return redirect(declaration_url(declaration))
 
 
 def _put_decision_errors(
@@ -270,17 +293,17 @@ def _put_decision_errors(
 @login_required
 @require_http_methods(["GET", "POST"])
 def reassign(request: HttpRequest, code: UUID) -> HttpResponse:
-    """Management takes a case over or gives it to another reviewer (DESIGN.md §1)."""
-    case = visible_case(request, code)
-    if not permissions.can_reassign_reviewer(request.user, case):
+    """Management takes a declaration over or gives it to another reviewer (DESIGN.md §1)."""
+    declaration = visible_declaration(request, code)
+    if not permissions.can_reassign_reviewer(request.user, declaration):
         raise PermissionDenied
     User = get_user_model()
     candidates = (
         User.objects.filter(
-            Q(servant__body_id=case.body_id, servant__is_active=True)
-            | Q(role_grants__body_id=case.body_id, role_grants__role=Role.MANAGEMENT)
+            Q(servant__body_id=declaration.body_id, servant__is_active=True)
+            | Q(role_grants__body_id=declaration.body_id, role_grants__role=Role.MANAGEMENT)
         )
-        .exclude(pk=case.declarant.user_id)
+        .exclude(pk=declaration.declarant.user_id)
         .distinct()
         .select_related("servant")
         .order_by("servant__full_name", "username")[:200]
@@ -289,13 +312,13 @@ def reassign(request: HttpRequest, code: UUID) -> HttpResponse:
     form = forms.ReassignForm(request.POST or None, reviewers=choices)
     if request.method == "POST" and form.is_valid():
         reviewer = get_object_or_404(User, pk=form.cleaned_data["reviewer"])
-        late = moved_on(request, case)
+        late = moved_on(request, declaration)
         if late is None:
             late = attempt(
                 request,
-                case,
+                declaration,
                 lambda: transitions.declaration_reassign_reviewer(
-                    declaration=case,
+                    declaration=declaration,
                     actor=acting(request),
                     reviewer=reviewer,
                     reason=form.cleaned_data["reason"],
@@ -306,19 +329,19 @@ def reassign(request: HttpRequest, code: UUID) -> HttpResponse:
             return late
         if not form.errors:
             messages.success(request, _("The reviewer is changed."))
-            return redirect(case_url(case))
+            return redirect(declaration_url(declaration))
     return render(
         request,
         "declarations/reassign.html",
-        {"case": case, "form": form},
+        {"declaration": declaration, "form": form},
         status=form_status(request, form),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def open_case(request: HttpRequest) -> HttpResponse:
-    """Open a case about a servant from information from other sources (003 cl. 8; R3)."""
+def open_declaration(request: HttpRequest) -> HttpResponse:
+    """Open a declaration about a servant from information from other sources (003 cl. 8; R3)."""
     servants = [
         (str(s.code), _servant_label(s))
         for s in selectors.servant_search(user=request.user).order_by("full_name")[:500]
@@ -331,7 +354,7 @@ def open_case(request: HttpRequest) -> HttpResponse:
         )
         values = {name: form.cleaned_data[name] for name in NOTICE_FIELDS}
         try:
-            case = transitions.declaration_open_from_source(
+            declaration = transitions.declaration_open_from_source(
                 actor=acting(request),
                 declarant=declarant,
                 source_description=form.cleaned_data["source_description"],
@@ -346,9 +369,12 @@ def open_case(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("The case is opened under No. %(number)s; the servant is notified.")
-                % {"number": case.registration_number},
+                % {"number": declaration.registration_number},
             )
-            return redirect(case_url(case))
+            return redirect(declaration_url(declaration))
     return render(
-        request, "declarations/open_case.html", {"form": form}, status=form_status(request, form)
+        request,
+        "declarations/open_declaration.html",
+        {"form": form},
+        status=form_status(request, form),
     )

@@ -1,5 +1,5 @@
-"""Serializers of cases: the notice as the servant writes it, the inputs of the transitions,
-comments and addenda, a case in lists and in full, its files and its audit events."""
+"""Serializers of declarations: the notice as the servant writes it, the inputs of the transitions,
+comments and addenda, a declaration in lists and in full, its files and its audit events."""
 
 from __future__ import annotations
 
@@ -45,12 +45,12 @@ class NoticeFieldsInput(StrictSerializer):
 
 
 class DeclarationCreateInput(NoticeFieldsInput):
-    """A draft of one's own notice (``origin: self``), or a case opened on information from
+    """A draft of one's own notice (``origin: self``), or a declaration opened on information from
     other sources about a servant (``origin: other_source``, registered at once)."""
 
     origin = serializers.ChoiceField(choices=Origin.choices, default=Origin.SELF)
     declarant = StrictUUIDField(
-        required=False, help_text="The servant concerned (other-source cases only)."
+        required=False, help_text="The servant concerned (declarations from other sources only)."
     )
     source_description = StrictCharField(
         max_length=REASON_MAX, required=False, allow_blank=True, default=""
@@ -85,7 +85,7 @@ class ReasonInput(StrictSerializer):
 
 
 class ReassignReviewerInput(ReasonInput):
-    reviewer = StrictUUIDField(help_text="The servant who reviews the case from now on.")
+    reviewer = StrictUUIDField(help_text="The servant who reviews the declaration from now on.")
 
 
 class TextInput(StrictSerializer):
@@ -107,7 +107,7 @@ class AttachmentInput(StrictSerializer):
 
 
 class DeclarationOutput(serializers.Serializer):
-    """A case in lists: what an inbox or a register row needs."""
+    """A declaration in lists: what an inbox or a register row needs."""
 
     id = serializers.UUIDField(source="code")
     registration_number = serializers.CharField(allow_null=True)
@@ -210,7 +210,7 @@ class AttachmentOutput(serializers.Serializer):
 
 
 class DeclarationDetailOutput(DeclarationOutput):
-    """One case with its clocks, the recusal, the source (when the caller may see it), its
+    """One declaration with its clocks, the recusal, the source (when the caller may see it), its
     attachments and the actions the caller may take now."""
 
     version = serializers.CharField(help_text="The value of the ETag header.")

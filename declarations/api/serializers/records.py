@@ -12,7 +12,7 @@ from declarations.dates import validate_typed_date
 
 
 class ExportInput(StrictSerializer):
-    """What to export: empty filters mean every registered case of every body you audit."""
+    """What to export: empty filters mean every registered declaration of every body you audit."""
 
     body = serializers.ListField(
         child=StrictCharField(max_length=64),
@@ -68,7 +68,7 @@ class ExportOutput(serializers.Serializer):
     status_display = serializers.CharField(source="get_status_display")
     filters = serializers.JSONField()
     language = serializers.CharField()
-    total = serializers.IntegerField(help_text="Cases in the export (0 until planned).")
+    total = serializers.IntegerField(help_text="Declarations in the export (0 until planned).")
     done = serializers.IntegerField(help_text="Dossiers issued so far.")
     size = serializers.IntegerField(allow_null=True)
     sha256 = serializers.CharField(help_text="Of the ZIP, once done.")

@@ -32,7 +32,7 @@ def _render(export_id: int, chunk: list[int]) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Export the dossiers of an auditor's cases to a ZIP (dossiers, register.csv, "
+        "Export the dossiers of an auditor's declarations to a ZIP (dossiers, register.csv, "
         "SHA256SUMS), rendering in parallel worker processes, as the API's export job does."
     )
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--unit", default="", help="Unit id (UUID).")
         parser.add_argument("--from", dest="submitted_from", type=date.fromisoformat)
         parser.add_argument("--to", dest="submitted_to", type=date.fromisoformat)
-        parser.add_argument("--state", action="append", default=[], help="Case state.")
+        parser.add_argument("--state", action="append", default=[], help="Declaration state.")
         parser.add_argument("--language", default="ru", help="kk, ru, en or kk-ru.")
         parser.add_argument("--workers", type=int, default=2, help="Worker processes.")
         parser.add_argument("--output", type=Path, required=True, help="Where to write the ZIP.")

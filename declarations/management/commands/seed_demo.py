@@ -25,7 +25,7 @@ class Command(BaseCommand):
         demo = seed_demo(password=options["password"])
         self.stdout.write(
             f"demo body {demo.body.slug!r}: {len(demo.users)} users, "
-            f"{demo.created_cases} cases created"
+            f"{demo.created_declarations} declarations created"
         )
         if options["servants"]:
             started = time.monotonic()

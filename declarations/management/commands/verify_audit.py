@@ -8,7 +8,7 @@ from declarations.audit_chain import audit_verify_all
 
 
 class Command(BaseCommand):
-    help = "Verify every case's audit hash chain; exit non-zero naming the first broken link."
+    help = "Verify each declaration's audit hash chain; exit non-zero at the first broken link."
 
     def handle(self, *args: Any, **options: Any) -> None:
         checked, broken = audit_verify_all()

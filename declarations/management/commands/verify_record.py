@@ -31,7 +31,7 @@ class Command(BaseCommand):
             if verdict.record:
                 r = verdict.record
                 self.stdout.write(
-                    f"record: {r['kind']} {r['verification_code']} of case "
+                    f"record: {r['kind']} {r['verification_code']} of declaration "
                     f"{r['registration_number']} ({r['state_body']}), issued {r['issued_at']}"
                 )
             self.stdout.write(f"sealed by: {verdict.signed_by or '-'}")
