@@ -134,6 +134,43 @@ class Clock(models.TextChoices):
     HR_ORDER = "hr_order", _("Record the HR order")
 
 
+class Duty(models.TextChoices):
+    """Who a clock waits for (003 cl. 9: the servant, the direct manager, management; HR)."""
+
+    REVIEWER = "reviewer", _("Reviewer")
+    MANAGEMENT = "management", _("Management")
+    DECLARANT = "declarant", _("Servant")
+    HR = "hr", _("HR officer")
+
+
+class DeadlineOutcome(models.TextChoices):
+    """How a stored clock ended (issue 14). Whether it was missed is a fact of its times: ended
+    (or still running) after its due time."""
+
+    RUNNING = "running", _("Running")
+    MET = "met", _("Done")
+    SUPERSEDED = "superseded", _("Passed to another person")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class AccessAction(models.TextChoices):
+    """Reads that leave a trace in the access log (issue 14)."""
+
+    DOSSIER_GENERATED = "dossier.generated", _("Dossier made")
+    DOSSIER_DOWNLOADED = "dossier.downloaded", _("Dossier downloaded")
+    RECORD_DOWNLOADED = "record.downloaded", _("Record downloaded")
+    ATTACHMENT_DOWNLOADED = "attachment.downloaded", _("Attached file downloaded")
+    EXPORT_STARTED = "export.started", _("Export started")
+    EXPORT_DOWNLOADED = "export.downloaded", _("Export downloaded")
+    SOURCE_VIEWED = "source.viewed", _("Confidential source viewed")
+
+
+class CheckpointReason(models.TextChoices):
+    PERIODIC = "periodic", _("Periodic")
+    EXPORT = "export", _("Export")
+    MANUAL = "manual", _("By an operator")
+
+
 class AuditAction(models.TextChoices):
     DECLARATION_SUBMITTED = "declaration.submitted", _("Notice submitted")
     DECLARATION_OPENED = "declaration.opened_from_source", _("Case opened from other sources")
@@ -148,6 +185,7 @@ class AuditAction(models.TextChoices):
     CONSENT_DECLINED = "measure.consent_declined", _("Transfer declined")
     MEASURE_IMPLEMENTED = "measure.implemented", _("HR order recorded")
     DEADLINE_MISSED = "deadline.missed", _("Deadline missed")
+    NOTIFIED = "notification.sent", _("Notification sent")
 
 
 class RecordKind(models.TextChoices):

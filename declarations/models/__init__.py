@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from declarations.models.access import AccessEvent, Checkpoint
 from declarations.models.attachments import Attachment
 from declarations.models.audit import AppendOnlyError, AuditEvent
 from declarations.models.calendar import CalendarOverride
+from declarations.models.deadlines import Deadline
 from declarations.models.declaration import (
     NOTICE_FIELDS,
     Declaration,
@@ -20,10 +22,13 @@ from declarations.models.records import ExportJob, Record
 
 __all__ = [
     "NOTICE_FIELDS",
+    "AccessEvent",
     "AppendOnlyError",
     "Attachment",
     "AuditEvent",
     "CalendarOverride",
+    "Checkpoint",
+    "Deadline",
     "Decision",
     "Declaration",
     "ExportJob",

@@ -138,6 +138,11 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     # it was then, not what it is after a transfer.
     position_title = models.CharField(_("position"), max_length=255, blank=True)
     unit_name = models.CharField(_("unit"), max_length=255, blank=True)
+    # Who the notice went to when it was filed (issue 14: who knew, 003 cl. 9): the person's name,
+    # position and unit then; empty names with a management addressee mean its members.
+    addressed_to_name = models.CharField(_("sent to"), max_length=255, blank=True)
+    addressed_to_position = models.CharField(_("their position"), max_length=255, blank=True)
+    addressed_to_unit = models.CharField(_("their unit"), max_length=255, blank=True)
 
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     review_started_at = models.DateTimeField(_("review started at"), null=True, blank=True)

@@ -10,6 +10,10 @@ class LegalReference(models.Model):
 
     key = models.SlugField(_("key"), max_length=64, unique=True)
     act = models.CharField(_("act"), max_length=500)
+    # The act's name as each language cites it (issue 14); ``act`` stays the key events froze.
+    act_kk = models.CharField(_("act (Kazakh)"), max_length=500, blank=True)
+    act_ru = models.CharField(_("act (Russian)"), max_length=500, blank=True)
+    act_en = models.CharField(_("act (English)"), max_length=500, blank=True)
     article = models.CharField(_("article"), max_length=32, blank=True)
     clause = models.CharField(_("clause"), max_length=32, blank=True)
     edition_date = models.DateField(_("edition date"), null=True, blank=True)

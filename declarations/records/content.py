@@ -19,10 +19,10 @@ from django.utils import timezone, translation
 from declarations.audit_chain import audit_verify_chain
 from declarations.choices import AuditAction, DeclarationState, RecordKind, RecordStatus
 from declarations.models import AuditEvent, Declaration, Measure, Record
+from declarations.records.citations import basis_for
 from declarations.records.labels import Labels, Lang, People, day, title, when
 from declarations.records.pdf import EmbeddedFile
 from declarations.records.rows import (
-    basis_for,
     deadline_rows,
     measure_rows,
     notice_facts,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -26,35 +25,7 @@ from declarations.choices import (
     Origin,
 )
 from declarations.models import AuditEvent, Declaration, Measure
-from declarations.records.labels import LABELS, Labels, Lang, People, day, when
-
-
-def legal_rows(lang: Lang, basis: list[dict[str, Any]]) -> list[str]:
-    rows = []
-    for ref in basis:
-        where = ", ".join(
-            p
-            for p in (
-                f"art. {ref['article']}" if ref.get("article") else "",
-                f"cl. {ref['clause']}" if ref.get("clause") else "",
-            )
-            if p
-        )
-        text = f"{ref['act']}" + (f", {where}" if where else "")
-        if ref.get("edition_date"):
-            text += f" ({day(ref['edition_date'])})"
-        if not ref.get("in_force", True):
-            text += f" — {lang(LABELS['repealed'])}"
-        rows.append(text)
-    return rows
-
-
-def _basis_of(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
-    for event in events:
-        for ref in event.data.get("legal_basis", []):
-            seen.setdefault(ref["key"], ref)
-    return list(seen.values())
+from declarations.records.labels import Labels, Lang, People, day, when
 
 
 def notice_facts(
@@ -234,7 +205,3 @@ def timeline_rows(
             }
         )
     return rows
-
-
-def basis_for(lang: Lang, events: Iterable[AuditEvent]) -> list[str]:
-    return legal_rows(lang, _basis_of(events))
