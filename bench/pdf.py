@@ -130,7 +130,7 @@ def interleaved(arms: dict[str, Callable[[], Any]], rounds: int) -> dict[str, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--export-cases", type=int, default=60)
+    parser.add_argument("--export-declarations", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     print(f"building the data in {VAR} ...", flush=True)

@@ -273,6 +273,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DeclarationStateEnum": "declarations.choices.DeclarationState",
         "MeasureStateEnum": "declarations.choices.MeasureState",
+        "AccessActionEnum": "declarations.choices.AccessAction",
     },
 }
 
@@ -315,6 +316,11 @@ COI_EXPORT_CHUNK = env_int("COI_EXPORT_CHUNK", 10)  # dossiers per export task
 # An export with no progress for this long is failed by the `issue_records` sweep (a queued
 # job no worker took up, or a worker that died); each chunk of dossiers records progress.
 COI_EXPORT_STALL_MINUTES = env_int("COI_EXPORT_STALL_MINUTES", 30)
+# Checkpoints (issue 14): a signed commitment to every chain, made every
+# COI_CHECKPOINT_MINUTES when anything changed (by `issue_records`) and at every export, written
+# to COI_CHECKPOINT_DIR (made if missing; mount it where the database's owner cannot write).
+COI_CHECKPOINT_MINUTES = env_int("COI_CHECKPOINT_MINUTES", 10)
+COI_CHECKPOINT_DIR = Path(env_str("COI_CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "coi@localhost")

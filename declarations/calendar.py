@@ -58,6 +58,17 @@ class WorkingCalendar:
                 counted += 1
         return end_of_day(day)
 
+    def working_days_between(self, first: date, last: date) -> int:
+        """How many working days after ``first`` up to and including ``last`` (0 when ``last``
+        is not after ``first``): a notice filed on the next working day after the servant
+        learned of the conflict is 1 working day late in this count."""
+        count, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
 
 def start_of_day(day: date) -> datetime:
     """The first instant of ``day`` in Almaty."""

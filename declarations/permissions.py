@@ -220,6 +220,7 @@ DUTIES: dict[str, tuple[str, ...]] = {
     "overview": (Role.MANAGEMENT, Role.ETHICS_COMMISSIONER),  # open and overdue declarations
     "hr_queue": (Role.HR,),  # measures waiting for an order
     "export": (Role.AUDITOR,),  # bulk exports of dossiers
+    "access_log": (Role.MANAGEMENT, Role.AUDITOR),  # who read what (issue 14)
 }
 
 

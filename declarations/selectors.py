@@ -285,9 +285,9 @@ def legal_basis(*topics: str) -> list[LegalReference]:
     rank = {topic: i for i, topic in enumerate(topics)}
     bases = LegalBasis.objects.filter(topic__in=topics).select_related("reference")
     ordered = sorted(bases, key=lambda b: (rank[b.topic], b.order))
-    seen: dict[str, LegalReference] = {}
-    for basis in ordered:
-        seen.setdefault(basis.reference.key, basis.reference)
+    seen: dict[tuple[str, str, str], LegalReference] = {}
+    for basis in ordered:  # one act, article and clause is one reference, whatever its key
+        seen.setdefault(basis.reference.identity, basis.reference)
     return list(seen.values())
 
 

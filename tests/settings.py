@@ -44,3 +44,6 @@ COI_DEV_SEAL_DIR = tempfile.mkdtemp(prefix="coi-test-seal-")
 COI_PUBLIC_URL = "https://coi.example.kz"
 # Records in English unless a test asks for another language (the default is kk-ru).
 COI_RECORD_LANGUAGE = "en"
+
+# Checkpoint files of the test runs go to a throw-away folder, never into var/ (issue 14).
+COI_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="coi-test-checkpoints-")

@@ -3,9 +3,11 @@ reader (issue 13).
 
 Layers, lowest first; a module may import its own layer or a lower one, never a higher one:
 
-0. ``choices``, ``rulebook``, ``models``: what is stored and the names of the rules;
+0. ``choices``, ``rulebook``, ``models``: what is stored and the names of the rules, and
+   ``text`` (pure checks of free text, which the models' validators use);
 1. infrastructure every layer above may use: ``calendar``, ``side_effects``, ``audit_chain``,
-   ``dates``, ``matters``, ``client``, ``http``;
+   ``dates``, ``matters``, ``client``, ``http``, ``access_log`` (the access log's hashing and
+   reads);
 2. reads: ``selectors``, then ``permissions`` (which asks the selectors, never the reverse);
 3. ``records``: the records pipeline, which services schedule and never the reverse;
 4. ``services``: every write;
@@ -27,8 +29,17 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "declarations"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("choices", "rulebook", "models"),
-    ("calendar", "side_effects", "audit_chain", "dates", "matters", "client", "http"),
+    ("choices", "rulebook", "models", "text"),
+    (
+        "calendar",
+        "side_effects",
+        "audit_chain",
+        "dates",
+        "matters",
+        "client",
+        "http",
+        "access_log",
+    ),
     ("selectors",),
     ("permissions",),
     ("records",),

@@ -151,3 +151,26 @@ def test_admin_list_action_opens_the_import(admin_client, db: None) -> None:  # 
 
 def test_admin_import_for_an_unknown_body_is_404(admin_client, db: None) -> None:  # type: ignore[no-untyped-def]
     assert admin_client.get("/admin/declarations/statebody/999999/import-csv/").status_code == 404
+
+
+def test_names_with_hidden_characters_are_refused_in_the_import_and_the_admin(db: None) -> None:
+    """Names reach signed records (issue 14): a bidi override or a zero-width character in a
+    CSV row is refused at its line and column, nothing is written, and the admin's model
+    validation refuses it too; a decomposed letter is stored composed (NFC)."""
+    from django.core.exceptions import ValidationError
+
+    body = StateBodyFactory()
+    text = "external_id,name,parent_external_id\nU1,Lead\u202eership,\nU2,Proc\u200burement,U1\n"
+    result = org_import_csv(body=body, kind="units", text=text)
+    assert [(e.line, e.field) for e in result.errors] == [(2, "name"), (3, "name")]
+    assert "U+202E" in str(result.errors[0]) and "U+200B" in str(result.errors[1])
+    assert not Unit.objects.filter(body=body).exists()
+    composed = org_import_csv(
+        body=body, kind="units", text="external_id,name,parent_external_id\nU1,Се\u0308рик,\n"
+    )
+    assert composed.ok and Unit.objects.get(body=body).name == "Сёрик"
+    unit = Unit.objects.get(body=body)
+    unit.name = "Lead\u202eership"
+    with pytest.raises(ValidationError) as refused:
+        unit.full_clean()
+    assert "name" in refused.value.message_dict

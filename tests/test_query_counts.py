@@ -15,17 +15,19 @@ S = DeclarationState
 
 def test_submit_queries(org: Org, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     declaration = new_draft(org)
-    # savepoint, lock, counter (3), position, manager (2), calendar, measures,
-    # escalations, legal bases, attachments (for the frozen notice), event, the pending notice
-    # record, declaration update, outbox, release, caller refresh
-    with django_assert_num_queries(19):
+    # savepoint, lock, counter (3), position, manager (2), calendar, the addressee's name (who
+    # knew, issue 14), measures, escalations, legal bases, attachments (for the frozen notice),
+    # event, the stored clocks (read running, the reviewer's name, one INSERT; issue 14), the
+    # pending notice record, declaration update, outbox, release, caller refresh
+    with django_assert_num_queries(23):
         declaration_submit(declaration=declaration, actor=org.servant)
 
 
 def test_start_review_queries(org: Org, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     declaration = declaration_in(org, S.SUBMITTED)
-    # savepoint, lock, measures, escalations, event, declaration update, outbox, release, refresh
-    with django_assert_num_queries(9):
+    # savepoint, lock, measures, escalations, event, the stored clocks (read running, one UPDATE
+    # ending the start-review clock; issue 14), declaration update, outbox, release, refresh
+    with django_assert_num_queries(11):
         declaration_start_review(declaration=declaration, actor=org.manager)
 
 
@@ -48,5 +50,16 @@ def test_decide_queries_do_not_grow_with_measures(
         declaration_decide(
             declaration=three, actor=org.manager, reason="r", measures=[spec, duties, spec]
         )
-    # measures go in one INSERT; the only extra query is the HR lookup for the order
-    assert len(second) - len(first) == 1
+    # measures go in one INSERT; the extra queries are the HR lookup for the order and the one
+    # INSERT of its stored clock (issue 14)
+    assert len(second) - len(first) == 2
+    # and with orders on both sides, three measures or five cost the same
+    five = declaration_in(org, S.IN_REVIEW)
+    four = declaration_in(org, S.IN_REVIEW, who="servant2")
+    with CaptureQueriesContext(connection) as fewer:
+        declaration_decide(declaration=four, actor=org.manager, reason="r", measures=[duties])
+    with CaptureQueriesContext(connection) as more:
+        declaration_decide(
+            declaration=five, actor=org.manager, reason="r", measures=[duties, spec, duties] * 2
+        )
+    assert len(more) == len(fewer)

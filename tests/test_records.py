@@ -180,14 +180,14 @@ FACTS = {
     "ru": [
         "Уведомление о конфликте интересов",
         "Регистрационный номер",
-        "Самоотвод",
+        "Запрет на осуществление полномочий",
         "Непосредственный руководитель",
         "Родство",
     ],
     "kk": [
         "Мүдделер қақтығысы туралы хабарлама",
         "Тіркеу нөмірі",
-        "Өздігінен бас тарту",
+        "Өкілеттіктерді жүзеге асыруға тыйым",
         "Тікелей басшы",
         "Туыстық",
     ],
@@ -222,7 +222,7 @@ def test_the_notice_says_every_fact_in_the_readers_language(org: Org, language: 
         assert fact in text, fact
     # a long address may wrap at any "/", which text extraction reads as a space
     assert "https://coi.example.kz/verify/" in text.replace(" ", "")
-    assert set(KAZAKH_LETTERS) <= set(text)
+    assert set(KAZAKH_LETTERS) <= set(text.lower())
     assert "Law of the Republic of Kazakhstan No. 410-V" in text or "410-V" in text
 
 
@@ -509,3 +509,19 @@ def test_operators_see_records_in_the_admin(org: Org, client) -> None:
         assert response.status_code == 200
     record = Record.objects.get()
     assert client.get(f"/admin/declarations/record/{record.pk}/change/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_stored_invisible_control_is_drawn_visibly_on_the_record(org: Org) -> None:
+    """Issue 14: text stored before the doors refused format controls (or written around them)
+    cannot make a record read in an order its bytes do not say: each is shown as a marker."""
+    from declarations.models import Declaration
+
+    declaration = new_draft(org)
+    Declaration.objects.filter(pk=declaration.pk).update(matter="Tender \u202e24 rednet\u200b")
+    declaration.refresh_from_db()
+    declaration_submit(declaration=declaration, actor=org.servant)
+    (record,) = issue_all(declaration)
+    text = flat(text_of(pdf_of(record)))
+    assert "⟦U+202E⟧" in text and "⟦U+200B⟧" in text
+    assert "\u202e" not in text and "\u200b" not in text

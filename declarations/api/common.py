@@ -68,8 +68,11 @@ def valid_input(serializer_class: type[serializers.Serializer], request: Request
 
 
 def version_of(obj: Declaration | Measure) -> str:
-    """Opaque and changing with every write: every step of a declaration moves ``updated_at``."""
-    raw = f"{obj.code}:{getattr(obj, 'audit_seq', 0)}:{obj.state}:{obj.updated_at.isoformat()}"
+    """Opaque and changing with every write: every step of a declaration moves ``updated_at``.
+
+    Not the chain's length: an event that is not a step (a notification delivered, issue 14)
+    must not make a client's copy stale."""
+    raw = f"{obj.code}:{obj.state}:{obj.updated_at.isoformat()}"
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 

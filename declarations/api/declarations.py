@@ -33,12 +33,14 @@ from declarations.api.common import (
 from declarations.api.errors import PayloadTooLarge
 from declarations.api.filters import DeclarationFilter
 from declarations.api.schema import errors
-from declarations.choices import Origin
+from declarations.api.serializers.deadlines import DeadlineOutput
+from declarations.choices import AccessAction, Origin
 from declarations.models import Attachment, Declaration, Measure, Servant
 from declarations.permissions import allowed_actions
 from declarations.services import attachments as attachment_services
 from declarations.services import decisions, transitions
 from declarations.services import declarations as declaration_services
+from declarations.services.access import access_attachment_download, access_record
 from declarations.services.attachments import ALLOWED_TYPES
 
 
@@ -72,6 +74,15 @@ class DeclarationViewSet(viewsets.GenericViewSet):
         declaration.allowed_actions = allowed_actions(declaration, user)  # type: ignore[attr-defined]
         context = {"can_see_source": permissions.can_see_source(user, declaration)}
         body = io.DeclarationDetailOutput(declaration, context=context).data
+        if declaration.source_confidential and context["can_see_source"]:
+            # the reader is shown a confidential source, after a read or a write alike: the
+            # access log says so (issue 14)
+            access_record(
+                user=user,
+                action=AccessAction.SOURCE_VIEWED,
+                declaration=declaration,
+                data={"via": "api"},
+            )
         return with_etag(Response(body, status=code), declaration)
 
     def _writing(self) -> AbstractContextManager[Declaration]:
@@ -123,7 +134,8 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     @extend_schema(tags=["declarations"], responses=io.DeclarationDetailOutput)
     def retrieve(self, request: Request, id: str) -> Response:
         # DRF's helper: an id that is not a UUID is a 404 too, as for every other lookup
-        return self._render(get_object_or_404(self._detail_queryset(), code=id))
+        declaration = get_object_or_404(self._detail_queryset(), code=id)
+        return self._render(declaration)
 
     # -- drafts and other-source declarations
 
@@ -277,6 +289,17 @@ class DeclarationViewSet(viewsets.GenericViewSet):
         )
         return Response(io.MeasureOutput(qs, many=True).data)
 
+    @extend_schema(tags=["declarations"], responses=DeadlineOutput(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def deadlines(self, request: Request, id: str) -> Response:
+        """Every clock the declaration ran, as stored when it started and closed when it ended:
+        who was due to act, by when, and how it ended (issue 14)."""
+        declaration = self.get_object()
+        qs = declaration.deadlines.select_related(
+            "measure", "due_to_act__servant", "ended_by__servant"
+        ).order_by("started_at", "id")
+        return Response(DeadlineOutput(qs, many=True).data)
+
     @extend_schema(tags=["declarations"], responses=io.EventOutput(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def events(self, request: Request, id: str) -> Response:
@@ -341,6 +364,7 @@ class AttachmentViewSet(viewsets.GenericViewSet):
         # request, whether or not the client reads the body.
         with attachment.file.open("rb") as f:
             content = f.read()
+        access_attachment_download(user=request.user, attachment=attachment, via="api")
         return file_response(
             content, content_type=attachment.content_type, filename=attachment.filename
         )

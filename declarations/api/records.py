@@ -33,13 +33,17 @@ from declarations.api.common import acting, file_response, valid_input
 from declarations.api.errors import Conflict, PayloadTooLarge
 from declarations.api.schema import errors
 from declarations.api.throttles import DossierRateThrottle, VerifyRateThrottle
-from declarations.choices import ExportStatus, RecordStatus
+from declarations.choices import AccessAction, ExportStatus, RecordStatus
 from declarations.http import file_download
 from declarations.models import Declaration, ExportJob, Record
 from declarations.records import exports as export_services
 from declarations.records import issuing as record_services
 from declarations.records.labels import LANGUAGES
 from declarations.records.verification import verify_pdf
+from declarations.services.access import (
+    access_record,
+    access_record_download,
+)
 
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="The sealed PDF.")
 
@@ -113,7 +117,9 @@ class RecordViewSet(viewsets.GenericViewSet):
     def pdf(self, request: Request, id: str) -> HttpResponse:
         record = self.get_object()
         name = f"{record.declaration.registration_number or 'declaration'}-{record.kind}.pdf"
-        return pdf_response(read_record(record), name.replace("/", "-"))
+        data = read_record(record)
+        access_record_download(user=request.user, record=record, via="api")
+        return pdf_response(data, name.replace("/", "-"))
 
 
 class DossierView(APIView):
@@ -149,8 +155,17 @@ class DossierView(APIView):
             declaration=declaration, actor=acting(request), language=language, shown=shown
         )
 
-    def _send(self, record: Record) -> HttpResponse:
-        response = pdf_response(read_record(record), f"dossier-{record.verification_code}.pdf")
+    def _send(self, request: Request, record: Record, action: AccessAction) -> HttpResponse:
+        """Hand the dossier over; the access log says so first (issue 14)."""
+        data = read_record(record)
+        access_record(
+            user=request.user,
+            action=action,
+            declaration=record.declaration,
+            object_code=str(record.code),
+            data={"language": record.language, "via": "api"},
+        )
+        response = pdf_response(data, f"dossier-{record.verification_code}.pdf")
         response["X-Record-Id"] = str(record.code)
         return response
 
@@ -163,14 +178,17 @@ class DossierView(APIView):
         declaration = self._declaration(request, id)
         language = reader_language(request, request.query_params.get("language"))
         shown = permissions.disclosure(request.user, declaration)  # once, for reuse or a new one
-        record = record_services.dossier_current(
+        reused = record_services.dossier_current(
             declaration=declaration,
             actor=acting(request),
             language=language,
             now=timezone.now(),
             shown=shown,
-        ) or self._issue(request, declaration, language, shown)
-        return self._send(record)
+        )
+        if reused is not None:
+            return self._send(request, reused, AccessAction.DOSSIER_DOWNLOADED)
+        record = self._issue(request, declaration, language, shown)
+        return self._send(request, record, AccessAction.DOSSIER_GENERATED)
 
     @extend_schema(
         tags=["records"],
@@ -181,7 +199,8 @@ class DossierView(APIView):
     def post(self, request: Request, id: str) -> HttpResponse:
         declaration = self._declaration(request, id)
         language = reader_language(request, request.query_params.get("language"))
-        return self._send(self._issue(request, declaration, language))
+        record = self._issue(request, declaration, language)
+        return self._send(request, record, AccessAction.DOSSIER_GENERATED)
 
 
 class ExportViewSet(viewsets.GenericViewSet):
@@ -218,6 +237,12 @@ class ExportViewSet(viewsets.GenericViewSet):
             ),
             language=reader_language(request, values.get("language")),
         )
+        access_record(
+            user=request.user,
+            action=AccessAction.EXPORT_STARTED,
+            object_code=str(job.code),
+            data={"filters": job.filters, "language": job.language, "via": "api"},
+        )
         job.refresh_from_db()
         return Response(io.ExportOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -237,6 +262,12 @@ class ExportViewSet(viewsets.GenericViewSet):
         job: ExportJob = self.get_object()
         if job.status != ExportStatus.DONE:
             raise Conflict(_("The export is not finished yet."))
+        access_record(
+            user=request.user,
+            action=AccessAction.EXPORT_DOWNLOADED,
+            object_code=str(job.code),
+            data={"sha256": job.sha256, "via": "api"},
+        )
         # streamed: an export of a thousand dossiers is hundreds of megabytes
         response = file_download(
             job.file.open("rb"), content_type="application/zip", filename=f"export-{job.code}.zip"

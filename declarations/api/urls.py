@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from declarations.api import declarations, measures, people, records
+from declarations.api import access, declarations, measures, people, records
 
 app_name = "declarations-api"
 
@@ -16,6 +16,7 @@ router.register("servants", people.ServantViewSet, basename="servant")
 router.register("positions", people.PositionViewSet, basename="position")
 router.register("records", records.RecordViewSet, basename="record")
 router.register("exports", records.ExportViewSet, basename="export")
+router.register("access", access.AccessViewSet, basename="access")
 
 UUID = "<uuid:id>"
 

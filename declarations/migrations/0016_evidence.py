@@ -12,7 +12,7 @@ from django.db import migrations, models
 CREATE = """
 CREATE OR REPLACE FUNCTION declarations_accessevent_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'access events are append-only (%% refused)', TG_OP
+    RAISE EXCEPTION 'access events are append-only (% refused)', TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;

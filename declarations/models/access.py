@@ -15,8 +15,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from declarations.choices import AccessAction, CheckpointReason
-from declarations.models.audit import AppendOnlyError, AuditEventQuerySet
+from declarations.models.audit import AppendOnlyError
 from declarations.models.declaration import Declaration
+
+
+class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("access events are append-only")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("access events are append-only")
 
 
 class AccessEvent(models.Model):
@@ -34,7 +42,7 @@ class AccessEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = AccessEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("access event")

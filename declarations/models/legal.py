@@ -1,8 +1,59 @@
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
+
+#: A clause as the legal-references table writes it: "8", "8 p.2" (its second paragraph),
+#: "8 p.2(1)" (item 1 of that paragraph), "9(2)" (item 2 of clause 9).
+_CLAUSE = re.compile(
+    r"^(?P<clause>[\w.-]+?)(?:\s*p\.\s*(?P<paragraph>\w+))?(?:\((?P<item>\w+)\))?$"
+)
+
+
+def _language(language: str | None) -> str:
+    return (language or translation.get_language() or "ru")[:2]
+
+
+def cite_where(article: str, clause: str, language: str | None = None) -> str:
+    """Where in an act, in ``language``'s own citation form (the catalogue holds the forms):
+    en "Art. 15, cl. 3", ru «ст. 15, п. 3», kk «15-бап, 3-тармақ» (as 002 and 003 cite:
+    «9-тармақ», «2) тармақша»)."""
+    parts: list[str] = []
+    with translation.override(_language(language)):
+        if article:
+            parts.append(pgettext("legal citation", "Art. %(n)s") % {"n": article.strip()})
+        if clause:
+            match = _CLAUSE.match(clause.strip())
+            if match is None:  # an administrator's free-form clause: cited as written
+                parts.append(pgettext("legal citation", "cl. %(n)s") % {"n": clause.strip()})
+            else:
+                parts.append(pgettext("legal citation", "cl. %(n)s") % {"n": match["clause"]})
+                if match["paragraph"]:
+                    parts.append(
+                        pgettext("legal citation", "para. %(n)s") % {"n": match["paragraph"]}
+                    )
+                if match["item"]:
+                    parts.append(pgettext("legal citation", "item %(n)s") % {"n": match["item"]})
+    return ", ".join(parts)
+
+
+def cite(act: str, article: str, clause: str, language: str | None = None) -> str:
+    """``act``, then where in it: one citation in one language."""
+    where = cite_where(article, clause, language)
+    return f"{act}, {where}" if where else act
+
+
+def citation_identity(act: str, article: str, clause: str) -> tuple[str, str, str]:
+    """What makes two citations the same reference, whatever their keys or spacing."""
+
+    def norm(value: str) -> str:
+        return " ".join(value.split()).casefold()
+
+    return norm(act), norm(article), norm(clause).replace(" ", "")
 
 
 class LegalReference(models.Model):
@@ -30,12 +81,21 @@ class LegalReference(models.Model):
         ordering = ["key"]
 
     def __str__(self) -> str:
-        parts = [
-            self.act,
-            self.article and f"art. {self.article}",
-            self.clause and f"cl. {self.clause}",
-        ]
-        return ", ".join(p for p in parts if p)
+        return self.citation()
+
+    def act_name(self, language: str | None = None) -> str:
+        """The act's name as ``language`` (default: the active one) cites it; else ``act``."""
+        value: str = getattr(self, f"act_{_language(language)}", "")
+        return value or self.act
+
+    def citation(self, language: str | None = None) -> str:
+        """The act and the place in it, in ``language`` (default: the active one)."""
+        return cite(self.act_name(language), self.article, self.clause, language)
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """The same act, article and clause is the same reference, under any key."""
+        return citation_identity(self.act, self.article, self.clause)
 
     def text(self, language: str | None = None) -> str:
         """The text in ``language`` (default: the active one), falling back to ru, then en."""

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from declarations.choices import GRANTED_ROLES, Role
 from declarations.models.base import PublicIdMixin, TimeStampedModel
+from declarations.text import validate_visible_text
 
 _DAYS = [MinValueValidator(1), MaxValueValidator(60)]
 
@@ -17,7 +18,7 @@ class StateBody(PublicIdMixin, TimeStampedModel):
     """A state body. Its deadline settings are in working days (DESIGN.md §3, defaults there)."""
 
     slug = models.SlugField(_("short name"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(_("name"), max_length=255, validators=[validate_visible_text])
     registration_prefix = models.CharField(
         _("registration number prefix"), max_length=16, default="COI"
     )
@@ -32,6 +33,14 @@ class StateBody(PublicIdMixin, TimeStampedModel):
     )
     hr_order_days = models.PositiveSmallIntegerField(
         _("working days to record the HR order"), default=5, validators=_DAYS
+    )
+    # 003 cl. 8: the servant notifies "as soon as" they learn of the conflict; the body sets how
+    # many working days after the day they became aware still count as on time (issue 14).
+    filing_tolerance_days = models.PositiveSmallIntegerField(
+        _("working days to file a notice on time"),
+        default=1,
+        validators=_DAYS,
+        help_text=_("After the day the servant became aware of the conflict (003 cl. 8)."),
     )
     # A notice that nobody in the body could review (the head's own, when the head is the only
     # member of management) goes to this official of the superior body; when empty, to the
@@ -65,7 +74,7 @@ class Unit(PublicIdMixin, TimeStampedModel):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(_("name"), max_length=255, validators=[validate_visible_text])
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
 
     class Meta:
@@ -89,7 +98,7 @@ class Position(PublicIdMixin, TimeStampedModel):
 
     body = models.ForeignKey(StateBody, on_delete=models.PROTECT, related_name="positions")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="positions")
-    title = models.CharField(_("title"), max_length=255)
+    title = models.CharField(_("title"), max_length=255, validators=[validate_visible_text])
     is_head = models.BooleanField(_("head of the unit"), default=False)
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
 
@@ -122,7 +131,7 @@ class Servant(PublicIdMixin, TimeStampedModel):
     position = models.OneToOneField(
         Position, on_delete=models.SET_NULL, null=True, blank=True, related_name="holder"
     )
-    full_name = models.CharField(_("full name"), max_length=255)
+    full_name = models.CharField(_("full name"), max_length=255, validators=[validate_visible_text])
     personnel_number = models.CharField(_("personnel number"), max_length=64, blank=True)
     manager_override = models.ForeignKey(
         "self",

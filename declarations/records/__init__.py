@@ -19,7 +19,11 @@ Follow a declaration through the package in this order:
     ``record_html``: each record kind's template context, built from the declaration and its audit
     trail.
 ``rows.py``
-    The rows those contexts print: the notice's facts, measures, deadlines, timeline, legal basis.
+    The rows those contexts print: the notice's facts, measures, timeline.
+``liability.py``
+    The deadline table and the dossier's cl. 9 page, from the stored clocks (issue 14).
+``citations.py``
+    The legal basis each record cites, once per reference, in the record's language(s).
 ``labels.py``
     The words: ``Lang`` (one language or two side by side), ``LABELS``, ``TITLES``, and the
     formatting of dates and names.
@@ -31,8 +35,12 @@ Follow a declaration through the package in this order:
     Is an uploaded PDF one of ours, unaltered, and sealed by whom.
 ``exports.py``
     Bulk export of dossiers for auditors: planned once, rendered in chunks, packed into a ZIP.
+``checkpoints.py``, ``checkpoint_verification.py``
+    Signed Merkle checkpoints of every chain and the access log, written outside the database;
+    their verification and each declaration's inclusion proof (issue 14).
 
 Imports go one way: this package uses the models, the choices and the infrastructure
-(``calendar``, ``side_effects``, ``audit_chain``, ``dates``, ``permissions``, ``selectors``);
+(``calendar``, ``side_effects``, ``audit_chain``, ``access_log``, ``dates``, ``permissions``,
+``selectors``);
 ``services``, ``api``, ``web`` and the commands use it, never the reverse.
 """

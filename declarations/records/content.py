@@ -16,18 +16,24 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from declarations.access_log import access_rows
 from declarations.audit_chain import audit_verify_chain
-from declarations.choices import AuditAction, DeclarationState, RecordKind, RecordStatus
-from declarations.models import AuditEvent, Declaration, Measure, Record
+from declarations.calendar import working_calendar
+from declarations.choices import (
+    AccessAction,
+    AuditAction,
+    DeclarationState,
+    RecordKind,
+    RecordStatus,
+)
+from declarations.models import AuditEvent, Deadline, Declaration, Measure, Record
+from declarations.records.checkpoints import inclusion_proof
 from declarations.records.citations import basis_for
 from declarations.records.labels import Labels, Lang, People, day, title, when
+from declarations.records.liability import WORDS, as_of, cl9_page, deadline_rows
 from declarations.records.pdf import EmbeddedFile
-from declarations.records.rows import (
-    deadline_rows,
-    measure_rows,
-    notice_facts,
-    timeline_rows,
-)
+from declarations.records.rows import measure_rows, notice_facts, timeline_rows
+from declarations.text import visible
 
 
 def _common(record: Record, lang: Lang, *, development: bool) -> dict[str, Any]:
@@ -71,6 +77,14 @@ def _measures(declaration: Declaration) -> list[Measure]:
     )
 
 
+def _deadlines(declaration: Declaration) -> list[Deadline]:
+    return list(declaration.deadlines.order_by("started_at", "id"))
+
+
+def _verdicts(L: Labels) -> dict[str, str]:
+    return {"met": L["met"], "missed": L["missed"], "running": L["running"]}
+
+
 def _event_of(record: Record) -> AuditEvent:
     if record.event is None:
         raise ValueError(f"record {record.pk} ({record.kind}) attests no event")
@@ -92,7 +106,12 @@ def _decision_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
     event = _event_of(record)
     events = _declaration_events(declaration, upto=event)
     measures = _measures(declaration)
-    people = People.load([e.actor_id for e in events] + [declaration.reviewer_id])
+    deadlines = _deadlines(declaration)
+    people = People.load(
+        [e.actor_id for e in events]
+        + [declaration.reviewer_id]
+        + [d.ended_by_id for d in deadlines]
+    )
     if event.action == AuditAction.DECIDED:
         shown = [m for m in measures if str(m.decision.code) == event.data.get("decision")]
     elif event.action == AuditAction.MEASURE_IMPLEMENTED:
@@ -115,10 +134,8 @@ def _decision_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
             "measures": measure_rows(lang, L, shown),
             "deadlines": deadline_rows(
                 lang,
-                L,
-                declaration,
-                [m for m in measures if m.created_at <= event.created_at],
-                events,
+                _verdicts(L),
+                [as_of(d, event.created_at) for d in deadlines if d.started_at <= event.created_at],
                 people,
                 event.created_at,
             ),
@@ -155,12 +172,18 @@ def _dossier_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> list[Em
     declaration, L = record.declaration, ctx["L"]
     events = _declaration_events(declaration)
     measures = _measures(declaration)
+    deadlines = _deadlines(declaration)
     people = People.load(
         [e.actor_id for e in events]
         + [declaration.reviewer_id, declaration.opened_by_id, record.requested_by_id]
         + [u for e in events for u in e.data.get("due_to_act", []) if isinstance(u, int)]
+        + [e.data.get("recipient") for e in events if e.action == AuditAction.NOTIFIED]
         + [m.implemented_by_id for m in measures]
+        + [m.substitute.user_id for m in measures if m.substitute is not None]
+        + [d.ended_by_id for d in deadlines]
+        + [d.due_to_act_id for d in deadlines]
     )
+    now = timezone.now()
     broken = audit_verify_chain(declaration, events)
     of_declaration = Record.objects.filter(declaration=declaration).exclude(kind=RecordKind.DOSSIER)
     issued = list(of_declaration.filter(status=RecordStatus.ISSUED))
@@ -194,9 +217,21 @@ def _dossier_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> list[Em
             "attachments": (first.data.get("notice", {}).get("attachments", []) if first else []),
             "late_days": first.data.get("late_by_days") if first else None,
             "measures": measure_rows(lang, L, measures),
-            "deadlines": deadline_rows(
-                lang, L, declaration, measures, events, people, timezone.now()
+            "deadlines": deadline_rows(lang, _verdicts(L), deadlines, people, now),
+            "cl9": cl9_page(
+                lang, declaration, deadlines, events, measures, people, working_calendar(), now
             ),
+            "W": {key: lang(word) for key, word in WORDS.items()},
+            "accesses": [
+                {
+                    "at": when(row.at),
+                    "who": ", ".join(p for p in (row.who, row.position) if p),
+                    "what": lang.choice(AccessAction, row.action),
+                    "object": row.object_code,
+                }
+                for row in access_rows(declaration)
+            ],
+            "inclusion": _inclusion(lang, declaration),
             "timeline": timeline_rows(lang, L, events, people),
             "comments": texts(AuditAction.COMMENTED),
             "comments_withheld": not record.internal_comments,
@@ -234,6 +269,18 @@ def _dossier_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> list[Em
     return embedded
 
 
+def _inclusion(lang: Lang, declaration: Declaration) -> dict[str, Any] | None:
+    """The latest checkpoint's inclusion proof of this case's chain head (issue 14)."""
+    proof = inclusion_proof(declaration)
+    if proof is None:
+        return None
+    return {
+        **proof,
+        "intro": lang(WORDS["checkpoint_intro"])
+        % {"index": proof["index"] + 1, "size": proof["tree_size"]},
+    }
+
+
 #: The context builder of each record kind but the dossier, which also returns what it embeds.
 _BUILDERS: dict[str, Callable[[Record, Lang, dict[str, Any]], None]] = {
     RecordKind.NOTICE: _notice_context,
@@ -253,4 +300,6 @@ def record_html(record: Record, *, development: bool) -> tuple[str, list[Embedde
         _BUILDERS[record.kind](record, lang, ctx)
     with translation.override(lang.languages[0]):
         html = render_to_string(f"declarations/pdf/{record.kind}.html", ctx)
-    return html, embedded
+    # Text stored before the doors refused invisible controls (issue 14) is drawn with each one
+    # shown as a marker: a record never reads in an order its bytes do not say.
+    return visible(html), embedded

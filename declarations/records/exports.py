@@ -1,5 +1,6 @@
-"""Bulk export of dossiers for auditors: a ZIP with the signed dossiers, a register CSV and a
-manifest of SHA-256 sums (DESIGN.md §6 ``/exports/``).
+"""Bulk export of dossiers for auditors: a ZIP with the signed dossiers, a register CSV, a
+manifest of SHA-256 sums (DESIGN.md §6 ``/exports/``) and a checkpoint of every chain
+(``checkpoint.json``, issue 14).
 
 The job is planned once (one pending dossier record per declaration in scope), rendered in chunks by
 as many workers as run, and packed by whichever chunk finishes last. Progress is the number of
@@ -31,6 +32,7 @@ from django.utils.translation import gettext as _
 from declarations import permissions
 from declarations.calendar import end_of_day, start_of_day
 from declarations.choices import (
+    CheckpointReason,
     DeclarationState,
     ExportFailure,
     ExportStatus,
@@ -38,6 +40,7 @@ from declarations.choices import (
 )
 from declarations.dates import typed_bounds
 from declarations.models import Declaration, ExportJob, Record, StateBody, Unit
+from declarations.records.checkpoints import checkpoint_file_bytes, checkpoint_make
 from declarations.records.issuing import dossier_record, record_issue
 from declarations.records.labels import LANGUAGES
 from declarations.side_effects import Effect, after_commit
@@ -319,6 +322,10 @@ def _pack(job: ExportJob) -> None:
             zf.writestr("register.csv", data)
             sums.append((hashlib.sha256(data).hexdigest(), "register.csv"))
             zf.writestr("SHA256SUMS", "".join(f"{h}  {n}\n" for h, n in sums))
+            # The state of every chain as the export is packed (issue 14); signed on its own, so
+            # it is not in SHA256SUMS.
+            checkpoint = checkpoint_make(reason=CheckpointReason.EXPORT)
+            zf.writestr("checkpoint.json", checkpoint_file_bytes(checkpoint))
         tmp.seek(0)
         digest = hashlib.file_digest(tmp, "sha256").hexdigest()
         size = tmp.tell()

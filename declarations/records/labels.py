@@ -142,7 +142,8 @@ LABELS: dict[str, Promise] = {
     "met": _("met"),
     "missed": _("missed"),
     "running": _("running"),
-    "not_due": _("not due"),
+    # A clock that never started (no deadline applies), not one still to come: see GLOSSARY.md.
+    "not_due": _("no deadline"),
     "notice_delay": _("Notice filed after the servant learned of the conflict"),
     "days": _("days"),
     "timeline": _("Timeline"),

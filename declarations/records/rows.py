@@ -8,10 +8,6 @@ builders in ``content.py`` choose which rows a record shows.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-
-from django.utils.translation import gettext_lazy as _
 
 from declarations.choices import (
     Addressee,
@@ -26,6 +22,7 @@ from declarations.choices import (
 )
 from declarations.models import AuditEvent, Declaration, Measure
 from declarations.records.labels import Labels, Lang, People, day, when
+from declarations.records.liability import WORDS
 
 
 def notice_facts(
@@ -39,6 +36,7 @@ def notice_facts(
         (L["unit"], declaration.unit_name or "—"),
         (L["body"], declaration.body.name),
         (L["addressee"], lang.choice(Addressee, declaration.addressee)),
+        (lang(WORDS["sent_to"]), sent_to(lang, declaration)),
         (L["origin"], lang.choice(Origin, declaration.origin)),
         (L["conflict_type"], lang.choice(ConflictType, declaration.conflict_type)),
         (L["category"], lang.choice(Category, declaration.category)),
@@ -58,6 +56,21 @@ def notice_facts(
         else:
             rows.append((L["source"], L["source_withheld"]))
     return rows
+
+
+def sent_to(lang: Lang, declaration: Declaration) -> str:
+    """Who the notice went to when it was filed (issue 14: who knew): the person, their position
+    and unit then; or the management of the body, when nobody in particular had it yet."""
+    if declaration.addressed_to_name:
+        parts = (
+            declaration.addressed_to_name,
+            declaration.addressed_to_position,
+            declaration.addressed_to_unit,
+        )
+        return ", ".join(p for p in parts if p)
+    if declaration.submitted_at is None:
+        return "—"
+    return f"{lang(WORDS['management_of'])} {declaration.body.name}"
 
 
 def measure_rows(lang: Lang, L: Labels, measures: Iterable[Measure]) -> list[dict[str, str]]:
@@ -88,90 +101,6 @@ def measure_rows(lang: Lang, L: Labels, measures: Iterable[Measure]) -> list[dic
                 "state": lang.choice(MeasureState, m.state),
             }
         )
-    return rows
-
-
-@dataclass
-class DeadlineRow:
-    clock: str
-    due: str
-    done: str
-    due_to_act: str
-    acted: str
-    result: str
-    css: str
-
-
-def deadline_rows(
-    lang: Lang,
-    L: Labels,
-    declaration: Declaration,
-    measures: list[Measure],
-    events: list[AuditEvent],
-    people: People,
-    now: datetime,
-) -> list[DeadlineRow]:
-    """Each deadline of DESIGN.md §3 as met, missed or running, and by whom (rule R4)."""
-
-    def first(action: str) -> AuditEvent | None:
-        return next((e for e in events if e.action == action), None)
-
-    def row(
-        clock: str, due: datetime | None, done: datetime | None, due_to_act: str, acted: str
-    ) -> DeadlineRow:
-        if due is None:
-            result, css = L["not_due"], ""
-        elif done is not None:
-            result, css = (L["met"], "met") if done <= due else (L["missed"], "missed")
-        else:
-            result, css = (L["missed"], "missed") if now > due else (L["running"], "running")
-        return DeadlineRow(
-            lang.choice(Clock, clock), when(due), when(done), due_to_act, acted, result, css
-        )
-
-    closing = first(AuditAction.WITHDRAWN) or first(AuditAction.NO_CONFLICT)
-    reviewer = people(declaration.reviewer_id, system=L["body"])
-    started = first(AuditAction.REVIEW_STARTED)
-    decided = [e for e in events if e.action == AuditAction.DECIDED]
-    stop = started or closing or (decided[0] if decided else None)
-
-    def reviewer_row(clock: str, due: datetime | None, done: AuditEvent | None) -> DeadlineRow:
-        return row(
-            clock,
-            due,
-            done.created_at if done else None,
-            reviewer,
-            people(done.actor_id) if done else "—",
-        )
-
-    rows = [
-        reviewer_row(Clock.START_REVIEW, declaration.start_review_due_at, stop),
-        reviewer_row(
-            Clock.DECISION, declaration.decision_due_at, decided[-1] if decided else closing
-        ),
-    ]
-    servant = declaration.declarant.full_name
-    for m in measures:
-        if m.kind == MeasureKind.TRANSFER:
-            rows.append(
-                row(
-                    Clock.CONSENT,
-                    m.consent_due_at,
-                    m.answered_at,
-                    servant,
-                    servant if m.answered_at else "—",
-                )
-            )
-        if m.needs_order or m.order_due_at:
-            rows.append(
-                row(
-                    Clock.HR_ORDER,
-                    m.order_due_at,
-                    m.implemented_at,
-                    lang(_("HR officer")),
-                    people(m.implemented_by_id),
-                )
-            )
     return rows
 
 

@@ -12,6 +12,10 @@ forever. ``tasks_reap_lost`` marks such tasks failed once they have run longer t
 may (the render time limit, twice, plus a minute), so the ``issue_records`` sweep
 (``records_sweep``) can queue the work again; issuing is idempotent, so a record is still issued
 exactly once.
+
+``make_checkpoint`` commits to every chain (``checkpoints.py``); ``checkpoint_sweep``, run by
+``issue_records`` every minute, queues it when one is due (``COI_CHECKPOINT_MINUTES`` since the
+last, and a chain moved).
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ from django.conf import settings
 from django.db.models import Q
 from django_tasks import task, task_backends
 
-from declarations.choices import ExportFailure
+from declarations.choices import CheckpointReason, ExportFailure
 from declarations.models import Record
-from declarations.records import exports, issuing
+from declarations.records import checkpoints, exports, issuing
 from declarations.side_effects import Effect, register_effect
 
 RECORDS_QUEUE = "records"
@@ -65,6 +69,16 @@ def plan_export(export_id: int) -> str:
 def render_export_chunk(export_id: int, record_ids: list[int]) -> str:
     exports.export_render_chunk(export_id=export_id, record_ids=record_ids)
     return "done"
+
+
+@task(queue_name=RECORDS_QUEUE)
+def make_checkpoint(reason: str) -> str:
+    """A checkpoint; a periodic one only if a chain moved since the last."""
+    if reason == CheckpointReason.PERIODIC:
+        checkpoint = checkpoints.checkpoint_if_changed(reason=CheckpointReason.PERIODIC)
+    else:
+        checkpoint = checkpoints.checkpoint_make(reason=CheckpointReason(reason))
+    return checkpoint.file_name if checkpoint is not None else "nothing changed"
 
 
 @register_effect(Effect.RECORDS_ISSUE)
@@ -120,6 +134,24 @@ def _queued_export_ids() -> set[int]:
         task_path__in=[f"{__name__}.plan_export", f"{__name__}.render_export_chunk"],
     ).values_list("args_kwargs", flat=True)
     return {args["args"][0] for args in queued if args.get("args")}
+
+
+def _checkpoint_queued() -> bool:
+    if not _database_queue():
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        Q(status="READY") | Q(status="RUNNING"), task_path=f"{__name__}.make_checkpoint"
+    ).exists()
+
+
+def checkpoint_sweep(*, now: datetime) -> bool:
+    """Queue a periodic checkpoint when one is due and none is waiting; return whether queued."""
+    if _checkpoint_queued() or not checkpoints.checkpoint_due(now=now):
+        return False
+    make_checkpoint.enqueue(CheckpointReason.PERIODIC.value)
+    return True
 
 
 def records_sweep(*, now: datetime, retry_failed: bool = False) -> issuing.Sweep:

@@ -7,13 +7,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.contrib.auth import get_user_model
+
 from declarations import selectors
 from declarations.choices import (
+    AuditAction,
     Clock,
+    DeadlineOutcome,
     DeclarationState,
+    Duty,
     MeasureState,
 )
-from declarations.models import Declaration, Measure
+from declarations.models import Deadline, Declaration, Measure, Servant
 
 S = DeclarationState
 
@@ -55,11 +60,139 @@ def compute_due_at(
     return due, pending
 
 
-def declaration_refresh_deadlines(*, declaration: Declaration) -> None:
+def declaration_refresh_deadlines(
+    *, declaration: Declaration, measures: Iterable[Measure] | None = None
+) -> None:
     """Recompute ``due_at`` and ``escalation_at`` in memory; the caller saves under its lock."""
-    measures = list(declaration.measures.all())
+    measures = list(declaration.measures.all()) if measures is None else measures
     declaration.due_at, declaration.escalation_at = compute_due_at(
         declaration=declaration,
         measures=measures,
         escalated=selectors.escalated_clocks(declaration),
     )
+
+
+# -- clocks as facts (issue 14) -------------------------------------------------------------
+
+#: The rulebook's legal-basis topic each clock rests on (DESIGN.md §3; 003 cl. 8, cl. 9).
+CLOCK_TOPICS: dict[str, str] = {
+    Clock.START_REVIEW: "deadline",
+    Clock.DECISION: "decide",
+    Clock.CONSENT: "measure.transfer",
+    Clock.HR_ORDER: "deadline",
+}
+
+
+def person_snapshot(user_id: int | None) -> tuple[str, str, str]:
+    """(name, position, unit) of a person as they are now, for a fact recorded now."""
+    if user_id is None:
+        return "", "", ""
+    servant = (
+        Servant.objects.filter(user_id=user_id, is_active=True)
+        .select_related("position__unit")
+        .order_by("-id")
+        .first()
+    )
+    if servant is not None:
+        position = servant.position
+        return (
+            servant.full_name,
+            position.title if position else "",
+            position.unit.name if position else "",
+        )
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return "", "", ""
+    return user.get_full_name() or user.get_username(), "", ""
+
+
+def _who(declaration: Declaration, clock: RunningClock) -> tuple[str, int | None]:
+    """(duty, person) due to act on a running clock, now."""
+    if clock.clock == Clock.CONSENT:
+        return Duty.DECLARANT, declaration.declarant.user_id
+    if clock.clock == Clock.HR_ORDER:
+        return Duty.HR, None
+    if declaration.reviewer_id is None:
+        return Duty.MANAGEMENT, None
+    return Duty.REVIEWER, declaration.reviewer_id
+
+
+def _ending(action: str, *, still_wanted: bool) -> str:
+    """How a stored clock the step no longer wants ended: passed to someone else when the same
+    clock runs on for another person (a takeover, a reassignment, a member of management taking
+    up a notice to management), cancelled by a withdrawal, else done by the step."""
+    if still_wanted:
+        return DeadlineOutcome.SUPERSEDED
+    if action == AuditAction.WITHDRAWN:
+        return DeadlineOutcome.CANCELLED
+    return DeadlineOutcome.MET
+
+
+def deadlines_record(
+    *,
+    declaration: Declaration,
+    measures: Iterable[Measure],
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+) -> None:
+    """Store the step's clocks as facts, under the declaration's lock (issue 14).
+
+    The clocks that should run after the step (``running_clocks``, with the person due to act
+    now) are compared with the stored running ones: a stored clock no longer wanted ends here —
+    superseded when the same clock runs on for another person, cancelled by a withdrawal, else
+    met by the step's actor — and a wanted one not yet stored starts now. Nothing is
+    overwritten: a takeover closes the old person's clock and opens the new person's; a declined
+    transfer opens a second decision clock beside the first.
+
+    Queries: one read of the running rows, one UPDATE per way of ending, one INSERT of the new
+    ones, one read per new person's name — never one per measure.
+    """
+    by_code = {str(m.code): m for m in measures}
+    wanted = {}
+    for clock in running_clocks(declaration, by_code.values()):
+        duty, person = _who(declaration, clock)
+        measure = by_code.get(clock.measure_code)
+        key = (clock.clock, measure.pk if measure else None, duty, person, clock.due_at)
+        wanted[key] = (clock, measure)
+    stored = {
+        (d.clock, d.measure_id, d.duty, d.due_to_act_id, d.due_at): d
+        for d in declaration.deadlines.filter(outcome=DeadlineOutcome.RUNNING)
+    }
+    running_on = {(clock, measure_id) for clock, measure_id, *_ in wanted}
+    ended: dict[str, list[int]] = {}
+    for key, deadline in stored.items():
+        if key not in wanted:
+            still_wanted = (deadline.clock, deadline.measure_id) in running_on
+            ended.setdefault(_ending(action, still_wanted=still_wanted), []).append(deadline.pk)
+    for outcome, ids in ended.items():
+        Deadline.objects.filter(pk__in=ids).update(
+            outcome=outcome,
+            ended_at=at,
+            ended_by_id=actor_id if outcome == DeadlineOutcome.MET else None,
+        )
+    names: dict[int | None, tuple[str, str, str]] = {None: ("", "", "")}
+    new = []
+    for key, (clock, measure) in wanted.items():
+        if key in stored:
+            continue
+        _, _, duty, person, _ = key
+        if person not in names:
+            names[person] = person_snapshot(person)
+        name, position, _unit = names[person]
+        new.append(
+            Deadline(
+                declaration=declaration,
+                measure=measure,
+                clock=clock.clock,
+                duty=duty,
+                due_to_act_id=person,
+                due_to_act_name=name,
+                due_to_act_position=position,
+                started_at=at,
+                due_at=clock.due_at,
+                legal_topic=CLOCK_TOPICS.get(clock.clock, "deadline"),
+            )
+        )
+    if new:
+        Deadline.objects.bulk_create(new)

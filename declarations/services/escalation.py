@@ -14,8 +14,8 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from declarations import selectors
-from declarations.choices import AuditAction, Clock, NotificationKind, Role
-from declarations.models import Declaration
+from declarations.choices import AuditAction, Clock, DeadlineOutcome, NotificationKind, Role
+from declarations.models import Deadline, Declaration
 from declarations.services.deadlines import RunningClock, compute_due_at, running_clocks
 from declarations.services.steps import declaration_transition
 
@@ -39,6 +39,22 @@ def _responsible(declaration: Declaration, clock: str) -> tuple[list[int | None]
         return hr, [*hr, *management]
     ethics = _role_ids(declaration, Role.ETHICS_COMMISSIONER)
     return ([reviewer] if reviewer else management), [*management, *ethics, reviewer]
+
+
+def _mark_escalated(declaration: Declaration, clock: RunningClock, at: datetime) -> None:
+    """The stored clock (issue 14) says when it was escalated; it keeps running until done."""
+    stored = Deadline.objects.filter(
+        declaration=declaration,
+        clock=clock.clock,
+        due_at=clock.due_at,
+        outcome=DeadlineOutcome.RUNNING,
+        escalated_at__isnull=True,
+    )
+    if clock.measure_code:
+        stored = stored.filter(measure__code=clock.measure_code)
+    else:
+        stored = stored.filter(measure__isnull=True)
+    stored.update(escalated_at=at)
 
 
 def _next_missed(declaration: Declaration, now: datetime) -> RunningClock | None:
@@ -79,6 +95,7 @@ def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
                     "due_to_act": due_to_act,
                 }
                 step.notify(NotificationKind.DEADLINE_MISSED, told, clock=clock.clock)
+                _mark_escalated(step.declaration, clock, step.at)
         except _AlreadyEscalated:
             break
         count += 1

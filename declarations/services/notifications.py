@@ -14,11 +14,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from declarations.choices import NotificationKind
+from declarations.choices import AuditAction, NotificationKind
 from declarations.models import Declaration, Notification
+from declarations.services.audit import audit_record
+from declarations.services.deadlines import person_snapshot
 from declarations.side_effects import Effect, after_commit, register_effect
 
 logger = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ def notifications_send_pending(*, limit: int = 500) -> int:
         email = getattr(recipient, "email", "")
         if not email:
             Notification.objects.filter(pk=notification_id).update(error="recipient has no e-mail")
+            _record_delivery(notification, delivered=False, detail="recipient has no e-mail")
             continue
         context: dict[str, Any] = {
             "notification": notification,
@@ -91,5 +95,41 @@ def notifications_send_pending(*, limit: int = 500) -> int:
             Notification.objects.filter(pk=notification_id).update(claimed_at=None, error=str(exc))
             continue
         Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now(), error="")
+        _record_delivery(notification, delivered=True)
         sent += 1
     return sent
+
+
+def _record_delivery(notification: Notification, *, delivered: bool, detail: str = "") -> None:
+    """Who was told, when (003 cl. 9: a conflict *known to* them): each notification sent, or
+    found undeliverable, is an event on its declaration's chain (issue 14).
+
+    Only the event is written, under the declaration's lock, through the one event writer; the
+    declaration itself does not change (its ``updated_at``, and so an API client's ``ETag``,
+    stay as they were: being told is not a step of the case).
+    """
+    if notification.declaration_id is None:
+        return
+    name, position, unit = person_snapshot(notification.recipient_id)
+    with transaction.atomic():
+        declaration = Declaration.objects.select_for_update(of=("self",)).get(
+            pk=notification.declaration_id
+        )
+        audit_record(
+            actor=None,
+            declaration=declaration,
+            action=AuditAction.NOTIFIED,
+            from_state=declaration.state,
+            to_state=declaration.state,
+            data={
+                "recipient": notification.recipient_id,
+                "recipient_name": name,
+                "recipient_position": position,
+                "recipient_unit": unit,
+                "kind": notification.kind,
+                "channel": "email",
+                "delivered": delivered,
+                "detail": detail,
+                "queued_at": notification.created_at,
+            },
+        )

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from declarations.choices import GRANTED_ROLES
 from declarations.models import Position, RoleGrant, Servant, StateBody, Unit
+from declarations.text import clean_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -99,8 +100,9 @@ def org_import_csv(*, body: StateBody, kind: str, text: str) -> ImportResult:
     try:
         with transaction.atomic():
             for number, row in enumerate(rows, start=2):
-                clean = {k: (v or "").strip() for k, v in row.items() if k is not None}
-                handler(number, clean, result)
+                clean = _clean_row(number, row, result)
+                if clean is not None:
+                    handler(number, clean, result)
             if kind == UNITS and not result.errors:
                 _link_unit_parents(body, rows, result)
             if result.errors:
@@ -108,6 +110,22 @@ def org_import_csv(*, body: StateBody, kind: str, text: str) -> ImportResult:
     except _Rollback:
         result.created = result.updated = 0
     return result
+
+
+def _clean_row(
+    line: int, row: dict[str | None, str | None], result: ImportResult
+) -> dict[str, str] | None:
+    """The row's values in NFC, or ``None`` when one holds an invisible control character:
+    names reach signed records, which must read as their bytes say (issue 14)."""
+    clean: dict[str, str] = {}
+    for key, value in row.items():
+        if key is None:
+            continue
+        try:
+            clean[key] = clean_text((value or "").strip(), multiline=False)
+        except ValidationError as error:
+            result.errors.append(RowError(line, key, " ".join(error.messages)))
+    return clean if len(clean) == len([k for k in row if k is not None]) else None
 
 
 def _require(row: dict[str, str], line: int, names: list[str], result: ImportResult) -> bool:

@@ -7,8 +7,8 @@ The fixed shape, inside one transaction:
 2. check the transition is allowed from the current state (``can_proceed``; else 409) and that the
    actor may fire it (``has_transition_perm``; else ``PermissionDenied``, a 403);
 3. the service body validates its input (``ValidationError``, a 400) and calls the transition;
-4. write exactly one audit event, with the legal basis the step rests on, and recompute the
-   deadlines;
+4. write exactly one audit event, with the legal basis the step rests on, recompute the
+   deadlines and store the clocks the step started or ended (``deadlines_record``);
 5. ``save()`` the declaration with its new chain head (django-fsm-2's optimistic check is a second
    guard);
 6. queue notifications in the outbox; sending happens after commit.
@@ -40,7 +40,7 @@ from declarations.models import (
 )
 from declarations.records.schedule import records_for_step, records_schedule
 from declarations.services.audit import audit_record
-from declarations.services.deadlines import declaration_refresh_deadlines
+from declarations.services.deadlines import deadlines_record, declaration_refresh_deadlines
 from declarations.services.notifications import notification_enqueue
 
 if TYPE_CHECKING:
@@ -157,7 +157,15 @@ def declaration_transition(
             save_head=False,
         )
         # after the event: a deadline the step escalated no longer counts as pending
-        declaration_refresh_deadlines(declaration=locked)
+        measures = list(locked.measures.all())
+        declaration_refresh_deadlines(declaration=locked, measures=measures)
+        deadlines_record(
+            declaration=locked,
+            measures=measures,
+            at=step.at,
+            actor_id=actor.pk if actor is not None else None,
+            action=step.action,
+        )
         records_schedule(
             declaration=locked, event=event, kinds=records_for_step(step.action, locked.state)
         )

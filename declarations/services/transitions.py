@@ -30,6 +30,7 @@ from declarations.models import (
     RegistrationCounter,
     Servant,
 )
+from declarations.services.deadlines import person_snapshot
 from declarations.services.steps import Step, check_transition, declaration_transition
 
 if TYPE_CHECKING:
@@ -113,6 +114,12 @@ def _register(step: Step) -> None:
         else list(selectors.management_users(declaration.body_id).values_list("pk", flat=True))
     )
     step.notify(NotificationKind.DECLARATION_ASSIGNED, reviewers)
+    # Who knew (003 cl. 9): the person the notice went to, as they were at filing.
+    (
+        declaration.addressed_to_name,
+        declaration.addressed_to_position,
+        declaration.addressed_to_unit,
+    ) = person_snapshot(declaration.reviewer_id)
     step.legal_topics += ["recusal"]
     if declaration.addressee == Addressee.MANAGEMENT and declaration.reviewer_id is not None:
         step.legal_topics += ["route.head"]  # nobody in management could review it
@@ -153,12 +160,26 @@ def declaration_submit(*, declaration: Declaration, actor: User) -> Declaration:
     return declaration
 
 
+def _addressed_to(declaration: Declaration) -> dict[str, Any]:
+    """The person the notice went to (003 cl. 9: who knew), or the management members told."""
+    if declaration.reviewer_id is None:
+        members = selectors.management_users(declaration.body_id).values_list("pk", flat=True)
+        return {"management": sorted(members)}
+    return {
+        "user": declaration.reviewer_id,
+        "name": declaration.addressed_to_name,
+        "position": declaration.addressed_to_position,
+        "unit": declaration.addressed_to_unit,
+    }
+
+
 def _notice_snapshot(declaration: Declaration) -> dict[str, Any]:
     """The frozen text of the notice, as it goes into the chain."""
     return {
         **{name: getattr(declaration, name) for name in NOTICE_FIELDS},
         "position": declaration.position_title,
         "unit": declaration.unit_name,
+        "addressed_to": _addressed_to(declaration),
         "attachments": [
             {"name": name, "content_type": ctype, "size": size, "sha256": sha}
             for name, ctype, size, sha in declaration.attachments.values_list(
@@ -273,6 +294,20 @@ def declaration_withdraw(*, declaration: Declaration, actor: User, reason: str) 
     return declaration
 
 
+def _give_the_new_reviewer_time(declaration: Declaration, at: datetime) -> None:
+    """A reviewer who takes a declaration over has the clock's whole period from the handover,
+    and never less than the previous reviewer had: the clock that was missed stays charged to
+    whoever missed it (it ends as superseded), the new one is the new reviewer's (issue 14)."""
+    calendar = working_calendar()
+    body = declaration.body
+    if declaration.state == S.SUBMITTED and declaration.start_review_due_at:
+        fresh = calendar.add_working_days(at, body.start_review_days)
+        declaration.start_review_due_at = max(declaration.start_review_due_at, fresh)
+    if declaration.state in (S.SUBMITTED, S.IN_REVIEW) and declaration.decision_due_at:
+        fresh = calendar.add_working_days(at, body.decision_days)
+        declaration.decision_due_at = max(declaration.decision_due_at, fresh)
+
+
 def declaration_reassign_reviewer(
     *,
     declaration: Declaration,
@@ -300,6 +335,7 @@ def declaration_reassign_reviewer(
             raise ValidationError({"reviewer": [_("The reviewer must serve in the same body.")]})
         previous = locked.reviewer_id
         locked.reassign_reviewer(reviewer=reviewer)
+        _give_the_new_reviewer_time(locked, step.at)
         step.action = AuditAction.REVIEWER_REASSIGNED
         step.data = {"from_reviewer": previous, "to_reviewer": reviewer.pk, "reason": reason}
         step.notify(NotificationKind.DECLARATION_ASSIGNED, [reviewer.pk])

@@ -8,6 +8,7 @@ form open, its errors next to its fields and what was typed (status 400).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
@@ -20,8 +21,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from declarations import permissions, selectors
-from declarations.models import Declaration
-from declarations.services.deadlines import running_clocks
+from declarations.choices import AccessAction
+from declarations.models import Deadline, Declaration
+from declarations.services.access import access_record
 from declarations.web import forms
 from declarations.web.common import attempt, declaration_url, moved_on, visible_declaration
 from declarations.web.lists import management_of, overdue_party
@@ -45,6 +47,15 @@ def declaration_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     )
 
 
+def _stored_clocks(declaration: Declaration, now: datetime) -> list[Deadline]:
+    """Every clock the declaration ran (the rows the API and the dossier read; issue 14), each
+    marked ``is_missed`` when it ended, or still runs, after its due time."""
+    clocks = list(declaration.deadlines.order_by("started_at", "id"))
+    for clock in clocks:
+        clock.is_missed = clock.missed(now)  # type: ignore[attr-defined]
+    return clocks
+
+
 def declaration_context(
     request: HttpRequest, declaration: Declaration, **forms_: django_forms.Form
 ) -> dict[str, object]:
@@ -64,6 +75,16 @@ def declaration_context(
         .order_by("created_at")
     )
     actions = set(permissions.allowed_actions(declaration, user))
+    can_see_source = permissions.can_see_source(user, declaration)
+    if declaration.source_confidential and can_see_source:
+        # the page (first shown, or shown again with a step's errors) puts a confidential
+        # source before the reader: the access log says so (issue 14)
+        access_record(
+            user=user,
+            action=AccessAction.SOURCE_VIEWED,
+            declaration=declaration,
+            data={"via": "web"},
+        )
     now = timezone.now()
     context: dict[str, object] = {
         "declaration": declaration,
@@ -72,13 +93,13 @@ def declaration_context(
         "records": records,
         "attachments": declaration.attachments.order_by("created_at"),
         "actions": actions,
-        "can_see_source": permissions.can_see_source(user, declaration),
+        "can_see_source": can_see_source,
         "can_dossier": permissions.can_view_dossier(user, declaration),
         "consent_measures": [
             m for m in measures if permissions.can_answer_measure_consent(user, m)
         ],
         "implement_measures": [m for m in measures if permissions.can_implement_measure(user, m)],
-        "clocks": running_clocks(declaration, measures),
+        "clocks": _stored_clocks(declaration, now),
         "overdue": overdue_party(declaration, measures, now, management_of(declaration.body_id))
         if declaration.is_open
         else [],

@@ -1,5 +1,8 @@
 """Input validation for the web pages only (STYLE.md rule 21): the services decide the rest.
 
+Every text a reader types is a ``TextField``: in NFC, and refused if it holds an invisible format
+or control character (``declarations.text``, issue 14), as the API's ``StrictCharField`` does.
+
 Errors a service raises (``ValidationError`` keyed by field) are put back on these forms by
 ``common.put_errors``, so a page shows every message next to its field, in the reader's
 language, with what was typed kept.
@@ -24,8 +27,23 @@ from declarations.dates import (
     validate_typed_date,
 )
 from declarations.models.declaration import MATTER_MAX, REASON_MAX
+from declarations.text import clean_text
 
 TEXT_MAX = 5000
+
+
+class TextField(forms.CharField):
+    """Free text (issue 14): stored in NFC with ``\\n`` line endings, and refused, with a
+    message naming them, if it holds a bidirectional override, a zero-width or another format
+    or control character. A field drawn as a ``Textarea`` takes lines (and tabs); any other
+    takes one line. Every text field of these forms is one (``tests/test_text_input.py`` walks
+    them), so none can be forgotten."""
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        if not value:
+            return value
+        return clean_text(value, multiline=isinstance(self.widget, forms.Textarea))
 
 
 class DateInput(forms.DateInput):
@@ -100,19 +118,19 @@ class NoticeForm(forms.Form):
         ),
     )
     category = forms.ChoiceField(label=_("What kind of interest is it?"), choices=Category.choices)
-    matter = forms.CharField(
+    matter = TextField(
         label=_("The matter in your duties that the conflict concerns"),
         max_length=MATTER_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: the evaluation of bids in procurement No. 123."),
     )
-    personal_interest = forms.CharField(
+    personal_interest = TextField(
         label=_("Your personal interest"),
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Who gains or loses, and how it touches you or people close to you."),
     )
-    related_persons = forms.CharField(
+    related_persons = TextField(
         label=_("Related persons (if any)"),
         max_length=TEXT_MAX,
         required=False,
@@ -153,7 +171,7 @@ class OtherSourceForm(NoticeForm):
     """A declaration opened about a servant from information from other sources (R3)."""
 
     declarant = forms.TypedChoiceField(label=_("The servant concerned"), coerce=str)
-    source_description = forms.CharField(
+    source_description = TextField(
         label=_("Where the information comes from"),
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -173,19 +191,19 @@ class OtherSourceForm(NoticeForm):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextField(
         label=_("Reason"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class CommentForm(forms.Form):
-    text = forms.CharField(
+    text = TextField(
         label=_("Comment"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class AddendumForm(forms.Form):
-    text = forms.CharField(
+    text = TextField(
         label=_("Addition or correction"),
         help_text=_("The filed notice stays as it was; this text is added to the case's record."),
         max_length=TEXT_MAX,
@@ -199,11 +217,9 @@ class MeasureForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Measure"), choices=[("", "—"), *MeasureKind.choices], required=False
     )
-    matter = forms.CharField(
-        label=_("The matter handed over"), max_length=MATTER_MAX, required=False
-    )
+    matter = TextField(label=_("The matter handed over"), max_length=MATTER_MAX, required=False)
     substitute = forms.ChoiceField(label=_("Substitute"), required=False)
-    description = forms.CharField(
+    description = TextField(
         label=_("Description"),
         max_length=TEXT_MAX,
         required=False,
@@ -241,15 +257,15 @@ class MeasureForm(forms.Form):
 
 
 class DecideForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextField(
         label=_("Reasons for the decision"),
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    substitute_search = forms.CharField(
+    substitute_search = TextField(
         label=_("Find a substitute by name"), max_length=100, required=False
     )
-    position_search = forms.CharField(
+    position_search = TextField(
         label=_("Find a vacant position by title or unit"), max_length=100, required=False
     )
 
@@ -260,7 +276,7 @@ class ConsentForm(forms.Form):
         choices=[("accept", _("I agree to the transfer")), ("decline", _("I decline"))],
         widget=forms.RadioSelect,
     )
-    reason = forms.CharField(
+    reason = TextField(
         label=_("Reasons (required when you decline)"),
         max_length=REASON_MAX,
         required=False,
@@ -269,14 +285,14 @@ class ConsentForm(forms.Form):
 
 
 class ImplementForm(forms.Form):
-    order_number = forms.CharField(label=_("Order number"), max_length=64)
+    order_number = TextField(label=_("Order number"), max_length=64)
     # its bounds (the decision's day to today) are the service's, which knows the decision
     order_date = forms.DateField(label=_("Order date"), widget=DateInput())
 
 
 class ReassignForm(forms.Form):
     reviewer = forms.ChoiceField(label=_("New reviewer"))
-    reason = forms.CharField(
+    reason = TextField(
         label=_("Reason"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2})
     )
 
@@ -292,7 +308,7 @@ class DeclarationFilterForm(forms.Form):
     """Search and filters of the declaration lists (GET; an invalid filter is a 400 at its field,
     the list shown unfiltered)."""
 
-    q = forms.CharField(label=_("Search"), max_length=100, required=False)
+    q = TextField(label=_("Search"), max_length=100, required=False)
     state = forms.ChoiceField(label=_("State"), choices=STATE_CHOICES, required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     submitted_from = TypedDateField(label=_("Filed from"), required=False)
@@ -328,4 +344,5 @@ class ExportForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES)
+    # a path on this site to go back to, checked by the view: not text, and reaches no record
     next = forms.CharField(required=False)

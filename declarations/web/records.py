@@ -15,12 +15,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from declarations import permissions, selectors
-from declarations.choices import ExportStatus, RecordStatus
+from declarations.choices import AccessAction, ExportStatus, RecordStatus
 from declarations.client import DossierRateThrottle
 from declarations.http import file_download, file_response
 from declarations.models import StateBody
 from declarations.records import exports as export_services
 from declarations.records import issuing as record_services
+from declarations.services.access import (
+    access_attachment_download,
+    access_record,
+    access_record_download,
+)
 from declarations.web import forms
 from declarations.web.common import (
     acting,
@@ -47,7 +52,9 @@ def record_pdf(request: HttpRequest, code: Any) -> HttpResponse:
         messages.info(request, _("This record is still being issued; try again in a moment."))
         return redirect(declaration_url(record.declaration))
     with record.file.open("rb") as f:
-        return _pdf(f.read(), f"{record.kind}-{record.verification_code}.pdf")
+        data = f.read()
+    access_record_download(user=request.user, record=record, via="web")
+    return _pdf(data, f"{record.kind}-{record.verification_code}.pdf")
 
 
 @login_required
@@ -67,7 +74,15 @@ def dossier(request: HttpRequest, code: Any) -> HttpResponse:
         declaration=declaration, actor=acting(request), language=language
     )
     with record.file.open("rb") as f:
-        return _pdf(f.read(), f"dossier-{record.verification_code}.pdf")
+        data = f.read()
+    access_record(
+        user=request.user,
+        action=AccessAction.DOSSIER_GENERATED,
+        declaration=declaration,
+        object_code=str(record.code),
+        data={"language": language, "via": "web"},
+    )
+    return _pdf(data, f"dossier-{record.verification_code}.pdf")
 
 
 @login_required
@@ -75,8 +90,10 @@ def attachment_file(request: HttpRequest, code: Any) -> HttpResponseBase:
     """A file attached to a notice, for whoever sees the declaration (as a download, never
     inline)."""
     attachment = get_object_or_404(
-        selectors.attachment_list_visible_to(user=request.user), code=code
+        selectors.attachment_list_visible_to(user=request.user).select_related("declaration"),
+        code=code,
     )
+    access_attachment_download(user=request.user, attachment=attachment, via="web")
     return file_download(
         attachment.file.open("rb"),
         content_type=attachment.content_type,
@@ -118,6 +135,12 @@ def exports(request: HttpRequest) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
+            access_record(
+                user=request.user,
+                action=AccessAction.EXPORT_STARTED,
+                object_code=str(job.code),
+                data={"filters": job.filters, "language": job.language, "via": "web"},
+            )
             return redirect("declarations:export", code=job.code)
     jobs = selectors.export_list_visible_to(user=request.user).order_by("-created_at")[:20]
     return render(
@@ -147,6 +170,12 @@ def export_download(request: HttpRequest, code: Any) -> HttpResponseBase:
     if job.status != ExportStatus.DONE:
         messages.info(request, _("The export is not finished yet."))
         return redirect("declarations:export", code=job.code)
+    access_record(
+        user=request.user,
+        action=AccessAction.EXPORT_DOWNLOADED,
+        object_code=str(job.code),
+        data={"sha256": job.sha256, "via": "web"},
+    )
     # streamed: an export of a thousand dossiers is hundreds of megabytes
     return file_download(
         job.file.open("rb"), content_type="application/zip", filename=f"export-{job.code}.zip"

@@ -10,20 +10,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from declarations.text import clean_text
 
 # ---- inputs -------------------------------------------------------------------------------
 
 
 class StrictCharField(serializers.CharField):
-    """Text only: DRF's ``CharField`` would turn ``0`` or ``true`` into ``"0"``/``"True"``."""
+    """Text only: DRF's ``CharField`` would turn ``0`` or ``true`` into ``"0"``/``"True"``.
+
+    The text is also ``text.clean_text``'s (issue 14): in NFC with ``\\n`` line endings, and
+    refused (400 at the field) if it holds an invisible format or control character. Every text
+    input of the API is this field, so none can be forgotten (``tests/test_text_input.py`` walks
+    the input serializers). ``multiline=False`` refuses tabs and line breaks too (an order
+    number, a slug); ``verbatim=True`` skips the cleaning, for credentials only: a password is
+    compared as typed, and normalising it would lock out whoever set it otherwise.
+    """
+
+    def __init__(self, *, multiline: bool = True, verbatim: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        self.verbatim = verbatim
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return str(super().to_internal_value(data))
+        value = str(super().to_internal_value(data))
+        if self.verbatim or not value:
+            return value
+        try:
+            return clean_text(value, multiline=self.multiline)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code="invalid") from exc
 
 
 class StrictBooleanField(serializers.BooleanField):

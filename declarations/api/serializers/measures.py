@@ -69,7 +69,7 @@ class ConsentInput(StrictSerializer):
 
 
 class ImplementInput(StrictSerializer):
-    order_number = StrictCharField(max_length=64)
+    order_number = StrictCharField(max_length=64, multiline=False)
     order_date = serializers.DateField(
         help_text="Not before the day the measure was decided, not in the future (Almaty).",
     )

@@ -14,8 +14,10 @@ from declarations.api.serializers.common import (
 
 
 class TokenInput(StrictSerializer):
-    username = StrictCharField(max_length=150)
-    password = StrictCharField(max_length=128, style={"input_type": "password"})
+    # compared as typed (``verbatim``, not ``text.clean_text``'s): credentials reach no record,
+    # and a password normalised here would no longer be the one that was set
+    username = StrictCharField(max_length=150, verbatim=True)
+    password = StrictCharField(max_length=128, verbatim=True, style={"input_type": "password"})
 
 
 class PositionOutput(serializers.Serializer):

@@ -15,7 +15,7 @@ class ExportInput(StrictSerializer):
     """What to export: empty filters mean every registered declaration of every body you audit."""
 
     body = serializers.ListField(
-        child=StrictCharField(max_length=64),
+        child=StrictCharField(max_length=64, multiline=False),
         required=False,
         default=list,
         help_text="State bodies' short names (slugs).",
