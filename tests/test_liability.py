@@ -16,7 +16,7 @@ from django.test import override_settings
 from declarations.calendar import working_calendar
 from declarations.choices import AuditAction, Clock, DeadlineOutcome, Duty, MeasureKind
 from declarations.choices import DeclarationState as S
-from declarations.models import Deadline, Declaration
+from declarations.models import Deadline, Declaration, Record
 from declarations.records.labels import Lang, People, when
 from declarations.records.liability import cl9_page, deadline_rows
 from declarations.services.decisions import MeasureSpec, declaration_decide
@@ -308,3 +308,21 @@ def test_the_recusal_ends_when_the_declaration_closes(org: Org) -> None:
         declaration_withdraw(declaration=declaration, actor=org.servant, reason="Resolved")
     page, _ = page_of(declaration, at(2026, 11, 20))
     assert page.recusal_text == "Recusal in force from 18.11.2026 10:00 to 19.11.2026 15:00"
+
+
+@pytest.mark.django_db
+def test_the_notice_record_and_the_dossier_give_the_same_filing_verdict(org: Org) -> None:
+    """One count (working days, against the body's tolerance) on every record: the notice
+    record printed at filing and the dossier's cl. 9 page cannot disagree."""
+    from declarations.records.issuing import dossier_issue
+    from tests.records import flat, issue_all, pdf_of, text_of
+
+    with time_machine.travel(at(2026, 11, 19), tick=False):
+        declaration = new_draft(org, aware_since=date(2026, 11, 16))
+        declaration_submit(declaration=declaration, actor=org.servant)
+        Record.objects.filter(declaration=declaration).update(language="en")
+        (notice,) = issue_all(declaration)
+        dossier = dossier_issue(declaration=declaration, actor=org.auditor, language="en")
+    verdict = "working days after becoming aware: 3 (the body allows 1) — late"
+    assert verdict in flat(text_of(pdf_of(notice)))
+    assert flat(text_of(pdf_of(dossier))).count(verdict) == 2  # the facts and the cl. 9 page

@@ -30,7 +30,13 @@ from declarations.models import AuditEvent, Deadline, Declaration, Measure, Reco
 from declarations.records.checkpoints import inclusion_proof
 from declarations.records.citations import basis_for
 from declarations.records.labels import Labels, Lang, People, day, title, when
-from declarations.records.liability import WORDS, as_of, cl9_page, deadline_rows
+from declarations.records.liability import (
+    WORDS,
+    as_of,
+    cl9_page,
+    deadline_rows,
+    filing_verdict,
+)
 from declarations.records.pdf import EmbeddedFile
 from declarations.records.rows import measure_rows, notice_facts, timeline_rows
 from declarations.text import visible
@@ -98,7 +104,7 @@ def _notice_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
     ctx["facts"] = notice_facts(lang, L, declaration, people, show_source=False)
     ctx["attachments"] = event.data.get("notice", {}).get("attachments", [])
     ctx["basis"] = basis_for(lang, [event])
-    ctx["late_days"] = event.data.get("late_by_days")
+    ctx["filing"] = filing_verdict(lang, declaration, working_calendar())[2]
 
 
 def _decision_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> None:
@@ -215,7 +221,7 @@ def _dossier_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> list[Em
                 lang, L, declaration, people, show_source=record.confidential_source
             ),
             "attachments": (first.data.get("notice", {}).get("attachments", []) if first else []),
-            "late_days": first.data.get("late_by_days") if first else None,
+            "filing": filing_verdict(lang, declaration, working_calendar())[2],
             "measures": measure_rows(lang, L, measures),
             "deadlines": deadline_rows(lang, _verdicts(L), deadlines, people, now),
             "cl9": cl9_page(

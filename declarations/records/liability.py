@@ -300,7 +300,7 @@ def cl9_page(
             page.did.append(f"{lang.choice(AuditAction, e.action)} — {when(e.created_at)}")
     for user_id in substitutes:
         page_of(user_id)
-    filing_days, on_time, filing_text = _filing(lang, declaration, calendar)
+    filing_days, on_time, filing_text = filing_verdict(lang, declaration, calendar)
     ordered = [
         servant,
         *sorted(
@@ -311,7 +311,7 @@ def cl9_page(
     return Cl9Page(ordered, filing_days, on_time, filing_text, _recusal(lang, declaration))
 
 
-def _filing(
+def filing_verdict(
     lang: Lang, declaration: Declaration, calendar: WorkingCalendar
 ) -> tuple[int | None, bool | None, str]:
     """The servant's delay in working days and its verdict (003 cl. 8: "as soon as")."""
@@ -322,10 +322,8 @@ def _filing(
     allowed = declaration.body.filing_tolerance_days
     on_time = days <= allowed
     verdict = lang(WORDS["on_time"] if on_time else WORDS["late"])
-    text = (
-        f"{days} {lang(WORDS['working_days'])} ({lang(WORDS['tolerance']) % {'n': allowed}}): "
-        f"{verdict}"
-    )
+    allows = lang(WORDS["tolerance"]) % {"n": allowed}
+    text = f"{lang(WORDS['working_days'])}: {days} ({allows}) — {verdict}"
     return days, on_time, text
 
 
