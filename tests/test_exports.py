@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from django.core.management import call_command
 from declarations.choices import ExportStatus, RecordKind, RecordStatus
 from declarations.models import ExportJob, Record
 from declarations.records.exports import ExportFilters, export_create, export_progress
+from declarations.records.register import REGISTER_COLUMNS
 from declarations.records.verification import verify_pdf
 from tests.builders import Org, build_org, declaration_in
 from tests.records import IMMEDIATE
@@ -23,6 +26,13 @@ from tests.records import IMMEDIATE
 def _zip(job: ExportJob) -> zipfile.ZipFile:
     with job.file.open("rb") as f:
         return zipfile.ZipFile(io.BytesIO(f.read()))
+
+
+def _register(archive: zipfile.ZipFile) -> tuple[list[str], list[dict[str, str]]]:
+    """register.csv's header line, and its rows keyed by the fixed column keys."""
+    lines = list(csv.reader(io.StringIO(archive.read("register.csv").decode("utf-8-sig"))))
+    keys = [key for key, _header in REGISTER_COLUMNS]
+    return lines[0], [dict(zip(keys, line, strict=True)) for line in lines[1:]]
 
 
 def test_an_export_renders_every_dossier_and_packs_register_and_manifest(
@@ -49,7 +59,8 @@ def test_an_export_renders_every_dossier_and_packs_register_and_manifest(
     assert set(sums) == {*dossiers, "register.csv"}
     for name, digest in sums.items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
-    register = list(csv.DictReader(io.StringIO(archive.read("register.csv").decode("utf-8-sig"))))
+    header, register = _register(archive)
+    assert header[0] == "Регистрационный номер"  # the auditor's language (issue 14)
     assert {r["registration_number"] for r in register} == {
         c.registration_number for c in declarations
     }
@@ -71,7 +82,7 @@ def test_filters_select_the_cases(org: Org, django_capture_on_commit_callbacks) 
         )
     job.refresh_from_db()
     assert job.total == 1
-    (row,) = csv.DictReader(io.StringIO(_zip(job).read("register.csv").decode("utf-8-sig")))
+    _header, (row,) = _register(_zip(job))
     assert row["registration_number"] == resolved.registration_number
 
 
@@ -172,3 +183,31 @@ def test_planning_costs_the_same_queries_for_few_cases_and_many(org: Org) -> Non
     for state in ("submitted", "in_review", "resolved", "withdrawn", "no_conflict", "submitted"):
         declaration_in(org, state)
     assert plan_queries() == few
+
+
+def test_the_register_speaks_the_auditors_language_and_says_who_missed_what(
+    org: Org, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: headers and words in the auditor's language, with the category, the measures,
+    the outcome, and each missed deadline with whom it is charged to (the stored clocks)."""
+    import time_machine
+    from django.utils import timezone
+
+    resolved = declaration_in(org, "resolved")
+    with time_machine.travel(timezone.now() - timedelta(days=30)):
+        late = declaration_in(org, "submitted", who="servant2")  # a month unreviewed
+    with IMMEDIATE, django_capture_on_commit_callbacks(execute=True):
+        job = export_create(actor=org.auditor, filters=ExportFilters(bodies=[]), language="kk")
+    job.refresh_from_db()
+    assert job.status == ExportStatus.DONE, job.error_detail
+    header, rows = _register(_zip(job))
+    assert header[:3] == ["Тіркеу нөмірі", "Іс идентификаторы", "Мемлекеттік орган"]
+    by_number = {row["registration_number"]: row for row in rows}
+    done = by_number[str(resolved.registration_number)]
+    waiting = by_number[str(late.registration_number)]
+    assert done["category"] == "Туыстық"
+    assert done["state"] and not re.search(r"[A-Za-z]{3}", done["state"] + done["measures"])
+    assert done["outcome"] and done["missed_by"] == ""
+    manager = org.servants["manager"].full_name
+    assert waiting["missed_by"].count(manager) == 2  # start the review, and decide
+    assert waiting["outcome"] == "—"

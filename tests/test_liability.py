@@ -107,6 +107,8 @@ def test_a_takeover_charges_the_manager_who_missed_and_not_management(org: Org) 
     manager_name = org.servants["manager"].full_name
     head_name = org.servants["head"].full_name
     assert missed_by(page) == {manager_name: [Clock.START_REVIEW]}
+    (manager_line,) = next(p for p in page.people if p.name == manager_name).missed
+    assert "cl. 9" in manager_line  # the legal basis of the missed clock (003 cl. 9)
     missed_rows = [(r.clock_value, r.user_id) for r in table if r.is_missed]
     assert missed_rows == [(Clock.START_REVIEW, manager)]
     assert [r.due_to_act.split(",")[0] for r in table if r.is_missed] == [manager_name]

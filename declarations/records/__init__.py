@@ -35,6 +35,8 @@ Follow a declaration through the package in this order:
     Is an uploaded PDF one of ours, unaltered, and sealed by whom.
 ``exports.py``
     Bulk export of dossiers for auditors: planned once, rendered in chunks, packed into a ZIP.
+``register.py``
+    The export's ``register.csv``: fixed columns, said in the auditor's language.
 ``checkpoints.py``, ``checkpoint_verification.py``
     Signed Merkle checkpoints of every chain and the access log, written outside the database;
     their verification and each declaration's inclusion proof (issue 14).

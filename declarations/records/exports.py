@@ -42,7 +42,8 @@ from declarations.dates import typed_bounds
 from declarations.models import Declaration, ExportJob, Record, StateBody, Unit
 from declarations.records.checkpoints import checkpoint_file_bytes, checkpoint_make
 from declarations.records.issuing import dossier_record, record_issue
-from declarations.records.labels import LANGUAGES
+from declarations.records.labels import LANGUAGES, Lang
+from declarations.records.register import register_header, register_row
 from declarations.side_effects import Effect, after_commit
 
 
@@ -254,20 +255,6 @@ def exports_fail_stalled(*, now: datetime, waiting: Collection[int] = ()) -> int
 #: Dossiers packed between two marks of progress (``exports_fail_stalled`` reads them).
 PROGRESS_EVERY = 50
 
-REGISTER_COLUMNS = [
-    "registration_number",
-    "case_id",
-    "state_body",
-    "unit",
-    "servant",
-    "state",
-    "submitted_at",
-    "closed_at",
-    "dossier_file",
-    "dossier_sha256",
-    "verification_code",
-]
-
 
 def export_assemble(*, export_id: int) -> None:
     """Pack the ZIP: the dossiers, ``register.csv`` and ``SHA256SUMS`` over both. A failure
@@ -286,12 +273,14 @@ def _pack(job: ExportJob) -> None:
     dossiers = (
         job.dossiers.filter(status=RecordStatus.ISSUED)
         .select_related("declaration__body", "declaration__declarant")
+        .prefetch_related("declaration__measures", "declaration__deadlines")
         .order_by("declaration__submitted_at", "pk")
     )
+    lang, now = Lang(job.language), timezone.now()
     sums: list[tuple[str, str]] = []
     register = io.StringIO()
     writer = csv.writer(register)
-    writer.writerow(REGISTER_COLUMNS)
+    writer.writerow(register_header(lang))
     with tempfile.TemporaryFile() as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
             for packed, record in enumerate(dossiers.iterator(chunk_size=200), start=1):
@@ -303,21 +292,7 @@ def _pack(job: ExportJob) -> None:
                 with record.file.open("rb") as f:
                     zf.writestr(name, f.read())
                 sums.append((record.sha256, name))
-                writer.writerow(
-                    [
-                        declaration.registration_number,
-                        str(declaration.code),
-                        declaration.body.slug,
-                        declaration.unit_name,
-                        declaration.declarant.full_name,
-                        declaration.state,
-                        declaration.submitted_at.isoformat() if declaration.submitted_at else "",
-                        declaration.closed_at.isoformat() if declaration.closed_at else "",
-                        name,
-                        record.sha256,
-                        record.verification_code,
-                    ]
-                )
+                writer.writerow(register_row(lang, declaration, record, name, now))
             data = register.getvalue().encode("utf-8-sig")  # opens right in spreadsheet tools
             zf.writestr("register.csv", data)
             sums.append((hashlib.sha256(data).hexdigest(), "register.csv"))

@@ -29,7 +29,14 @@ from declarations.choices import (
     Origin,
     Role,
 )
-from declarations.models import AuditEvent, Deadline, Declaration, Measure, RoleGrant
+from declarations.models import (
+    AuditEvent,
+    Deadline,
+    Declaration,
+    LegalBasis,
+    Measure,
+    RoleGrant,
+)
 from declarations.records.labels import Lang, People, day, when
 
 #: The page's own words, marked once for the catalogues.
@@ -271,6 +278,7 @@ def cl9_page(
             pages[key] = PersonPage(key=key, name=name, role=role, user_id=user_id)
         return pages[key]
 
+    bases = topic_citations(lang, {d.legal_topic for d in deadlines if d.legal_topic})
     servant = page_of(declaration.declarant.user_id)
     if declaration.origin == Origin.SELF:
         servant.knew_since = day(declaration.aware_since)
@@ -285,8 +293,10 @@ def cl9_page(
                 if d.outcome != DeadlineOutcome.RUNNING
                 else lang.choice(DeadlineOutcome, DeadlineOutcome.RUNNING)
             )
+            basis = bases.get(d.legal_topic, "")
             page.missed.append(
                 f"{lang.choice(Clock, d.clock)} — {when(d.due_at)} ({ended.lower()})"
+                + (f"; {basis}" if basis else "")
             )
             page.missed_clocks.append(d.clock)
     for e in notified:
@@ -309,6 +319,16 @@ def cl9_page(
         ),
     ]
     return Cl9Page(ordered, filing_days, on_time, filing_text, _recusal(lang, declaration))
+
+
+def topic_citations(lang: Lang, topics: set[str]) -> dict[str, str]:
+    """The legal basis of each clock's topic (the rulebook's ``LegalBasis``), cited in the
+    record's language(s): one query for all of them."""
+    cited: dict[str, list[str]] = {}
+    for basis in LegalBasis.objects.filter(topic__in=topics).select_related("reference"):
+        line = " / ".join(basis.reference.citation(code) for code in lang.languages)
+        cited.setdefault(basis.topic, []).append(line)
+    return {topic: "; ".join(lines) for topic, lines in cited.items()}
 
 
 def filing_verdict(
