@@ -224,6 +224,42 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(env_str("COI_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 COI_ATTACHMENT_MAX_BYTES = env_int("COI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# The NCA test contour's identifiers (IIN123456789011, BIN123456789021) fail the check digit;
+# they are accepted in development and the demo only, so the demo servant can sign with the
+# shared test key (issue 15). The deploy check refuses this setting with DEBUG off.
+COI_EDS_ACCEPT_TEST_IDENTIFIERS = env_bool("COI_EDS_ACCEPT_TEST_IDENTIFIERS", DEBUG)
+
+# Personal signatures (ЭЦП) through NCALayer, verified here (issue 15;
+# declarations/signatures/conf.py lists them all). Paths are separated by ":"; CRLs may be
+# http(s) URLs. Without them every signature is refused (fail closed). In development and the
+# demo (DEBUG) the NCA *test* contour shipped in declarations/signatures/testpki/ is trusted and
+# the development signer stands in for NCALayer; the deploy checks refuse both in production.
+_TEST_PKI = BASE_DIR / "declarations" / "signatures" / "testpki"
+
+
+def _paths(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    return [v for v in value.split(":") if v] if value is not None else default
+
+
+def _urls(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    return value.split() if value is not None else default
+
+
+COI_EDS_TRUSTED_ROOTS = _paths(
+    "COI_EDS_TRUSTED_ROOTS", [str(_TEST_PKI / "root_test_gost_2022.cer")] if DEBUG else []
+)
+COI_EDS_CA_CERTS = _paths(
+    "COI_EDS_CA_CERTS", [str(_TEST_PKI / "nca_gost2022_test.cer")] if DEBUG else []
+)
+COI_EDS_CRLS = _urls("COI_EDS_CRLS", [str(_TEST_PKI / "nca_gost2022_test.crl")] if DEBUG else [])
+COI_EDS_OCSP_URL = env_str("COI_EDS_OCSP_URL", "")
+COI_EDS_VERIFIER = env_str("COI_EDS_VERIFIER", "local")
+COI_EDS_NCANODE_URL = env_str("COI_EDS_NCANODE_URL", "")
+COI_EDS_DEV_SIGNER = env_bool("COI_EDS_DEV_SIGNER", DEBUG)
+# Where the pages' script finds NCALayer on the signer's computer.
+COI_NCALAYER_URL = env_str("COI_NCALAYER_URL", "wss://127.0.0.1:13579")
 # Addenda per declaration: far more than any honest correction needs, and a bound on the declaration
 # page, its trail and its dossier, which a declarant could otherwise grow without end.
 COI_ADDENDA_MAX = env_int("COI_ADDENDA_MAX", 50)

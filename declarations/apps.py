@@ -27,7 +27,10 @@ class DeclarationsConfig(AppConfig):
     def ready(self) -> None:
         # Django's documented place for start-up registration: the rulebook's predicates, and
         # the task queue's entry points with the after-commit effects that feed them.
-        from declarations import permissions  # noqa: F401
+        from declarations import checks, permissions  # noqa: F401
         from declarations.records import tasks  # noqa: F401
+        from declarations.signatures.checks import register_checks
+
+        register_checks()
 
         connection_created.connect(sqlite_unicode_lower, dispatch_uid="coi-sqlite-unicode-lower")

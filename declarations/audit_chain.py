@@ -25,6 +25,13 @@ def canonical_data(data: dict[str, Any] | None) -> dict[str, Any]:
     return result
 
 
+def canonical_bytes(document: dict[str, Any]) -> bytes:
+    """RFC 8785 (JCS) bytes of a JSON-safe document: what the chain hashes, and what a person's
+    signature signs (issue 15)."""
+    encoded: bytes = rfc8785.dumps(cast(Any, canonical_data(document)))
+    return encoded
+
+
 def event_hash(
     *,
     declaration_code: str,

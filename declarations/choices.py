@@ -134,6 +134,14 @@ class Clock(models.TextChoices):
     HR_ORDER = "hr_order", _("Record the HR order")
 
 
+class SignaturePolicy(models.TextChoices):
+    """Whether a step needs the person's own signature (ЭЦП) through NCALayer (issue 15)."""
+
+    OFF = "off", _("Not used")
+    OPTIONAL = "optional", _("Optional")
+    REQUIRED = "required", _("Required")
+
+
 class Duty(models.TextChoices):
     """Who a clock waits for (003 cl. 9: the servant, the direct manager, management; HR)."""
 

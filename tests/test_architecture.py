@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "declarations"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("choices", "rulebook", "models", "text"),
+    ("choices", "rulebook", "models", "text", "identifiers"),
     (
         "calendar",
         "side_effects",
@@ -39,12 +39,13 @@ LAYERS: list[tuple[str, ...]] = [
         "client",
         "http",
         "access_log",
+        "signatures",
     ),
     ("selectors",),
     ("permissions",),
     ("records",),
     ("services",),
-    ("api", "web", "management", "admin", "seeding", "apps"),
+    ("api", "web", "management", "admin", "seeding", "apps", "checks"),
 ]
 DOORS_APART = {"api": "web", "web": "api"}
 MAX_LINES = 400

@@ -34,6 +34,12 @@ from declarations.api.errors import PayloadTooLarge
 from declarations.api.filters import DeclarationFilter
 from declarations.api.schema import errors
 from declarations.api.serializers.deadlines import DeadlineOutput
+from declarations.api.serializers.signing import (
+    SignedDecideInput,
+    SignedInput,
+    SignedReasonInput,
+    SignedTextInput,
+)
 from declarations.choices import AccessAction, Origin
 from declarations.models import Attachment, Declaration, Measure, Servant
 from declarations.permissions import allowed_actions
@@ -112,7 +118,8 @@ class DeclarationViewSet(viewsets.GenericViewSet):
         *("category", "matter", "personal_interest", "related_persons", "aware_since"),
         *("position_title", "unit_name", "submitted_at", "due_at", "recusal_started_at"),
         *("recusal_ended_at", "closed_at", "created_at", "updated_at"),
-        *("body__code", "body__slug", "body__name", "declarant__code", "declarant__full_name"),
+        *("body__code", "body__slug", "body__name", "body__bin"),
+        *("declarant__code", "declarant__full_name"),
         *("reviewer__username", "reviewer__first_name", "reviewer__last_name"),
         *("reviewer__servant__code", "reviewer__servant__full_name"),
     )
@@ -185,12 +192,12 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["transitions"],
-        request=None,
+        request=SignedInput,
         responses={200: io.DeclarationDetailOutput, **errors(400, 403, 409, 412)},
     )
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, id: str) -> Response:
-        return self._act(transitions.declaration_submit)
+        return self._act(transitions.declaration_submit, SignedInput)
 
     @extend_schema(
         tags=["transitions"],
@@ -203,12 +210,12 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["transitions"],
-        request=io.ReasonInput,
+        request=SignedReasonInput,
         responses={200: io.DeclarationDetailOutput, **errors(403, 409, 412)},
     )
     @action(detail=True, methods=["post"], url_path="no-conflict")
     def no_conflict(self, request: Request, id: str) -> Response:
-        return self._act(transitions.declaration_find_no_conflict, io.ReasonInput)
+        return self._act(transitions.declaration_find_no_conflict, SignedReasonInput)
 
     @extend_schema(
         tags=["transitions"],
@@ -241,12 +248,12 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["transitions"],
-        request=io.DecideInput,
+        request=SignedDecideInput,
         responses={200: io.DeclarationDetailOutput, **errors(403, 409, 412)},
     )
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, id: str) -> Response:
-        data = valid_input(io.DecideInput, request)
+        data = valid_input(SignedDecideInput, request)
         with self._writing() as declaration:
             specs = [
                 decisions.measure_spec_from_input(declaration=declaration, index=i, values=m)
@@ -257,6 +264,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
                 actor=acting(request),
                 measures=specs,
                 reason=data["reason"],
+                signature=data.get("signature"),
             )
         return self._detail(declaration)
 
@@ -273,12 +281,12 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["declarations"],
-        request=io.TextInput,
+        request=SignedTextInput,
         responses={201: io.DeclarationDetailOutput, **errors(403, 409, 412)},
     )
     @action(detail=True, methods=["post"])
     def addenda(self, request: Request, id: str) -> Response:
-        return self._act(declaration_services.declaration_add_addendum, io.TextInput, 201)
+        return self._act(declaration_services.declaration_add_addendum, SignedTextInput, 201)
 
     @extend_schema(tags=["measures"], responses=io.MeasureOutput(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)

@@ -18,6 +18,7 @@ from declarations.api import serializers as io
 from declarations.api.common import DeclarationPagination, acting, valid_input, with_etag, writing
 from declarations.api.filters import MeasureFilter
 from declarations.api.schema import errors
+from declarations.api.serializers.signing import SignedConsentInput
 from declarations.models import Declaration, Measure
 from declarations.services import measures as measure_services
 
@@ -60,12 +61,12 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         tags=["measures"],
-        request=io.ConsentInput,
+        request=SignedConsentInput,
         responses={200: io.MeasureOutput, **errors(403, 409, 412)},
     )
     @action(detail=True, methods=["post"])
     def consent(self, request: Request, id: str) -> Response:
-        values = valid_input(io.ConsentInput, request)
+        values = valid_input(SignedConsentInput, request)
         with self._writing() as measure:
             measure_services.measure_consent(measure=measure, actor=acting(request), **values)
         return self._respond(measure)

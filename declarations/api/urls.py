@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from declarations.api import access, declarations, measures, people, records
+from declarations.api import access, declarations, measures, people, records, signing
 
 app_name = "declarations-api"
 
@@ -42,5 +42,18 @@ urlpatterns = [
     ),
     path(f"declarations/{UUID}/dossier/", records.DossierView.as_view(), name="dossier"),
     path("verify/", records.VerifyView.as_view(), name="verify"),
+    *(
+        path(
+            f"declarations/{UUID}/statement/{step}/",
+            view.as_view(),
+            name=f"declaration-statement-{step}",
+        )
+        for step, view in signing.STEPS.items()
+    ),
+    path(
+        f"measures/{UUID}/statement/consent/",
+        signing.MeasureStatementView.as_view(),
+        name="measure-statement",
+    ),
     *router.urls,
 ]

@@ -19,6 +19,7 @@ from declarations.models.notifications import Notification
 from declarations.models.organization import Position, RoleGrant, Servant, StateBody, Unit
 from declarations.models.preferences import UserPreference
 from declarations.models.records import ExportJob, Record
+from declarations.models.signatures import PersonalSignature
 
 __all__ = [
     "NOTICE_FIELDS",
@@ -36,6 +37,7 @@ __all__ = [
     "LegalReference",
     "Measure",
     "Notification",
+    "PersonalSignature",
     "Position",
     "Record",
     "RegistrationCounter",

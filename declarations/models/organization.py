@@ -7,7 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from declarations.choices import GRANTED_ROLES, Role
+from declarations.choices import GRANTED_ROLES, Role, SignaturePolicy
+from declarations.identifiers import validate_bin, validate_iin
 from declarations.models.base import PublicIdMixin, TimeStampedModel
 from declarations.text import validate_visible_text
 
@@ -41,6 +42,40 @@ class StateBody(PublicIdMixin, TimeStampedModel):
         default=1,
         validators=_DAYS,
         help_text=_("After the day the servant became aware of the conflict (003 cl. 8)."),
+    )
+    bin = models.CharField(
+        _("BIN"),
+        max_length=12,
+        blank=True,
+        validators=[validate_bin],
+        help_text=_("The body's business identification number: its employees' certificates."),
+    )
+    # Which steps need the person's own signature (ЭЦП) through NCALayer (issue 15): off, the
+    # person may sign, or they must.
+    sign_notice = models.CharField(
+        _("signature of the notice"),
+        max_length=8,
+        choices=SignaturePolicy.choices,
+        default=SignaturePolicy.OPTIONAL,
+    )
+    sign_answer = models.CharField(
+        _("signature of the answer to a transfer"),
+        max_length=8,
+        choices=SignaturePolicy.choices,
+        default=SignaturePolicy.OPTIONAL,
+    )
+    sign_addendum = models.CharField(
+        _("signature of an addendum"),
+        max_length=8,
+        choices=SignaturePolicy.choices,
+        default=SignaturePolicy.OPTIONAL,
+    )
+    sign_decision = models.CharField(
+        _("signature of the decision"),
+        max_length=8,
+        choices=SignaturePolicy.choices,
+        default=SignaturePolicy.OPTIONAL,
+        help_text=_("The reviewer's decision on measures, and a finding of no conflict."),
     )
     # A notice that nobody in the body could review (the head's own, when the head is the only
     # member of management) goes to this official of the superior body; when empty, to the
@@ -132,6 +167,13 @@ class Servant(PublicIdMixin, TimeStampedModel):
         Position, on_delete=models.SET_NULL, null=True, blank=True, related_name="holder"
     )
     full_name = models.CharField(_("full name"), max_length=255, validators=[validate_visible_text])
+    iin = models.CharField(
+        _("IIN"),
+        max_length=12,
+        blank=True,
+        validators=[validate_iin],
+        help_text=_("The individual identification number: a personal signature must carry it."),
+    )
     personnel_number = models.CharField(_("personnel number"), max_length=64, blank=True)
     manager_override = models.ForeignKey(
         "self",
@@ -153,7 +195,10 @@ class Servant(PublicIdMixin, TimeStampedModel):
                 fields=["body", "personnel_number"],
                 condition=~models.Q(personnel_number=""),
                 name="servant_personnel_number_unique_per_body",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["iin"], condition=~models.Q(iin=""), name="servant_iin_unique"
+            ),
         ]
 
     def __str__(self) -> str:

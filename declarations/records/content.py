@@ -26,7 +26,14 @@ from declarations.choices import (
     RecordKind,
     RecordStatus,
 )
-from declarations.models import AuditEvent, Deadline, Declaration, Measure, Record
+from declarations.models import (
+    AuditEvent,
+    Deadline,
+    Declaration,
+    Measure,
+    PersonalSignature,
+    Record,
+)
 from declarations.records.checkpoints import inclusion_proof
 from declarations.records.citations import basis_for
 from declarations.records.labels import Labels, Lang, People, day, title, when
@@ -38,6 +45,8 @@ from declarations.records.liability import (
     filing_verdict,
 )
 from declarations.records.pdf import EmbeddedFile
+from declarations.records.personal import WORDS as SIGNATURE_WORDS
+from declarations.records.personal import signature_blocks, signature_files
 from declarations.records.rows import measure_rows, notice_facts, timeline_rows
 from declarations.text import visible
 
@@ -304,6 +313,16 @@ def record_html(record: Record, *, development: bool) -> tuple[str, list[Embedde
         embedded = _dossier_context(record, lang, ctx)
     else:
         _BUILDERS[record.kind](record, lang, ctx)
+    # the people's own signatures (issue 15): the record's step's, or every one on a dossier
+    signed = PersonalSignature.objects.select_related("event").filter(
+        declaration=record.declaration
+    )
+    if record.kind != RecordKind.DOSSIER:
+        signed = signed.filter(event=record.event)
+    signatures = list(signed.order_by("event__seq"))
+    ctx["signatures"] = signature_blocks(lang, signatures)
+    ctx["S"] = {key: lang(word) for key, word in SIGNATURE_WORDS.items()}
+    embedded = [*embedded, *signature_files(signatures)]
     with translation.override(lang.languages[0]):
         html = render_to_string(f"declarations/pdf/{record.kind}.html", ctx)
     # Text stored before the doors refused invisible controls (issue 14) is drawn with each one

@@ -15,21 +15,26 @@ revocation data, the trust roots are local.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from io import BytesIO
 from typing import Any
 
 from django.utils.translation import gettext as _
+from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from declarations.choices import RecordStatus
+from declarations.identifiers import masked
 from declarations.models import Record
 from declarations.models.records import normalize_verification_code
 from declarations.records.signing import Seal, current_seal
+from declarations.signatures.verifiers import current_verifier
+from declarations.signatures.verify import SignatureRefused
 
 _CODE_IN_REASON = re.compile(r"([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\s*$")
 
@@ -49,6 +54,8 @@ class Verdict:
     sha256: str = ""
     record: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
+    #: each person's own signature embedded in the record, verified again (issue 15)
+    personal_signatures: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,11 +144,54 @@ def verify_pdf(data: bytes, *, seal: Seal | None = None) -> Verdict:
         verdict.problems.append(_("We did not issue this file."))
     if record is not None:
         verdict.record = _describe(record)
+    verdict.personal_signatures = personal_signatures_in(data)
     verdict.valid = (
         verdict.ours
         and verdict.unaltered
         and verdict.signature_intact
         and verdict.signature_trusted
         and not verdict.modified_after_signing
+        and all(s["valid"] for s in verdict.personal_signatures)
     )
     return verdict
+
+
+def embedded_files(data: bytes) -> dict[str, bytes]:
+    """The files a record embeds (PDF/A-3 attachments), by name; read with pyHanko, so the
+    offline check needs nothing the product does not already install."""
+    try:
+        root = PdfFileReader(BytesIO(data), strict=False).root
+        names = root["/Names"]["/EmbeddedFiles"]["/Names"]
+    except (KeyError, TypeError, ValueError, PdfReadError):
+        return {}
+    files = {}
+    for i in range(0, len(names) - 1, 2):
+        spec = names[i + 1].get_object()
+        stream = spec["/EF"]["/F"].get_object()
+        files[str(names[i])] = bytes(stream.data)
+    return files
+
+
+def personal_signatures_in(data: bytes) -> list[dict[str, Any]]:
+    """Verify again, offline, each person's signature a record embeds (issue 15): the CMS
+    (``signature-….p7s``) over the statement beside it (``….json``), for the IIN the statement
+    names, with validity and revocation judged at the signing time the CMS carries."""
+    files = embedded_files(data)
+    found = []
+    for name, cms in sorted(files.items()):
+        if not name.endswith(".p7s"):
+            continue
+        statement = files.get(name.removesuffix(".p7s") + ".json", b"")
+        result: dict[str, Any] = {"file": name, "valid": False, "signer": "", "problem": ""}
+        try:
+            iin = str(json.loads(statement)["signer_iin"])
+            facts = current_verifier().verify(cms, content=statement, iin=iin)
+        except SignatureRefused as refused:
+            result["problem"] = f"{refused.code}: {refused.message}"
+        except (ValueError, KeyError, TypeError):
+            result["problem"] = _("The signed statement is missing or unreadable.")
+        else:
+            result.update(valid=True, signer=facts.signer_name, iin=masked(facts.iin or ""))
+            result["signed_at"] = facts.signed_at.isoformat() if facts.signed_at else None
+        found.append(result)
+    return found

@@ -22,6 +22,7 @@ from declarations.choices import (
     MeasureKind,
     Role,
 )
+from declarations.identifiers import NCA_TEST_BIN
 from declarations.models import (
     Declaration,
     Position,
@@ -56,6 +57,11 @@ class DemoOrg:
     created_declarations: int
 
 
+#: the NCA test contour's people (``declarations/identifiers.py``): the servant signs with the
+#: natural person's test key, their manager with the test organisation's employee key
+DEMO_IINS = {"servant": "123456789011", "manager": "123456789012"}
+
+
 def _user(username: str, password: str, *, full_name: str = "", superuser: bool = False) -> Any:
     user_model = get_user_model()
     user, _created = user_model.objects.get_or_create(
@@ -82,6 +88,9 @@ def seed_demo(*, password: str) -> DemoOrg:
         if body.name != BODY_NAME:  # an earlier demo named it in English
             body.name = BODY_NAME
             body.save(update_fields=["name", "updated_at"])
+        if body.bin != NCA_TEST_BIN:  # the NCA test contour's organisation (issue 15)
+            body.bin = NCA_TEST_BIN
+            body.save(update_fields=["bin", "updated_at"])
 
         def unit(ext: str, name: str, parent: Unit | None) -> Unit:
             u, _ = Unit.objects.update_or_create(
@@ -158,6 +167,9 @@ def seed_demo(*, password: str) -> DemoOrg:
                     "position": post,
                     "full_name": full_name,
                     "personnel_number": f"D{number:04d}",
+                    # the demo servant is the NCA test certificate's person, so the demo can
+                    # sign a notice with the shared test key (issue 15)
+                    "iin": DEMO_IINS.get(username, ""),
                 },
             )
         users["auditor"] = _user("auditor", password, full_name="Жақыпов Ерлан Бекұлы")

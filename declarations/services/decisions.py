@@ -180,6 +180,7 @@ def declaration_decide(
     actor: User,
     measures: list[MeasureSpec],
     reason: str,
+    signature: bytes | None = None,
 ) -> Decision:
     """One decision with one or more measures (003 cl. 8 p.2; Law 410-V Art. 15 p.3)."""
     with declaration_transition(
@@ -236,6 +237,12 @@ def declaration_decide(
             "reason": reason,
             "measures": [measure_snapshot(m) for m in created],
         }
+        step.sign(
+            step="decide",
+            actor=actor,
+            content=lambda: decision_content(measures=measures, reason=reason),
+            signature=signature,
+        )
         declarant = locked.declarant.user_id
         step.notify(NotificationKind.DECISION_MADE, [declarant])
         if any(m.state == MeasureState.PENDING_CONSENT for m in created):
@@ -251,6 +258,27 @@ def declaration_decide(
 
 def hr_user_ids(declaration: Declaration) -> list[int | None]:
     return list(selectors.users_with_role(declaration.body_id, "hr").values_list("pk", flat=True))
+
+
+def decision_content(*, measures: list[MeasureSpec], reason: str) -> dict[str, Any]:
+    """What the reviewer authored in a decision, as they sign it (issue 15): the reasons and
+    each measure as they chose it (the people and positions by their public ids)."""
+    return {
+        "reason": reason,
+        "measures": [
+            {
+                "kind": spec.kind,
+                "substitute": str(spec.substitute.code) if spec.substitute else None,
+                "matter": spec.matter,
+                "description": spec.description,
+                "effective_date": spec.effective_date,
+                "position": str(spec.position.code) if spec.position else None,
+                "proposed_date": spec.proposed_date,
+                "needs_order": spec.needs_order,
+            }
+            for spec in measures
+        ],
+    }
 
 
 def measure_snapshot(m: Measure) -> dict[str, Any]:

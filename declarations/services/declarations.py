@@ -96,7 +96,9 @@ def declaration_discard(*, declaration: Declaration, actor: User) -> None:
         transaction.on_commit(delete_files)
 
 
-def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str) -> Declaration:
+def declaration_add_addendum(
+    *, declaration: Declaration, actor: User, text: str, signature: bytes | None = None
+) -> Declaration:
     """The declarant adds to or corrects their filed notice: a new event, never an edit.
 
     At most ``COI_ADDENDA_MAX`` per declaration, counted under the declaration's lock (issue 12):
@@ -126,6 +128,7 @@ def declaration_add_addendum(*, declaration: Declaration, actor: User, text: str
             raise ValidationError({"text": [message % {"n": limit}]})
         step.action = AuditAction.ADDENDUM
         step.data = {"text": text}
+        step.sign(step="addendum", actor=actor, content=lambda: {"text": text}, signature=signature)
         step.notify(NotificationKind.ADDENDUM_ADDED, [step.declaration.reviewer_id])
     return declaration
 

@@ -47,7 +47,14 @@ def _lock_measure(measure: Measure, declaration: Declaration) -> Measure:
     return locked
 
 
-def measure_consent(*, measure: Measure, actor: User, decision: str, reason: str = "") -> Measure:
+def measure_consent(
+    *,
+    measure: Measure,
+    actor: User,
+    decision: str,
+    reason: str = "",
+    signature: bytes | None = None,
+) -> Measure:
     """The servant accepts or declines a proposed transfer (003 cl. 8 p.2(3): with consent).
 
     Accepting sends it to HR for the order; declining (with reasons) sends the declaration back to
@@ -93,6 +100,12 @@ def measure_consent(*, measure: Measure, actor: User, decision: str, reason: str
             step.action = AuditAction.CONSENT_DECLINED
         step.legal_topics = ["measure.transfer"]
         step.data = {"measure": str(locked.code), "decision": decision, "reason": reason}
+        step.sign(
+            step="consent",
+            actor=actor,
+            content=lambda: {"measure": str(locked.code), "decision": decision, "reason": reason},
+            signature=signature,
+        )
         step.notify(NotificationKind.CONSENT_ANSWERED, [declaration.reviewer_id])
     measure.refresh_from_db()
     return measure

@@ -5,7 +5,8 @@ CSV files are UTF-8 (a BOM is accepted) with a header row:
 - units:     ``external_id,name,parent_external_id``
 - positions: ``external_id,unit_external_id,title,is_head``
 - servants:  ``personnel_number,username,full_name,email,position_external_id,``
-  ``manager_personnel_number``
+  ``manager_personnel_number``, and optionally ``iin`` (checked; a file without the column
+  leaves the IINs as they are)
 
 Rows are matched on their external id (personnel number for servants) and created or updated.
 An import is all or nothing: any row error rolls the whole file back and every error is
@@ -26,6 +27,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from declarations.choices import GRANTED_ROLES
+from declarations.identifiers import validate_iin
 from declarations.models import Position, RoleGrant, Servant, StateBody, Unit
 from declarations.text import clean_text
 
@@ -234,6 +236,19 @@ def _servant_row(body: StateBody, line: int, row: dict[str, str], result: Import
                 )
             )
             return
+    iin = row.get("iin", "")
+    if iin:
+        try:
+            validate_iin(iin)
+        except ValidationError as error:
+            result.errors.append(RowError(line, "iin", " ".join(error.messages)))
+            return
+        others = Servant.objects.filter(iin=iin).exclude(
+            body=body, personnel_number=row["personnel_number"]
+        )
+        if others.exists():
+            result.errors.append(RowError(line, "iin", _("this IIN is another servant's")))
+            return
     user, _user_created = user_model.objects.get_or_create(
         username=row["username"][:150], defaults={"email": row.get("email", "")}
     )
@@ -244,15 +259,16 @@ def _servant_row(body: StateBody, line: int, row: dict[str, str], result: Import
     if existing is not None:
         result.errors.append(RowError(line, "username", _("this account serves in another body")))
         return
+    defaults = {
+        "user": user,
+        "full_name": row["full_name"][:255],
+        "position": position,
+        "manager_override": manager,
+    }
+    if "iin" in row:
+        defaults["iin"] = iin
     _servant, created = Servant.objects.update_or_create(
-        body=body,
-        personnel_number=row["personnel_number"],
-        defaults={
-            "user": user,
-            "full_name": row["full_name"][:255],
-            "position": position,
-            "manager_override": manager,
-        },
+        body=body, personnel_number=row["personnel_number"], defaults=defaults
     )
     result.created += created
     result.updated += not created

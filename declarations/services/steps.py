@@ -17,7 +17,7 @@ Any exception rolls all of it back: nothing is half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +42,12 @@ from declarations.records.schedule import records_for_step, records_schedule
 from declarations.services.audit import audit_record
 from declarations.services.deadlines import deadlines_record, declaration_refresh_deadlines
 from declarations.services.notifications import notification_enqueue
+from declarations.services.personal_signatures import (
+    Verified,
+    event_data,
+    signature_check,
+    signature_keep,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -77,6 +83,23 @@ class Step:
     notifications: list[tuple[NotificationKind, list[int | None], dict[str, Any]]] = field(
         default_factory=list
     )
+    signature: Verified | None = None
+
+    def sign(
+        self, *, step: str, actor: User, content: Callable[[], Any], signature: bytes | None
+    ) -> None:
+        """The person's own signature on what they authored in this step (issue 15), under the
+        body's policy; call it once ``data`` is set. A refusal is a 400 and nothing is written."""
+        verified = signature_check(
+            declaration=self.declaration,
+            step=step,
+            actor=actor,
+            content=content,
+            signature=signature,
+        )
+        if verified is not None:
+            self.signature = verified
+            self.data["signature"] = event_data(verified)
 
     def notify(
         self, kind: NotificationKind, recipient_ids: Sequence[int | None], **context: Any
@@ -156,6 +179,8 @@ def declaration_transition(
             data=data,
             save_head=False,
         )
+        if step.signature is not None and actor is not None:
+            signature_keep(verified=step.signature, event=event, signer=actor)
         # after the event: a deadline the step escalated no longer counts as pending
         measures = list(locked.measures.all())
         declaration_refresh_deadlines(declaration=locked, measures=measures)

@@ -141,7 +141,9 @@ def notice_validate(declaration: Declaration, at: datetime) -> None:
         raise ValidationError({"aware_since": [error]})
 
 
-def declaration_submit(*, declaration: Declaration, actor: User) -> Declaration:
+def declaration_submit(
+    *, declaration: Declaration, actor: User, signature: bytes | None = None
+) -> Declaration:
     """The servant files their notice (003 cl. 8 p.1; Law 410-V Art. 15 p.2). Its text is frozen."""
     with declaration_transition(
         declaration=declaration, actor=actor, name="submit", what=_("submit")
@@ -157,6 +159,9 @@ def declaration_submit(*, declaration: Declaration, actor: User) -> Declaration:
             "notice": _notice_snapshot(locked),
             "late_by_days": (step.at.astimezone(ALMATY).date() - locked.aware_since).days,
         }
+        step.sign(
+            step="submit", actor=actor, content=lambda: notice_content(locked), signature=signature
+        )
     return declaration
 
 
@@ -170,6 +175,17 @@ def _addressed_to(declaration: Declaration) -> dict[str, Any]:
         "name": declaration.addressed_to_name,
         "position": declaration.addressed_to_position,
         "unit": declaration.addressed_to_unit,
+    }
+
+
+def notice_content(declaration: Declaration) -> dict[str, Any]:
+    """What the servant authored in their notice, as they sign it (issue 15): the fields and
+    the files (by their SHA-256)."""
+    return {
+        **{name: getattr(declaration, name) for name in NOTICE_FIELDS},
+        "attachments": sorted(
+            [name, sha] for name, sha in declaration.attachments.values_list("filename", "sha256")
+        ),
     }
 
 
@@ -265,7 +281,7 @@ def declaration_start_review(*, declaration: Declaration, actor: User) -> Declar
 
 
 def declaration_find_no_conflict(
-    *, declaration: Declaration, actor: User, reason: str
+    *, declaration: Declaration, actor: User, reason: str, signature: bytes | None = None
 ) -> Declaration:
     """The reviewer finds, with reasons, that there is no conflict of interest."""
     with declaration_transition(
@@ -276,6 +292,9 @@ def declaration_find_no_conflict(
         step.declaration.find_no_conflict(at=step.at, reason=reason)
         step.action = AuditAction.NO_CONFLICT
         step.data = {"reason": reason}
+        step.sign(
+            step="no_conflict", actor=actor, content=lambda: {"reason": reason}, signature=signature
+        )
         step.notify(NotificationKind.DECLARATION_CLOSED, [step.declaration.declarant.user_id])
     return declaration
 

@@ -114,6 +114,7 @@ class BodyOutput(serializers.Serializer):
     id = serializers.UUIDField(source="code")
     slug = serializers.SlugField()
     name = serializers.CharField()
+    bin = serializers.CharField(help_text="Business identification number; empty if not set.")
 
 
 class ErrorOutput(serializers.Serializer):

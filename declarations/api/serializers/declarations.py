@@ -164,7 +164,7 @@ class DeclarationOutput(serializers.Serializer):
             "personal_interest": obj.personal_interest,
             "related_persons": obj.related_persons,
             "aware_since": obj.aware_since.isoformat(),
-            "body": {"id": str(body.code), "slug": body.slug, "name": body.name},
+            "body": {"id": str(body.code), "slug": body.slug, "name": body.name, "bin": body.bin},
             "declarant": {"id": str(declarant.code), "full_name": declarant.full_name},
             "position_title": obj.position_title,
             "unit_name": obj.unit_name,

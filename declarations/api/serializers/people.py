@@ -51,6 +51,9 @@ class MeServantOutput(serializers.Serializer):
     id = serializers.UUIDField(source="code")
     full_name = serializers.CharField()
     personnel_number = serializers.CharField()
+    iin = serializers.CharField(
+        help_text="The caller's own IIN (a personal signature must carry it); empty if not set."
+    )
     body = BodyOutput()
     position = PositionOutput(allow_null=True)
 

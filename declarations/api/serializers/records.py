@@ -96,6 +96,15 @@ class VerifiedRecordOutput(serializers.Serializer):
     pages = serializers.IntegerField(allow_null=True)
 
 
+class PersonalSignatureVerdictOutput(serializers.Serializer):
+    file = serializers.CharField()
+    valid = serializers.BooleanField()
+    signer = serializers.CharField()
+    iin = serializers.CharField(required=False, help_text="Masked.")
+    signed_at = serializers.DateTimeField(required=False, allow_null=True)
+    problem = serializers.CharField(help_text="Why it is not valid; empty when valid.")
+
+
 class VerdictOutput(serializers.Serializer):
     valid = serializers.BooleanField(help_text="Ours, unaltered, intact and trusted seal.")
     ours = serializers.BooleanField()
@@ -110,3 +119,6 @@ class VerdictOutput(serializers.Serializer):
     sha256 = serializers.CharField()
     record = VerifiedRecordOutput(allow_null=True)
     problems = serializers.ListField(child=serializers.CharField())
+    personal_signatures = PersonalSignatureVerdictOutput(
+        many=True, help_text="Each person's own signature embedded in the record, verified again."
+    )

@@ -38,6 +38,13 @@ class Command(BaseCommand):
             if verdict.development_seal:
                 self.stdout.write("development seal: no legal force")
             self.stdout.write(f"sha256: {verdict.sha256}")
+            for signature in verdict.personal_signatures:
+                state = "valid" if signature["valid"] else "NOT VALID"
+                who = f"{signature['signer']} ({signature.get('iin', '')})"
+                self.stdout.write(
+                    f"personal signature {signature['file']}: {state} {who} "
+                    f"{signature['problem']}".rstrip()
+                )
             for problem in verdict.problems:
                 self.stdout.write(f"problem: {problem}")
         if not verdict.valid:
