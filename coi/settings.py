@@ -260,6 +260,8 @@ COI_EDS_NCANODE_URL = env_str("COI_EDS_NCANODE_URL", "")
 COI_EDS_DEV_SIGNER = env_bool("COI_EDS_DEV_SIGNER", DEBUG)
 # Where the pages' script finds NCALayer on the signer's computer.
 COI_NCALAYER_URL = env_str("COI_NCALAYER_URL", "wss://127.0.0.1:13579")
+# ...and the one place besides this site the pages may connect to (scripts stay 'self').
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(COI_NCALAYER_URL)
 # Addenda per declaration: far more than any honest correction needs, and a bound on the declaration
 # page, its trail and its dossier, which a declarant could otherwise grow without end.
 COI_ADDENDA_MAX = env_int("COI_ADDENDA_MAX", 50)

@@ -13,6 +13,7 @@ import base64
 import io
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -250,3 +251,58 @@ def test_verify_record_finds_a_swapped_signature(org: Org) -> None:
     with pytest.raises(SystemExit):
         call_command("verify_record", str(_write(swapped.getvalue())), stdout=out)
     assert "NOT VALID" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_page_asks_its_own_step_for_the_statement_then_posts_the_signature(org: Org) -> None:
+    """What sign.js does: the form posted with ``_statement`` answers the bytes (nothing
+    written), the same form posted with the CMS files the addendum with its signature."""
+    from django.urls import reverse
+
+    from tests.web import client_as
+
+    declaration = declaration_in(org, "submitted")
+    client = client_as(org.servant)
+    url = reverse("declarations:addendum", args=[declaration.code])
+    form = {"addendum-text": "My cousin also bids.", "seen_state": "submitted"}
+    before = events(declaration)
+    answer = client.post(url, {**form, "_statement": "1"})
+    assert answer["Content-Type"] == "application/json" and events(declaration) == before
+    signed = base64.b64decode(answer.json()["statement"])
+    assert json.loads(signed)["content"] == {"text": "My cousin also bids."}
+    done = client.post(url, {**form, "signature": b64(sign(signed))})
+    assert done.status_code == 302
+    event = AuditEvent.objects.get(declaration=declaration, action=AuditAction.ADDENDUM)
+    assert event.data["signature"]["statement"] == json.loads(signed)
+
+
+@pytest.mark.django_db
+def test_the_development_signer_stands_in_only_in_development(org: Org, settings: Any) -> None:
+    from django.urls import reverse
+
+    from tests.web import client_as
+
+    declaration = declaration_in(org, "submitted")
+    client = client_as(org.servant)
+    url = reverse("declarations:addendum", args=[declaration.code])
+    form = {"addendum-text": "More.", "seen_state": "submitted", "dev_sign": "1"}
+    settings.DEBUG, settings.COI_EDS_DEV_SIGNER = False, True
+    refused = client.post(url, form)
+    assert refused.status_code == 400 and not PersonalSignature.objects.exists()
+    settings.DEBUG = True
+    assert client.post(url, form).status_code == 302
+    assert PersonalSignature.objects.get().facts["iin"] in (TESTOV_IIN, f"IIN{TESTOV_IIN}")
+
+
+@pytest.mark.django_db
+def test_a_record_verifies_again_long_after_it_was_signed(org: Org) -> None:
+    """Offline re-verification is judged at the signing time the CMS carries (issue 15), not
+    at the reader's clock: a week later the servant's signature is still valid."""
+    draft = new_draft(org)
+    client = client_for(org.servant)
+    text = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
+    ok(client.post(declaration_url(draft, "submit"), {"signature": b64(sign(text))}, format="json"))
+    (notice,) = issue_all(draft)
+    data = pdf_of(notice)
+    with time_machine.travel(AT + timedelta(days=7), tick=False):
+        assert [s["valid"] for s in verify_pdf(data).personal_signatures] == [True]

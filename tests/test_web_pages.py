@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from declarations.choices import DeclarationState as S
+from declarations.choices import SignaturePolicy
 from declarations.models import Declaration, ExportJob, Measure, Position, Record
 from declarations.records import exports as export_services
 from declarations.services.declarations import declaration_comment
@@ -325,13 +326,24 @@ def test_the_case_page_asks_a_fixed_number_of_times_however_long_its_timeline(
 
 
 def test_pages_are_small_and_need_no_script(world: World) -> None:
-    """No front-end build and no JavaScript: one stylesheet, and the busiest page is small."""
+    """No front-end build: one stylesheet, and the busiest page is small. The only script is
+    the self-hosted NCALayer client (issue 15), on the pages of steps the body lets people sign,
+    and the forms work without it; a body that does not use signatures gets no script at all."""
     client = client_as(world.org.manager)
-    response = client.get(
-        reverse("declarations:decide", args=[world.declarations[S.IN_REVIEW].code])
-    )
-    body = response.content.decode()
+    url = reverse("declarations:decide", args=[world.declarations[S.IN_REVIEW].code])
+    world.org.body.sign_decision = SignaturePolicy.OFF
+    world.org.body.sign_notice = world.org.body.sign_answer = SignaturePolicy.OFF
+    world.org.body.sign_addendum = SignaturePolicy.OFF
+    world.org.body.save()
+    body = client.get(url).content.decode()
     assert "<script" not in body
+    world.org.body.sign_decision = SignaturePolicy.OPTIONAL
+    world.org.body.save()
+    response = client.get(url)
+    body = response.content.decode()
+    assert re.findall(r"<script[^>]*>", body) == [
+        '<script src="/static/declarations/sign.js" defer>'
+    ]
     assert body.count('rel="stylesheet"') == 1
     assert len(response.content) < 60_000
     css = (ROOT / "declarations" / "static" / "declarations" / "web.css").stat().st_size

@@ -103,6 +103,9 @@ def generate_development_seal(directory: Path) -> Path:
         return p12_path
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = dt.datetime.now(dt.UTC)
+    # valid from long before: a seal first made while a test's clock stands in the future (the
+    # NCA test keys' validity, issue 15) must still verify at today's date
+    since = min(now - dt.timedelta(days=1), dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("COI development CA - not for production")
     ca_cert = (
@@ -111,7 +114,7 @@ def generate_development_seal(directory: Path) -> Path:
         .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_before(since)
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
@@ -124,7 +127,7 @@ def generate_development_seal(directory: Path) -> Path:
         .issuer_name(ca_name)
         .public_key(seal_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_before(since)
         .not_valid_after(now + dt.timedelta(days=1825))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)

@@ -33,6 +33,7 @@ from declarations.identifiers import masked
 from declarations.models import Record
 from declarations.models.records import normalize_verification_code
 from declarations.records.signing import Seal, current_seal
+from declarations.signatures.cms import parse_detached
 from declarations.signatures.verifiers import current_verifier
 from declarations.signatures.verify import SignatureRefused
 
@@ -185,7 +186,10 @@ def personal_signatures_in(data: bytes) -> list[dict[str, Any]]:
         result: dict[str, Any] = {"file": name, "valid": False, "signer": "", "problem": ""}
         try:
             iin = str(json.loads(statement)["signer_iin"])
-            facts = current_verifier().verify(cms, content=statement, iin=iin)
+            # judged at the signing time the CMS carries, so a record stays verifiable after
+            # the certificate expires or is revoked later
+            at = parse_detached(cms).signing_time
+            facts = current_verifier().verify(cms, content=statement, iin=iin, at=at)
         except SignatureRefused as refused:
             result["problem"] = f"{refused.code}: {refused.message}"
         except (ValueError, KeyError, TypeError):

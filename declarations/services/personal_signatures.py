@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from declarations.audit_chain import canonical_bytes
 from declarations.choices import SignaturePolicy
 from declarations.models import Declaration, PersonalSignature, Servant, StateBody
+from declarations.signatures.dev_signer import development_sign, development_signer_available
 from declarations.signatures.verifiers import current_verifier
 from declarations.signatures.verify import SignatureFacts, SignatureRefused
 
@@ -62,6 +63,31 @@ ALLOWED_ROLES = {
     "addendum": (INDIVIDUAL, HEAD, SIGN_RIGHT, EMPLOYEE),
     "decide": (INDIVIDUAL, HEAD, SIGN_RIGHT),
     "no_conflict": (INDIVIDUAL, HEAD, SIGN_RIGHT),
+}
+
+
+class StatementOnly(bytes):
+    """Passed as the signature, asks the step for its statement: the step runs its checks,
+    encodes the statement exactly as it would verify it, and raises ``StatementWanted`` — so
+    nothing is written and the pages get the bytes to sign from the very code that verifies."""
+
+
+class DevelopmentSignature(bytes):
+    """Passed as the signature where NCALayer is not (development, the demo): the step signs
+    its own statement with the NCA *test* key of the actor's IIN, then verifies it like any
+    other. Refused unless the development signer is available (DEBUG and the test root)."""
+
+
+class StatementWanted(Exception):
+    def __init__(self, statement: bytes, iin: str) -> None:
+        super().__init__("statement")
+        self.statement, self.iin = statement, iin
+
+
+#: the NCA test key of each test identity (``declarations/signatures/testpki``)
+DEVELOPMENT_KEYS = {
+    "123456789011": "individual/valid",
+    "123456789012": "legal/valid/employee_signright",
 }
 
 
@@ -126,7 +152,7 @@ def signature_check(
                 }
             )
         return None
-    if policy == SignaturePolicy.OFF:
+    if policy == SignaturePolicy.OFF:  # a statement is refused too: nothing to sign
         raise ValidationError(
             {"signature": [_("Your state body does not use personal signatures for this step.")]}
         )
@@ -140,6 +166,10 @@ def signature_check(
             }
         )
     statement = statement_bytes(declaration=declaration, step=step, iin=iin, content=content())
+    if isinstance(signature, StatementOnly):
+        raise StatementWanted(statement, iin)
+    if isinstance(signature, DevelopmentSignature):
+        signature = _development_signature(statement, iin)
     try:
         facts = current_verifier().verify(
             signature,
@@ -151,6 +181,15 @@ def signature_check(
     except SignatureRefused as refused:
         raise ValidationError({"signature": [refused.message]}, code=refused.code) from None
     return Verified(statement=statement, cms=signature, facts=facts)
+
+
+def _development_signature(statement: bytes, iin: str) -> bytes:
+    key = DEVELOPMENT_KEYS.get(iin)
+    if key is None or not development_signer_available():
+        raise ValidationError(
+            {"signature": [_("The development signer is not available here; sign with NCALayer.")]}
+        )
+    return development_sign(statement, key=key)
 
 
 def event_data(verified: Verified) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from declarations.services.access import access_record
 from declarations.web import forms
 from declarations.web.common import attempt, declaration_url, moved_on, visible_declaration
 from declarations.web.lists import management_of, overdue_party
+from declarations.web.signing import signing_context
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -104,6 +105,7 @@ def declaration_context(
         if declaration.is_open
         else [],
         "basis": selectors.legal_basis("submit"),
+        "sign": signing_context(declaration.body),
         "now": now,
         "no_conflict_form": forms.ReasonForm(prefix="no_conflict"),
         "withdraw_form": forms.ReasonForm(prefix="withdraw"),

@@ -25,6 +25,7 @@ from declarations.models import Declaration, Measure
 from declarations.services import measures as measure_services
 from declarations.web import forms
 from declarations.web.common import acting, attempt, declaration_url, form_status, moved_on
+from declarations.web.signing import answers_statement, posted_signature, signing_context
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -96,7 +97,12 @@ def measure_step(
             return render(
                 request,
                 template,
-                {"declaration": declaration, "measure": measure, "form": bound},
+                {
+                    "declaration": declaration,
+                    "measure": measure,
+                    "form": bound,
+                    "sign": signing_context(declaration.body),
+                },
                 status=form_status(request, bound),
             )
 
@@ -106,6 +112,7 @@ def measure_step(
 
 
 @login_required
+@answers_statement
 @require_http_methods(["GET", "POST"])
 @measure_step(
     form=forms.ConsentForm,
@@ -121,6 +128,7 @@ def consent(request: HttpRequest, measure: Measure, form: forms.ConsentForm) -> 
         actor=acting(request),
         decision=form.cleaned_data["decision"],
         reason=form.cleaned_data["reason"],
+        signature=posted_signature(request),
     )
 
 

@@ -35,6 +35,7 @@ from declarations.web.common import (
     put_errors,
     visible_declaration,
 )
+from declarations.web.signing import answers_statement, posted_signature, signing_context
 
 #: A view of one's own draft, given the draft.
 DraftView = Callable[[HttpRequest, Declaration], HttpResponse]
@@ -164,11 +165,13 @@ def preview(request: HttpRequest, declaration: Declaration) -> HttpResponse:
             "attachments": declaration.attachments.order_by("created_at"),
             "basis": selectors.legal_basis("submit"),
             "manager": selectors.direct_manager_of(declaration.declarant),
+            "sign": signing_context(declaration.body),
         },
     )
 
 
 @login_required
+@answers_statement
 @require_POST
 def submit(request: HttpRequest, code: UUID) -> HttpResponse:
     declaration = visible_declaration(request, code)
@@ -178,7 +181,9 @@ def submit(request: HttpRequest, code: UUID) -> HttpResponse:
     late = attempt(
         request,
         declaration,
-        lambda: transitions.declaration_submit(declaration=declaration, actor=acting(request)),
+        lambda: transitions.declaration_submit(
+            declaration=declaration, actor=acting(request), signature=posted_signature(request)
+        ),
     )
     if late is not None:
         return late

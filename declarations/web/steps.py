@@ -40,6 +40,7 @@ from declarations.web.common import (
     visible_declaration,
 )
 from declarations.web.declaration import declaration_step
+from declarations.web.signing import answers_statement, posted_signature, signing_context
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -69,6 +70,7 @@ def start_review(request: HttpRequest, code: UUID) -> HttpResponse:
 
 
 @login_required
+@answers_statement
 @require_POST
 @declaration_step(
     form=forms.ReasonForm,
@@ -80,7 +82,10 @@ def no_conflict(
     request: HttpRequest, declaration: Declaration, form: forms.ReasonForm
 ) -> Declaration:
     return transitions.declaration_find_no_conflict(
-        declaration=declaration, actor=acting(request), reason=form.cleaned_data["reason"]
+        declaration=declaration,
+        actor=acting(request),
+        reason=form.cleaned_data["reason"],
+        signature=posted_signature(request),
     )
 
 
@@ -112,6 +117,7 @@ def comment(request: HttpRequest, declaration: Declaration, form: forms.CommentF
 
 
 @login_required
+@answers_statement
 @require_POST
 @declaration_step(
     form=forms.AddendumForm,
@@ -125,7 +131,10 @@ def addendum(
     """The declarant adds to or corrects a filed notice: an addendum, never an edit (DESIGN.md
     §2: filed text is frozen)."""
     return declaration_services.declaration_add_addendum(
-        declaration=declaration, actor=acting(request), text=form.cleaned_data["text"]
+        declaration=declaration,
+        actor=acting(request),
+        text=form.cleaned_data["text"],
+        signature=posted_signature(request),
     )
 
 
@@ -170,6 +179,7 @@ MEASURE_ROWS = 3
 
 
 @login_required
+@answers_statement
 @require_http_methods(["GET", "POST"])
 def decide(request: HttpRequest, code: UUID) -> HttpResponse:
     """The reviewer decides one or more measures with reasons (003 cl. 8 p.2; Law 410-V Art. 15
@@ -217,6 +227,7 @@ def decide(request: HttpRequest, code: UUID) -> HttpResponse:
             "rows": rows,
             "searching": searching,
             "basis": selectors.legal_basis("decide", *(f"measure.{k}" for k in MeasureKind.values)),
+            "sign": signing_context(declaration.body),
         },
         status=200 if searching else form_status(request, form, *rows),
     )
@@ -250,6 +261,7 @@ def _decide(
             actor=acting(request),
             measures=specs,
             reason=form.cleaned_data["reason"],
+            signature=posted_signature(request),
         )
 
     late = attempt(
