@@ -23,7 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from declarations.signatures import algorithms, conf
 from declarations.signatures.cms import build_detached
-from declarations.signatures.dev_signer import load_test_key
+from declarations.signatures.dev_signer import sign_with_test_key
 from declarations.signatures.verify import reset_caches
 
 AT = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
@@ -56,17 +56,7 @@ def sign(
     signing_time: dt.datetime | None = AT,
 ) -> bytes:
     """A detached CMS like NCALayer's, made with a real test key (no DEBUG guard: tests only)."""
-    private, certificate, curve_oid = load_test_key(key)
-    algorithm = algorithms.GOST_512
-    return build_detached(
-        content_digest=algorithms.digest(algorithm, content),
-        certificate=certificate,
-        algorithm=algorithm,
-        sign=lambda data: algorithms.gost_sign(
-            algorithm=algorithm, curve_oid=curve_oid, private_key_le=private, data=data
-        ),
-        signing_time=signing_time,
-    )
+    return sign_with_test_key(content, key=key, signing_time=signing_time)
 
 
 def to_asn1(cert: x509.Certificate) -> Any:

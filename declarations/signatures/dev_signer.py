@@ -77,6 +77,11 @@ def development_sign(
         raise DevelopmentSignerUnavailable(
             "the development signer needs DEBUG, COI_EDS_DEV_SIGNER and the test root trusted"
         )
+    return sign_with_test_key(content, key=key, signing_time=at or timezone.now())
+
+
+def sign_with_test_key(content: bytes, *, key: str, signing_time: dt.datetime | None) -> bytes:
+    """The CMS itself, without the guard: for ``development_sign`` and the tests' NCALayer."""
     if key not in TEST_KEYS:
         raise ValueError(f"unknown test key {key!r}; one of {', '.join(TEST_KEYS)}")
     private, certificate, curve_oid = load_test_key(key)
@@ -88,5 +93,5 @@ def development_sign(
         sign=lambda data: algorithms.gost_sign(
             algorithm=algorithm, curve_oid=curve_oid, private_key_le=private, data=data
         ),
-        signing_time=at if at is not None else timezone.now(),
+        signing_time=signing_time,
     )
