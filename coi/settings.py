@@ -258,6 +258,11 @@ COI_EDS_OCSP_URL = env_str("COI_EDS_OCSP_URL", "")
 COI_EDS_VERIFIER = env_str("COI_EDS_VERIFIER", "local")
 COI_EDS_NCANODE_URL = env_str("COI_EDS_NCANODE_URL", "")
 COI_EDS_DEV_SIGNER = env_bool("COI_EDS_DEV_SIGNER", DEBUG)
+COI_EDS_CRL_REFRESH_MINUTES = env_int("COI_EDS_CRL_REFRESH_MINUTES", 60)
+COI_EDS_HTTP_TIMEOUT_SECONDS = env_int("COI_EDS_HTTP_TIMEOUT_SECONDS", 10)
+# how far the signing time a signer's computer claims may be from the server's
+COI_EDS_SIGNING_TIME_TOLERANCE_MINUTES = env_int("COI_EDS_SIGNING_TIME_TOLERANCE_MINUTES", 30)
+COI_EDS_NCANODE_REVOCATION = env_list("COI_EDS_NCANODE_REVOCATION", ["OCSP", "CRL"])
 # Where the pages' script finds NCALayer on the signer's computer.
 COI_NCALAYER_URL = env_str("COI_NCALAYER_URL", "wss://127.0.0.1:13579")
 # ...and the one place besides this site the pages may connect to (scripts stay 'self').

@@ -74,4 +74,5 @@ def validate_bin(value: str) -> None:
 def masked(value: str) -> str:
     """An IIN as a record prints it: the first six digits (the date of birth) and the last two
     hidden, enough to tell two people apart on a page without publishing the number."""
+    value = value.removeprefix("IIN")
     return f"••••••{value[6:10]}••" if len(value) == 12 else value

@@ -68,12 +68,12 @@ def test_the_development_signer_without_debug_is_an_error(settings):
     assert "coi.E015" in ids(check_signature_settings())
 
 
-def test_the_test_root_trusted_without_debug_is_a_warning(settings):
+def test_the_test_root_trusted_without_debug_is_an_error(settings):
     settings.DEBUG = False
     settings.COI_EDS_DEV_SIGNER = False
     messages = check_signature_settings()
-    assert ids(messages) == {"coi.W015"}
-    assert messages[0].level == checks.WARNING
+    assert ids(messages) == {"coi.E017"}
+    assert messages[0].level == checks.ERROR  # its keys and password are public
 
 
 def test_production_roots_only_raise_nothing(settings):

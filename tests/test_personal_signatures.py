@@ -10,6 +10,7 @@ validity (``tests/eds.py``: AT).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ import time_machine
 from django.core.management import call_command
 
 from declarations.choices import AuditAction, SignaturePolicy
+from declarations.identifiers import masked
 from declarations.models import AuditEvent, Declaration, PersonalSignature, Servant
 from declarations.records.verification import embedded_files, verify_pdf
 from tests.api import BASE, client_for, declaration_url, measure_url, ok
@@ -68,8 +70,9 @@ def test_a_notice_signed_with_the_servants_key_is_filed_with_its_evidence(org: O
     )
     event = AuditEvent.objects.get(declaration=draft, action=AuditAction.DECLARATION_SUBMITTED)
     recorded = event.data["signature"]
-    assert recorded["statement"] == json.loads(signed)
-    assert recorded["signer"]["iin"] in (TESTOV_IIN, f"IIN{TESTOV_IIN}")
+    assert recorded["statement_sha256"] == hashlib.sha256(signed).hexdigest()
+    assert recorded["signer"]["iin"] == masked(TESTOV_IIN)  # events are read by all on the case
+    assert TESTOV_IIN not in json.dumps(event.data)
     kept = PersonalSignature.objects.get(event=event)
     assert bytes(kept.statement) == signed and kept.cms_sha256 == recorded["cms_sha256"]
     # the record shows the block and embeds the CMS and the statement; verify_record agrees
@@ -204,8 +207,12 @@ def test_the_bodys_policy_per_step(org: Org, policy: str, signed: bool, status: 
     client = client_for(org.servant)
     body: dict[str, str] = {}
     if signed:
-        text = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
-        body["signature"] = b64(sign(text))
+        url = f"{BASE}/declarations/{draft.code}/statement/submit/"
+        if policy == SignaturePolicy.OFF:  # nothing to sign: the statement is refused too
+            assert ok(client.post(url, {}, format="json"), 400)["fields"]["signature"]
+            body["signature"] = b64(sign(b"a notice"))
+        else:
+            body["signature"] = b64(sign(statement(client, url)))
     response = client.post(declaration_url(draft, "submit"), body, format="json")
     assert response.status_code == status, response.content
     draft.refresh_from_db()
@@ -273,7 +280,7 @@ def test_a_page_asks_its_own_step_for_the_statement_then_posts_the_signature(org
     done = client.post(url, {**form, "signature": b64(sign(signed))})
     assert done.status_code == 302
     event = AuditEvent.objects.get(declaration=declaration, action=AuditAction.ADDENDUM)
-    assert event.data["signature"]["statement"] == json.loads(signed)
+    assert event.data["signature"]["statement_sha256"] == hashlib.sha256(signed).hexdigest()
 
 
 @pytest.mark.django_db
@@ -306,3 +313,21 @@ def test_a_record_verifies_again_long_after_it_was_signed(org: Org) -> None:
     data = pdf_of(notice)
     with time_machine.travel(AT + timedelta(days=7), tick=False):
         assert [s["valid"] for s in verify_pdf(data).personal_signatures] == [True]
+
+
+@pytest.mark.django_db
+def test_a_refused_signature_on_filing_shows_the_preview_again_with_the_reason(org: Org) -> None:
+    from django.urls import reverse
+
+    from tests.web import client_as
+
+    org.body.sign_notice = SignaturePolicy.REQUIRED
+    org.body.save()
+    draft = new_draft(org)
+    page = client_as(org.servant, "en").post(
+        reverse("declarations:submit", args=[draft.code]), {"confirm": "yes"}
+    )
+    assert page.status_code == 400
+    assert "requires this step to be signed" in page.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == "draft"

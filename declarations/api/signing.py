@@ -1,17 +1,20 @@
 """What a person signs before a step (issue 15): ``POST …/statement/<step>/`` with the input
-the step will be posted with answers the exact bytes to sign (base64), encoded by the server
-from that input the same way the step encodes them again when it is posted with the CMS.
+the step will be posted with answers the exact bytes to sign (base64).
 
-It writes nothing and is scoped like every read: a declaration or measure outside the caller's
-scope is a 404.
+The answer comes from the step itself: the view calls the step's service with
+``StatementOnly`` as the signature, so the service runs every check it runs for real (scope,
+permission, state, input, the body's policy, the caller's IIN), encodes the statement exactly
+as it will verify it, and stops (``StatementWanted``); its transaction rolls back and nothing is
+written. A declaration or measure outside the caller's scope is a 404, as for every read.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+from collections.abc import Callable
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
@@ -24,22 +27,30 @@ from declarations.api.common import acting, valid_input
 from declarations.api.schema import errors
 from declarations.api.serializers.signing import StatementOutput
 from declarations.models import Declaration
-from declarations.services import decisions
-from declarations.services.personal_signatures import policy_of, statement_for
-from declarations.services.transitions import notice_content
+from declarations.services import decisions, transitions
+from declarations.services import declarations as declaration_services
+from declarations.services import measures as measure_services
+from declarations.services.personal_signatures import (
+    StatementOnly,
+    StatementWanted,
+    policy_of,
+)
 
 
-def _answer(*, declaration: Declaration, step: str, request: Request, content: Any) -> Response:
-    statement = statement_for(
-        declaration=declaration, step=step, actor=acting(request), content=content
-    )
-    return Response(
-        {
-            "statement": base64.b64encode(statement).decode(),
-            "sha256": hashlib.sha256(statement).hexdigest(),
-            "policy": policy_of(declaration.body, step),
-        }
-    )
+def _statement(*, declaration: Declaration, step: str, take_step: Callable[[], object]) -> Response:
+    """Run the step with ``StatementOnly``; answer the statement it encoded."""
+    try:
+        with transaction.atomic():
+            take_step()
+    except StatementWanted as wanted:
+        return Response(
+            {
+                "statement": base64.b64encode(wanted.statement).decode(),
+                "sha256": hashlib.sha256(wanted.statement).hexdigest(),
+                "policy": policy_of(declaration.body, step),
+            }
+        )
+    raise RuntimeError("a step given StatementOnly must answer its statement or refuse")
 
 
 def _declaration(request: Request, id: str) -> Declaration:
@@ -51,7 +62,8 @@ def _declaration(request: Request, id: str) -> Declaration:
 
 DESCRIPTION = (
     "The bytes to sign for this step of the declaration: post the step's own input, sign the "
-    "answer's `statement` with NCALayer (detached CMS), then post the step with `signature`."
+    "answer's `statement` with NCALayer (detached CMS), then post the step with `signature`. "
+    "The step's own checks run first (permission, state, input, the body's policy, your IIN)."
 )
 
 
@@ -59,40 +71,61 @@ class SubmitStatementView(APIView):
     @extend_schema(
         tags=["signatures"],
         request=None,
-        responses={200: StatementOutput, **errors(404)},
+        responses={200: StatementOutput, **errors(403, 404, 409)},
         description=DESCRIPTION,
     )
     def post(self, request: Request, id: str) -> Response:
         declaration = _declaration(request, id)
-        content = notice_content(declaration)
-        return _answer(declaration=declaration, step="submit", request=request, content=content)
+        return _statement(
+            declaration=declaration,
+            step="submit",
+            take_step=lambda: transitions.declaration_submit(
+                declaration=declaration, actor=acting(request), signature=StatementOnly()
+            ),
+        )
 
 
 class AddendumStatementView(APIView):
     @extend_schema(
         tags=["signatures"],
         request=io.TextInput,
-        responses={200: StatementOutput, **errors(400, 404)},
+        responses={200: StatementOutput, **errors(400, 403, 404, 409)},
         description=DESCRIPTION,
     )
     def post(self, request: Request, id: str) -> Response:
-        content = {"text": valid_input(io.TextInput, request)["text"]}
+        text = valid_input(io.TextInput, request)["text"]
         declaration = _declaration(request, id)
-        return _answer(declaration=declaration, step="addendum", request=request, content=content)
+        return _statement(
+            declaration=declaration,
+            step="addendum",
+            take_step=lambda: declaration_services.declaration_add_addendum(
+                declaration=declaration,
+                actor=acting(request),
+                text=text,
+                signature=StatementOnly(),
+            ),
+        )
 
 
 class NoConflictStatementView(APIView):
     @extend_schema(
         tags=["signatures"],
         request=io.ReasonInput,
-        responses={200: StatementOutput, **errors(400, 404)},
+        responses={200: StatementOutput, **errors(400, 403, 404, 409)},
         description=DESCRIPTION,
     )
     def post(self, request: Request, id: str) -> Response:
-        content = {"reason": valid_input(io.ReasonInput, request)["reason"]}
+        reason = valid_input(io.ReasonInput, request)["reason"]
         declaration = _declaration(request, id)
-        return _answer(
-            declaration=declaration, step="no_conflict", request=request, content=content
+        return _statement(
+            declaration=declaration,
+            step="no_conflict",
+            take_step=lambda: transitions.declaration_find_no_conflict(
+                declaration=declaration,
+                actor=acting(request),
+                reason=reason,
+                signature=StatementOnly(),
+            ),
         )
 
 
@@ -100,7 +133,7 @@ class DecideStatementView(APIView):
     @extend_schema(
         tags=["signatures"],
         request=io.DecideInput,
-        responses={200: StatementOutput, **errors(400, 404)},
+        responses={200: StatementOutput, **errors(400, 403, 404, 409)},
         description=DESCRIPTION,
     )
     def post(self, request: Request, id: str) -> Response:
@@ -110,8 +143,17 @@ class DecideStatementView(APIView):
             decisions.measure_spec_from_input(declaration=declaration, index=i, values=m)
             for i, m in enumerate(data["measures"])
         ]
-        content = decisions.decision_content(measures=specs, reason=data["reason"])
-        return _answer(declaration=declaration, step="decide", request=request, content=content)
+        return _statement(
+            declaration=declaration,
+            step="decide",
+            take_step=lambda: decisions.declaration_decide(
+                declaration=declaration,
+                actor=acting(request),
+                measures=specs,
+                reason=data["reason"],
+                signature=StatementOnly(),
+            ),
+        )
 
 
 #: the URL's step → its view
@@ -127,7 +169,7 @@ class MeasureStatementView(APIView):
     @extend_schema(
         tags=["signatures"],
         request=io.ConsentInput,
-        responses={200: StatementOutput, **errors(400, 404)},
+        responses={200: StatementOutput, **errors(400, 403, 404, 409)},
         description="The bytes to sign for the answer to a transfer proposal.",
     )
     def post(self, request: Request, id: str) -> Response:
@@ -138,8 +180,14 @@ class MeasureStatementView(APIView):
             ),
             code=id,
         )
-        content = {"measure": str(measure.code), "decision": data["decision"]}
-        content["reason"] = data["reason"]
-        return _answer(
-            declaration=measure.declaration, step="consent", request=request, content=content
+        return _statement(
+            declaration=measure.declaration,
+            step="consent",
+            take_step=lambda: measure_services.measure_consent(
+                measure=measure,
+                actor=acting(request),
+                decision=data["decision"],
+                reason=data["reason"],
+                signature=StatementOnly(),
+            ),
         )

@@ -23,7 +23,7 @@ class PersonalSignature(models.Model):
         Declaration, on_delete=models.PROTECT, related_name="personal_signatures"
     )
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    #: the canonical JSON the person signed (``services.signatures.statement_bytes``)
+    #: the canonical JSON the person signed (``services.personal_signatures.statement_bytes``)
     statement = models.BinaryField()
     statement_sha256 = models.CharField(max_length=64)
     #: the detached CMS (CAdES) as the signer's NCALayer returned it

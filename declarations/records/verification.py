@@ -9,7 +9,13 @@ Two independent checks, both required for ``valid``:
 
 A file whose signature names one of our verification codes but whose bytes differ is reported
 as that record, altered. Works offline (``manage.py verify_record FILE``): no fetching of
-revocation data, the trust roots are local.
+revocation data for the seal, the trust roots are local.
+
+Beside the verdict, not part of it: each person's own signature a record embeds (issue 15) is
+verified again at the signing time it carries, when the file names one of our records (so an
+upload we never issued costs nothing), at most ``PERSONAL_MAX`` of them. That check reads the
+configured NCA trust store and revocation sources (``COI_EDS_*``); without them it fails
+closed and says so, without changing whether the record itself is ours and unaltered.
 """
 
 from __future__ import annotations
@@ -145,31 +151,35 @@ def verify_pdf(data: bytes, *, seal: Seal | None = None) -> Verdict:
         verdict.problems.append(_("We did not issue this file."))
     if record is not None:
         verdict.record = _describe(record)
-    verdict.personal_signatures = personal_signatures_in(data)
+    if verdict.ours:
+        verdict.personal_signatures = personal_signatures_in(data)
     verdict.valid = (
         verdict.ours
         and verdict.unaltered
         and verdict.signature_intact
         and verdict.signature_trusted
         and not verdict.modified_after_signing
-        and all(s["valid"] for s in verdict.personal_signatures)
     )
     return verdict
+
+
+#: the most personal signatures one record carries (a dossier: every signed step of a case)
+PERSONAL_MAX = 50
 
 
 def embedded_files(data: bytes) -> dict[str, bytes]:
     """The files a record embeds (PDF/A-3 attachments), by name; read with pyHanko, so the
     offline check needs nothing the product does not already install."""
+    files = {}
     try:
         root = PdfFileReader(BytesIO(data), strict=False).root
         names = root["/Names"]["/EmbeddedFiles"]["/Names"]
-    except (KeyError, TypeError, ValueError, PdfReadError):
-        return {}
-    files = {}
-    for i in range(0, len(names) - 1, 2):
-        spec = names[i + 1].get_object()
-        stream = spec["/EF"]["/F"].get_object()
-        files[str(names[i])] = bytes(stream.data)
+        for i in range(0, len(names) - 1, 2):
+            spec = names[i + 1].get_object()
+            stream = spec["/EF"]["/F"].get_object()
+            files[str(names[i])] = bytes(stream.data)
+    except (KeyError, TypeError, ValueError, AttributeError, PdfReadError):
+        return files  # what could be read; a crafted file is no crash
     return files
 
 
@@ -178,9 +188,9 @@ def personal_signatures_in(data: bytes) -> list[dict[str, Any]]:
     (``signature-….p7s``) over the statement beside it (``….json``), for the IIN the statement
     names, with validity and revocation judged at the signing time the CMS carries."""
     files = embedded_files(data)
-    found = []
+    found: list[dict[str, Any]] = []
     for name, cms in sorted(files.items()):
-        if not name.endswith(".p7s"):
+        if not name.endswith(".p7s") or len(found) >= PERSONAL_MAX:
             continue
         statement = files.get(name.removesuffix(".p7s") + ".json", b"")
         result: dict[str, Any] = {"file": name, "valid": False, "signer": "", "problem": ""}

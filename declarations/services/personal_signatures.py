@@ -3,12 +3,13 @@
 What is signed is a *statement*: the canonical JSON (RFC 8785, the audit hash's encoding) of
 the declaration's public id, the step, the signer's IIN and what the person authored in it — the
 notice's text and files, an addendum, the answer to a transfer, the reasons and measures of a
-decision. The server is the only one that encodes it: a client asks for the statement of the
-input it is about to post (``statement_for``), has NCALayer sign those bytes (detached CMS), and
-posts the input with the CMS; the step encodes the statement again from the posted input, so a
-signature over anything else — another step's bytes, a changed word — fails as a digest
-mismatch. The event then records the statement itself, the CMS's hash and what the verifier
-established, all inside the hashed event data; the CMS is kept beside it
+decision. The server is the only one that encodes it: a client asks the step itself for the
+statement of the input it is about to post (the step run with ``StatementOnly``, which stops
+once it has encoded it), has NCALayer sign those bytes (detached CMS), and posts the input with
+the CMS; the step encodes the statement again from the posted input, so a signature over
+anything else — another step's bytes, a changed word — fails as a digest mismatch. The event
+records the hashes of the statement and of the CMS and what the verifier established (the IIN
+masked), inside the hashed event data; the statement and the CMS are kept beside it
 (``PersonalSignature``).
 
 Each state body says per step whether a signature is not used, optional or required
@@ -29,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from declarations.audit_chain import canonical_bytes
 from declarations.choices import SignaturePolicy
+from declarations.identifiers import masked
 from declarations.models import Declaration, PersonalSignature, Servant, StateBody
 from declarations.signatures.dev_signer import development_sign, development_signer_available
 from declarations.signatures.verifiers import current_verifier
@@ -118,11 +120,6 @@ def statement_bytes(*, declaration: Declaration, step: str, iin: str, content: A
     )
 
 
-def statement_for(*, declaration: Declaration, step: str, actor: User, content: Any) -> bytes:
-    """What ``actor`` is to sign before posting ``step`` with this content."""
-    return statement_bytes(declaration=declaration, step=step, iin=iin_of(actor), content=content)
-
-
 def policy_of(body: StateBody, step: str) -> str:
     return str(getattr(body, POLICY_FIELD[step]))
 
@@ -176,7 +173,8 @@ def signature_check(
             content=statement,
             iin=iin,
             bin=declaration.body.bin or None,
-            allowed_roles=ALLOWED_ROLES[step],
+            # an organisation's key proves nothing about a body whose BIN is not on record
+            allowed_roles=ALLOWED_ROLES[step] if declaration.body.bin else (INDIVIDUAL,),
         )
     except SignatureRefused as refused:
         raise ValidationError({"signature": [refused.message]}, code=refused.code) from None
@@ -193,13 +191,17 @@ def _development_signature(statement: bytes, iin: str) -> bytes:
 
 
 def event_data(verified: Verified) -> dict[str, Any]:
-    """What the event records of the signature: the statement itself, the hashes of it and of
-    the CMS, and the verifier's findings — all inside the hashed event data."""
+    """What the event records of the signature, inside the hashed event data: the hashes of the
+    statement and of the CMS (both kept in ``PersonalSignature``, so the chain covers them), and
+    the verifier's findings with the IIN masked — the events are read by everyone on the case,
+    and an IIN is personal data."""
+    signer = verified.facts.as_json()
+    signer["iin"] = masked(str(signer.get("iin") or "").removeprefix("IIN"))
     return {
-        "statement": json.loads(verified.statement),
+        "step": json.loads(verified.statement)["step"],
         "statement_sha256": hashlib.sha256(verified.statement).hexdigest(),
         "cms_sha256": hashlib.sha256(verified.cms).hexdigest(),
-        "signer": verified.facts.as_json(),
+        "signer": signer,
     }
 
 

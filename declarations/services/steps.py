@@ -7,8 +7,10 @@ The fixed shape, inside one transaction:
 2. check the transition is allowed from the current state (``can_proceed``; else 409) and that the
    actor may fire it (``has_transition_perm``; else ``PermissionDenied``, a 403);
 3. the service body validates its input (``ValidationError``, a 400) and calls the transition;
-4. write exactly one audit event, with the legal basis the step rests on, recompute the
-   deadlines and store the clocks the step started or ended (``deadlines_record``);
+4. write exactly one audit event, with the legal basis the step rests on (and, for a step the
+   person signed, their verified signature: ``Step.sign``, kept as ``PersonalSignature``),
+   recompute the deadlines and store the clocks the step started or ended
+   (``deadlines_record``);
 5. ``save()`` the declaration with its new chain head (django-fsm-2's optimistic check is a second
    guard);
 6. queue notifications in the outbox; sending happens after commit.

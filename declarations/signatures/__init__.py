@@ -4,7 +4,8 @@
 - ``verify.verify_signature`` — the local verifier (GOST 34.10-2015 and RSA, chain, CRL/OCSP);
 - ``verifiers.current_verifier`` — the local one or an NCANode server, by ``COI_EDS_VERIFIER``;
 - ``dev_signer.development_sign`` — NCALayer's part in development, with the NCA test keys;
-- ``checks.register_checks`` — the deploy checks (development signer, test root);
+- ``checks.register_checks`` — the system checks, run by every ``manage.py check`` and at
+  start-up (development signer, test root, the trust store);
 - ``conf`` — the settings and their defaults; ``testpki/`` — the NCA test PKI (README.md).
 """
 

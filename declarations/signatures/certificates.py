@@ -81,9 +81,10 @@ def extended_key_usage(cert: Any) -> tuple[str, ...]:
 
 def can_sign_documents(cert: Any) -> bool:
     """A signing key has non-repudiation in its key usage; NCA authentication keys have only
-    digitalSignature/keyEncipherment and must not sign a notice or a decision."""
+    digitalSignature/keyEncipherment and must not sign a notice or a decision. A certificate
+    without the extension says nothing of the kind, and is refused (fail closed)."""
     usage = cert.key_usage_value
-    return usage is None or "non_repudiation" in usage.native
+    return usage is not None and "non_repudiation" in usage.native
 
 
 def is_ca(cert: Any) -> bool:

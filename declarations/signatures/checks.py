@@ -10,7 +10,8 @@ Register once at start-up, from the app config's ``ready()``::
 | id | level | when |
 |---|---|---|
 | ``coi.E015`` | error | ``COI_EDS_DEV_SIGNER`` is on and ``DEBUG`` is off |
-| ``coi.W015`` | warning | the NCA test root is a trusted root and ``DEBUG`` is off |
+| ``coi.E017`` | error | the NCA test root is a trusted root and ``DEBUG`` is off: its keys and |
+|              |       | their password are public, so anyone could sign as the test people |
 | ``coi.E016`` | error | a configured root or CA certificate cannot be read or does not chain |
 """
 
@@ -53,11 +54,11 @@ def check_signature_settings(
         )
     if not settings.DEBUG and _trusts_test_root():
         messages.append(
-            checks.Warning(
+            checks.Error(
                 "The NCA test root is among COI_EDS_TRUSTED_ROOTS while DEBUG is off.",
                 hint="Signatures made with the public test keys would verify; trust only the "
                 "production NCA roots.",
-                id="coi.W015",
+                id="coi.E017",
             )
         )
     try:

@@ -185,7 +185,25 @@ def verify_signature(
     at: dt.datetime | None = None,
 ) -> SignatureFacts:
     """The facts of ``cms``, a detached signature of exactly ``content``, or the first refusal
-    (module docstring: the order, and how the signing time is used)."""
+    (module docstring: the order, and how the signing time is used). Whatever a crafted
+    certificate or CMS makes the parsers raise is a refusal (``malformed``), never a crash."""
+    if at is not None and timezone.is_naive(at):
+        raise ValueError("at must be timezone-aware")  # a programming error, not a refusal
+    try:
+        return _verify(cms, content=content, iin=iin, bin=bin, allowed_roles=allowed_roles, at=at)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        raise SignatureRefused(Refusal.MALFORMED, detail=repr(error)) from None
+
+
+def _verify(
+    cms: bytes,
+    *,
+    content: bytes,
+    iin: str | None,
+    bin: str | None,
+    allowed_roles: Collection[str] | None,
+    at: dt.datetime | None,
+) -> SignatureFacts:
     parsed = parse_detached(cms)
     algorithm = algorithm_of(parsed)
     check_digest(parsed, algorithm, content)

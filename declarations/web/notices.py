@@ -157,6 +157,10 @@ def edit(request: HttpRequest, declaration: Declaration) -> HttpResponse:
 @own_draft
 def preview(request: HttpRequest, declaration: Declaration) -> HttpResponse:
     """Step 2 of filing: the notice as it will be filed, with a confirmation."""
+    return _preview(request, declaration)
+
+
+def _preview(request: HttpRequest, declaration: Declaration, status: int = 200) -> HttpResponse:
     return render(
         request,
         "declarations/preview.html",
@@ -167,6 +171,7 @@ def preview(request: HttpRequest, declaration: Declaration) -> HttpResponse:
             "manager": selectors.direct_manager_of(declaration.declarant),
             "sign": signing_context(declaration.body),
         },
+        status=status,
     )
 
 
@@ -178,15 +183,24 @@ def submit(request: HttpRequest, code: UUID) -> HttpResponse:
     if request.POST.get("confirm") != "yes":
         messages.error(request, _("Tick the confirmation to file the notice."))
         return redirect("declarations:preview", code=declaration.code)
-    late = attempt(
-        request,
-        declaration,
-        lambda: transitions.declaration_submit(
-            declaration=declaration, actor=acting(request), signature=posted_signature(request)
-        ),
-    )
+    refused: list[str] = []
+
+    def file_it() -> None:
+        try:
+            transitions.declaration_submit(
+                declaration=declaration, actor=acting(request), signature=posted_signature(request)
+            )
+        except ValidationError as exc:  # a refused signature: say why, on the preview (400)
+            if "signature" not in getattr(exc, "message_dict", {}):
+                raise
+            refused.extend(exc.message_dict["signature"])
+
+    late = attempt(request, declaration, file_it)
     if late is not None:
         return late
+    if refused:
+        messages.error(request, " ".join(refused))
+        return _preview(request, declaration, status=400)
     messages.success(
         request,
         _("Your notice is filed under No. %(number)s. Your recusal on the matter starts now.")

@@ -32,7 +32,14 @@
         }));
       };
       socket.onmessage = (event) => {
-        const answer = JSON.parse(event.data);
+        let answer;
+        try {
+          answer = JSON.parse(event.data);
+        } catch (error) {
+          socket.close();
+          reject(error);
+          return;
+        }
         if (answer.result && answer.result.version) return; // NCALayer's greeting
         socket.close();
         if (answer.status === true && answer.body && answer.body.result) {
@@ -64,6 +71,10 @@
           body: body,
           credentials: "same-origin",
         });
+        if (response.redirected) { // the step came too late, or was refused: read why there
+          window.location.assign(response.url);
+          return;
+        }
         const type = response.headers.get("Content-Type") || "";
         if (!response.ok || !type.startsWith("application/json")) {
           status.textContent = block.dataset.formErrors;
