@@ -398,6 +398,27 @@ LOGGING = {
     # WeasyPrint announces every rendering step at INFO; its warnings and errors still show.
     "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
-# Send queued notifications right after each commit (small deployments); otherwise a worker
-# runs `manage.py send_notifications`.
+# Send queued notifications right after each commit (small deployments); otherwise the scheduler
+# (`manage.py run_worker` or `run_scheduler`) sends them every tick.
 COI_SEND_NOTIFICATIONS_INLINE = env_bool("COI_SEND_NOTIFICATIONS_INLINE", False)
+
+# Deadlines that run by themselves (issue 16). Reminders before each clock's due time, unless a
+# body sets its own in the admin: "Nwd@HH:MM" is HH:MM Almaty on the working day N working days
+# before the due day (0: the due day), "Nh" is N hours before the due instant.
+COI_REMINDERS = env_list("COI_REMINDERS", ["1wd@09:00", "0wd@09:00"])
+# A missed clock is escalated at this time (Almaty) on the first working day after its due day,
+# and again, one level up, every StateBody.escalation_step_days working days while still missed.
+COI_ESCALATION_TIME = env_str("COI_ESCALATION_TIME", "09:00")
+# The weekly digest for management and the ethics commissioner: ISO weekday (1 = Monday), time.
+COI_DIGEST_WEEKDAY = env_int("COI_DIGEST_WEEKDAY", 1)
+COI_DIGEST_TIME = env_str("COI_DIGEST_TIME", "09:00")
+# The scheduler looks for due jobs this often; a job it takes is leased for COI_JOB_LEASE_SECONDS.
+COI_SCHEDULER_TICK_SECONDS = env_int("COI_SCHEDULER_TICK_SECONDS", 15)
+COI_JOB_LEASE_SECONDS = env_int("COI_JOB_LEASE_SECONDS", 600)
+# E-mail delivery: a failed send is tried again after COI_MAIL_RETRY_SECONDS, twice as long each
+# time (capped at six hours), up to COI_MAIL_MAX_ATTEMPTS; a sender that died mid-send leaves its
+# claim to run out after COI_MAIL_LEASE_SECONDS.
+COI_MAIL_RETRY_SECONDS = env_int("COI_MAIL_RETRY_SECONDS", 60)
+COI_MAIL_MAX_ATTEMPTS = env_int("COI_MAIL_MAX_ATTEMPTS", 12)
+COI_MAIL_LEASE_SECONDS = env_int("COI_MAIL_LEASE_SECONDS", 300)
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 20)

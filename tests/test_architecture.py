@@ -11,7 +11,8 @@ Layers, lowest first; a module may import its own layer or a lower one, never a 
 2. reads: ``selectors``, then ``permissions`` (which asks the selectors, never the reverse);
 3. ``records``: the records pipeline, which services schedule and never the reverse;
 4. ``services``: every write;
-5. the doors: ``api``, ``web``, ``management`` commands, ``admin``, ``seeding``, ``apps`` —
+5. the doors: ``api``, ``web``, ``management`` commands, ``admin``, ``seeding``, ``apps``,
+   ``scheduler`` (the periodic jobs) —
    and ``api`` and ``web`` never import each other.
 """
 
@@ -45,7 +46,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("permissions",),
     ("records",),
     ("services",),
-    ("api", "web", "management", "admin", "seeding", "apps", "checks"),
+    ("api", "web", "management", "admin", "seeding", "apps", "checks", "scheduler"),
 ]
 DOORS_APART = {"api": "web", "web": "api"}
 MAX_LINES = 400

@@ -143,7 +143,7 @@ def test_missed_deadline_escalates_once(org: Org) -> None:
     ]
     assert clocks == [Clock.START_REVIEW, Clock.DECISION]
     declaration.refresh_from_db()
-    assert declaration.escalation_at is None and declaration.due_at == end_of(2026, 11, 19)
+    assert declaration.due_at == end_of(2026, 11, 19)
 
 
 def test_hr_order_deadline_is_escalated_to_hr_and_management(org: Org) -> None:
@@ -158,7 +158,7 @@ def test_hr_order_deadline_is_escalated_to_hr_and_management(org: Org) -> None:
 
 def test_closed_cases_have_no_deadline(org: Org) -> None:
     declaration = declaration_in(org, S.RESOLVED)
-    assert declaration.due_at is None and declaration.escalation_at is None
+    assert declaration.due_at is None
 
 
 def test_an_escalation_is_a_step_of_the_one_shape(org: Org) -> None:
@@ -180,4 +180,4 @@ def test_an_escalation_is_a_step_of_the_one_shape(org: Org) -> None:
         assert "akimat-2013-cl9" in {ref["key"] for ref in event.data["legal_basis"]}
     assert audit_verify_all()[1] == []
     declaration.refresh_from_db()
-    assert declaration.escalation_at is None and declaration.audit_seq == 3
+    assert declaration.audit_seq == 3

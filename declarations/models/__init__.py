@@ -6,7 +6,7 @@ from declarations.models.access import AccessEvent, Checkpoint
 from declarations.models.attachments import Attachment
 from declarations.models.audit import AppendOnlyError, AuditEvent
 from declarations.models.calendar import CalendarOverride
-from declarations.models.deadlines import Deadline
+from declarations.models.deadlines import Deadline, ReminderRule
 from declarations.models.declaration import (
     NOTICE_FIELDS,
     Declaration,
@@ -15,10 +15,11 @@ from declarations.models.declaration import (
 )
 from declarations.models.legal import LegalBasis, LegalReference
 from declarations.models.measures import Decision, Measure
-from declarations.models.notifications import Notification
+from declarations.models.notifications import Notification, NotificationPreference
 from declarations.models.organization import Position, RoleGrant, Servant, StateBody, Unit
 from declarations.models.preferences import UserPreference
 from declarations.models.records import ExportJob, Record
+from declarations.models.scheduling import ScheduledJob
 from declarations.models.signatures import PersonalSignature
 
 __all__ = [
@@ -37,11 +38,14 @@ __all__ = [
     "LegalReference",
     "Measure",
     "Notification",
+    "NotificationPreference",
     "PersonalSignature",
     "Position",
     "Record",
     "RegistrationCounter",
+    "ReminderRule",
     "RoleGrant",
+    "ScheduledJob",
     "Servant",
     "StateBody",
     "Unit",

@@ -158,8 +158,6 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
     decision_due_at = models.DateTimeField(null=True, blank=True)
     #: The earliest running deadline (shown, and ``overdue`` is computed from it).
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
-    #: The earliest deadline not yet escalated: what ``process_deadlines`` sweeps on.
-    escalation_at = models.DateTimeField(null=True, blank=True)
 
     # The head of this declaration's audit chain, moved by ``services.audit.audit_record`` only.
     audit_seq = models.PositiveIntegerField(default=0, editable=False)
@@ -174,11 +172,6 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
                 fields=["due_at"],
                 condition=models.Q(state__in=[s.value for s in OPEN_STATES]),
                 name="declaration_open_due_at",
-            ),
-            models.Index(
-                fields=["escalation_at"],
-                condition=models.Q(escalation_at__isnull=False),
-                name="declaration_escalation_at",
             ),
             models.Index(fields=["body", "state", "submitted_at"], name="declaration_body_state"),
             # the API's keyset pagination walks the declarations newest first

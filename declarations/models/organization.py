@@ -43,6 +43,13 @@ class StateBody(PublicIdMixin, TimeStampedModel):
         validators=_DAYS,
         help_text=_("After the day the servant became aware of the conflict (003 cl. 8)."),
     )
+    # Issue 16: a clock still missed this many working days after its last escalation is
+    # escalated again, one level up the structure.
+    escalation_step_days = models.PositiveSmallIntegerField(
+        _("working days before a missed deadline is escalated again"),
+        default=2,
+        validators=_DAYS,
+    )
     bin = models.CharField(
         _("BIN"),
         max_length=12,

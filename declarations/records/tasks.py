@@ -92,13 +92,13 @@ def _enqueue_export(export_id: int) -> None:
     plan_export.enqueue(export_id)
 
 
-def _database_queue() -> bool:
+def database_queue() -> bool:
     return type(task_backends["default"]).__module__.startswith("django_tasks_db")
 
 
 def tasks_reap_lost(*, now: datetime) -> int:
     """Mark as failed the queue's tasks whose worker died while running them."""
-    if not _database_queue():
+    if not database_queue():
         return 0
     from django_tasks_db.models import DBTaskResult  # only with the database queue installed
 
@@ -112,7 +112,7 @@ def tasks_reap_lost(*, now: datetime) -> int:
 
 
 def _queued_record_ids() -> set[int]:
-    if not _database_queue():
+    if not database_queue():
         return set()
     from django_tasks_db.models import DBTaskResult
 
@@ -125,7 +125,7 @@ def _queued_record_ids() -> set[int]:
 def _queued_export_ids() -> set[int]:
     """Export jobs with a task still waiting or running in the database queue (another
     backend cannot be asked: there, only the time since the last progress counts)."""
-    if not _database_queue():
+    if not database_queue():
         return set()
     from django_tasks_db.models import DBTaskResult
 
@@ -137,7 +137,7 @@ def _queued_export_ids() -> set[int]:
 
 
 def _checkpoint_queued() -> bool:
-    if not _database_queue():
+    if not database_queue():
         return False
     from django_tasks_db.models import DBTaskResult
 

@@ -213,7 +213,7 @@ def _bulk_declarations(
                     )
                 )
             else:
-                declaration.due_at = declaration.escalation_at = (
+                declaration.due_at = (
                     declaration.start_review_due_at
                     if state == S.SUBMITTED
                     else declaration.decision_due_at

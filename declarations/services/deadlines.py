@@ -1,5 +1,6 @@
-"""Deadlines in working days (DESIGN.md §3): the clocks a declaration runs, and its stored
-``due_at`` and ``escalation_at``. Escalating a missed one is ``services/escalation.py``."""
+"""Deadlines in working days (DESIGN.md §3): the clocks a declaration runs, its stored ``due_at``,
+and each clock stored as a fact (issue 14) with its first reminder and escalation (issue 16:
+``services/reminders.py``). Escalating a missed one is ``services/escalation.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 
-from declarations import selectors
 from declarations.choices import (
     AuditAction,
     Clock,
@@ -19,6 +19,7 @@ from declarations.choices import (
     MeasureState,
 )
 from declarations.models import Deadline, Declaration, Measure, Servant
+from declarations.services.reminders import schedule_new
 
 S = DeclarationState
 
@@ -50,26 +51,17 @@ def running_clocks(declaration: Declaration, measures: Iterable[Measure]) -> lis
     return clocks
 
 
-def compute_due_at(
-    *, declaration: Declaration, measures: Iterable[Measure], escalated: set[tuple[str, str, str]]
-) -> tuple[datetime | None, datetime | None]:
-    """(due_at, escalation_at): the earliest running deadline, and earliest not yet escalated."""
-    clocks = running_clocks(declaration, measures)
-    due = min((c.due_at for c in clocks), default=None)
-    pending = min((c.due_at for c in clocks if c.key not in escalated), default=None)
-    return due, pending
+def compute_due_at(*, declaration: Declaration, measures: Iterable[Measure]) -> datetime | None:
+    """The earliest running deadline: what the lists sort and flag overdue by."""
+    return min((c.due_at for c in running_clocks(declaration, measures)), default=None)
 
 
 def declaration_refresh_deadlines(
     *, declaration: Declaration, measures: Iterable[Measure] | None = None
 ) -> None:
-    """Recompute ``due_at`` and ``escalation_at`` in memory; the caller saves under its lock."""
+    """Recompute ``due_at`` in memory; the caller saves under its lock."""
     measures = list(declaration.measures.all()) if measures is None else measures
-    declaration.due_at, declaration.escalation_at = compute_due_at(
-        declaration=declaration,
-        measures=measures,
-        escalated=selectors.escalated_clocks(declaration),
-    )
+    declaration.due_at = compute_due_at(declaration=declaration, measures=measures)
 
 
 # -- clocks as facts (issue 14) -------------------------------------------------------------
@@ -195,4 +187,5 @@ def deadlines_record(
             )
         )
     if new:
+        schedule_new(new, body_id=declaration.body_id, step=declaration.body.escalation_step_days)
         Deadline.objects.bulk_create(new)

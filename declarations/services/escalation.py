@@ -1,118 +1,146 @@
-"""The sweep that escalates missed deadlines (DESIGN.md §3, rule R4: 003 cl. 9).
+"""Escalating missed deadlines, one level up the structure at a time (DESIGN.md §3, rule R4:
+003 cl. 9; issue 16).
 
-Each missed clock is one step through the shape every audited write takes
-(``steps.declaration_transition``), with the system as the actor: the declaration locked, one
-``deadline.missed`` event naming who was due to act, the stored clocks recomputed, the people
-told through the outbox. An escalated deadline is an audit event, so the sweep is safe to run
-any number of times.
+A running clock is escalated when its ``escalate_at`` comes: at ``COI_ESCALATION_TIME`` (09:00
+Almaty) on the first working day after its due day. The first escalation (``deadline.missed``)
+tells the person who missed it, their superior in the structure, the body's management and its
+ethics commissioner; while the clock is still missed, every ``StateBody.escalation_step_days``
+working days it is escalated again (``deadline.escalated``) to the next superior up, with
+management and the ethics commissioner told again, until nobody is left above. A scheduler that
+was down escalates each clock once on its return, and counts the next level from then.
+
+Each escalation is one step through the shape every audited write takes
+(``steps.declaration_transition``) with the system as the actor: the declaration locked, one
+event naming who was due to act and who was told, the people told through the outbox (each
+notification keyed by the clock and level, so never twice).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from declarations import selectors
-from declarations.choices import AuditAction, Clock, DeadlineOutcome, NotificationKind, Role
-from declarations.models import Deadline, Declaration
-from declarations.services.deadlines import RunningClock, compute_due_at, running_clocks
+from declarations.calendar import ALMATY, working_calendar
+from declarations.choices import AuditAction, DeadlineOutcome, NotificationKind, Role
+from declarations.models import Deadline, Servant
+from declarations.services.notifications import notification_enqueue
+from declarations.services.reminders import (
+    deadline_context,
+    due_to_act,
+    next_working_day,
+    role_holders,
+)
 from declarations.services.steps import declaration_transition
 
-
-class _AlreadyEscalated(Exception):
-    """Another sweep escalated the clock first: the step is rolled back, nothing written."""
-
-
-def _role_ids(declaration: Declaration, role: str) -> list[int | None]:
-    return list(selectors.users_with_role(declaration.body_id, role).values_list("pk", flat=True))
+#: How far up the structure an escalation may climb (a guard against a cycle of overrides).
+MAX_LEVELS = 10
 
 
-def _responsible(declaration: Declaration, clock: str) -> tuple[list[int | None], list[int | None]]:
-    """(who was due to act, who is told) for a missed clock (R4: 003 cl. 9)."""
-    management = _role_ids(declaration, Role.MANAGEMENT)
-    reviewer = declaration.reviewer_id
-    if clock == Clock.CONSENT:
-        return [declaration.declarant.user_id], [reviewer, *management]
-    if clock == Clock.HR_ORDER:
-        hr = _role_ids(declaration, Role.HR)
-        return hr, [*hr, *management]
-    ethics = _role_ids(declaration, Role.ETHICS_COMMISSIONER)
-    return ([reviewer] if reviewer else management), [*management, *ethics, reviewer]
+class _NotDue(Exception):
+    """Another sweep escalated the clock first, or it ended: the step is rolled back."""
 
 
-def _mark_escalated(declaration: Declaration, clock: RunningClock, at: datetime) -> None:
-    """The stored clock (issue 14) says when it was escalated; it keeps running until done."""
-    stored = Deadline.objects.filter(
-        declaration=declaration,
-        clock=clock.clock,
-        due_at=clock.due_at,
-        outcome=DeadlineOutcome.RUNNING,
-        escalated_at__isnull=True,
-    )
-    if clock.measure_code:
-        stored = stored.filter(measure__code=clock.measure_code)
-    else:
-        stored = stored.filter(measure__isnull=True)
-    stored.update(escalated_at=at)
+def superiors_of(user_id: int | None) -> list[int]:
+    """The user's superiors in the structure, nearest first (``direct_manager_of`` repeated)."""
+    chain: list[int] = []
+    servant = Servant.objects.filter(user_id=user_id, is_active=True).first() if user_id else None
+    seen = {servant.pk} if servant else set()
+    while servant is not None and len(chain) < MAX_LEVELS:
+        servant = selectors.direct_manager_of(servant)
+        if servant is None or servant.pk in seen:
+            break
+        seen.add(servant.pk)
+        chain.append(servant.user_id)
+    return chain
 
 
-def _next_missed(declaration: Declaration, now: datetime) -> RunningClock | None:
-    """The earliest running clock of ``declaration`` that has passed and is not yet escalated."""
-    escalated = selectors.escalated_clocks(declaration)
-    missed = [
-        clock
-        for clock in running_clocks(declaration, declaration.measures.all())
-        if clock.due_at <= now and clock.key not in escalated
-    ]
-    return min(missed, key=lambda clock: clock.due_at, default=None)
+def _escalate(deadline_id: int, now: datetime) -> bool:
+    deadline = Deadline.objects.select_related("declaration__declarant").get(pk=deadline_id)
+    try:
+        with declaration_transition(
+            declaration=deadline.declaration,
+            actor=None,
+            name=None,
+            what=_("escalate a missed deadline"),
+            expect_state=False,
+        ) as step:
+            clock = (
+                Deadline.objects.select_related("measure")
+                .filter(pk=deadline_id, outcome=DeadlineOutcome.RUNNING, escalate_at__lte=now)
+                .first()
+            )  # again, under the declaration's lock
+            if clock is None:
+                raise _NotDue
+            body_id = step.declaration.body_id
+            clock.declaration = step.declaration
+            holders = role_holders([body_id])
+            missed_by = due_to_act(clock, holders)
+            level = clock.escalation_level + 1
+            chain = superiors_of(missed_by[0]) if clock.due_to_act_id else []
+            above = chain[level - 1 : level]
+            oversight = holders.get((body_id, Role.MANAGEMENT), []) + holders.get(
+                (body_id, Role.ETHICS_COMMISSIONER), []
+            )
+            told = list(dict.fromkeys([*missed_by, *above, *oversight]))
+            step.action = (
+                AuditAction.DEADLINE_MISSED if level == 1 else AuditAction.DEADLINE_ESCALATED
+            )
+            step.legal_topics.append("deadline")
+            step.data = {
+                "clock": clock.clock,
+                "measure": str(clock.measure.code) if clock.measure else "",
+                "due_at": clock.due_at,
+                "due_to_act": missed_by,
+                "level": level,
+                "told": told,
+            }
+            notification_enqueue(
+                recipient_ids=told,
+                kind=(
+                    NotificationKind.DEADLINE_MISSED
+                    if level == 1
+                    else NotificationKind.DEADLINE_STILL_MISSED
+                ),
+                declaration=step.declaration,
+                deadline=clock,
+                key=f"escalate:{clock.pk}:{level}",
+                context=deadline_context(clock) | {"level": level},
+            )
+            Deadline.objects.filter(pk=clock.pk).update(
+                escalation_level=level,
+                escalated_at=clock.escalated_at or step.at,
+                escalate_at=(
+                    next_escalation(step.at, step.declaration.body.escalation_step_days)
+                    if len(chain) > level
+                    else None
+                ),
+            )
+    except _NotDue:
+        return False
+    return True
+
+
+def next_escalation(at: datetime, step_days: int) -> datetime:
+    """The next level's time: ``step_days`` working days after this escalation's day."""
+    day = next_working_day(working_calendar(), at.astimezone(ALMATY).date(), max(step_days, 1))
+    return datetime.combine(day, time.fromisoformat(settings.COI_ESCALATION_TIME), tzinfo=ALMATY)
 
 
 def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
-    """Record and announce every missed, not yet escalated deadline of one declaration, one step
-    each. Returns the number of deadlines escalated."""
-    declaration = Declaration.objects.select_related("body", "declarant").get(pk=declaration_id)
-    count = 0
-    while _next_missed(declaration, now) is not None:
-        try:
-            with declaration_transition(
-                declaration=declaration,
-                actor=None,
-                name=None,
-                what=_("escalate a missed deadline"),
-                expect_state=False,
-            ) as step:
-                clock = _next_missed(step.declaration, now)  # again, under the lock
-                if clock is None:
-                    raise _AlreadyEscalated
-                due_to_act, told = _responsible(step.declaration, clock.clock)
-                step.action = AuditAction.DEADLINE_MISSED
-                step.legal_topics.append("deadline")
-                step.data = {
-                    "clock": clock.clock,
-                    "measure": clock.measure_code,
-                    "due_at": clock.key[2],
-                    "due_to_act": due_to_act,
-                }
-                step.notify(NotificationKind.DEADLINE_MISSED, told, clock=clock.clock)
-                _mark_escalated(step.declaration, clock, step.at)
-        except _AlreadyEscalated:
-            break
-        count += 1
-    if not count:  # picked for a stale escalation_at: only the stored clocks are put right
-        due_at, escalation_at = compute_due_at(
-            declaration=declaration,
-            measures=declaration.measures.all(),
-            escalated=selectors.escalated_clocks(declaration),
-        )
-        Declaration.objects.filter(pk=declaration.pk).update(
-            due_at=due_at, escalation_at=escalation_at
-        )
-    return count
+    """Escalate every clock of one declaration whose escalation is due; returns how many."""
+    due = Deadline.objects.filter(
+        declaration_id=declaration_id, outcome=DeadlineOutcome.RUNNING, escalate_at__lte=now
+    ).order_by("escalate_at", "pk")
+    return sum(_escalate(pk, now) for pk in due.values_list("pk", flat=True))
 
 
 def declarations_process_deadlines(*, now: datetime) -> int:
-    """The sweep: one indexed query for the due declarations, then the same service per
-    declaration."""
-    due_ids = list(Declaration.objects.filter(escalation_at__lte=now).values_list("pk", flat=True))
-    return sum(declaration_escalate_missed(declaration_id=pk, now=now) for pk in due_ids)
+    """The sweep: one indexed query for the clocks due (``deadline_escalate_at``), then one step
+    each. Returns how many clocks were escalated."""
+    due = Deadline.objects.filter(outcome=DeadlineOutcome.RUNNING, escalate_at__lte=now).order_by(
+        "escalate_at", "pk"
+    )
+    return sum(_escalate(pk, now) for pk in due.values_list("pk", flat=True))

@@ -291,17 +291,6 @@ def legal_basis(*topics: str) -> list[LegalReference]:
     return list(seen.values())
 
 
-def escalated_clocks(declaration: Declaration) -> set[tuple[str, str, str]]:
-    """(clock, measure code or "", due_at iso) of the deadlines already escalated for a
-    declaration."""
-    result = set()
-    for data in AuditEvent.objects.filter(
-        declaration=declaration, action=AuditAction.DEADLINE_MISSED
-    ).values_list("data", flat=True):
-        result.add((data["clock"], data.get("measure") or "", data["due_at"]))
-    return result
-
-
 def bodies_of(user: UserLike) -> list[int]:
     """The bodies ``user`` works in or holds a role in: the scope of the pickers."""
     if not user.is_authenticated:
