@@ -72,5 +72,5 @@ def declared_jobs() -> tuple[Job, ...]:
             "digest.weekly", _digest, weekly=(settings.COI_DIGEST_WEEKDAY, settings.COI_DIGEST_TIME)
         ),
         Job("records.sweep", _records, every=minute),
-        Job("notifications.send", _send, every=timedelta(seconds=0)),
+        Job("notifications.send", _send, every=timedelta(seconds=10)),
     )
