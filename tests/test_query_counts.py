@@ -16,17 +16,20 @@ S = DeclarationState
 def test_submit_queries(org: Org, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     declaration = new_draft(org)
     # savepoint, lock, counter (3), position, manager (2), calendar, the addressee's name (who
-    # knew, issue 14), measures, escalations, legal bases, attachments (for the frozen notice),
-    # event, the stored clocks (read running, the reviewer's name, one INSERT; issue 14), the
-    # pending notice record, declaration update, outbox, release, caller refresh
-    with django_assert_num_queries(23):
+    # knew, issue 14), measures, legal bases, attachments (for the frozen notice), event, the
+    # stored clocks (read running, the reviewer's name, the calendar and the body's reminder
+    # rules for their reminder and escalation times (issue 16), one INSERT; issue 14), the
+    # pending notice record, declaration update, the recipients' e-mail choices and the outbox
+    # (issue 16), release, caller refresh
+    with django_assert_num_queries(25):
         declaration_submit(declaration=declaration, actor=org.servant)
 
 
 def test_start_review_queries(org: Org, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     declaration = declaration_in(org, S.SUBMITTED)
-    # savepoint, lock, measures, escalations, event, the stored clocks (read running, one UPDATE
-    # ending the start-review clock; issue 14), declaration update, outbox, release, refresh
+    # savepoint, lock, measures, event, the stored clocks (read running, one UPDATE ending the
+    # start-review clock; issue 14), declaration update, the recipients' e-mail choices and the
+    # outbox (issue 16), release, refresh
     with django_assert_num_queries(11):
         declaration_start_review(declaration=declaration, actor=org.manager)
 
@@ -50,9 +53,10 @@ def test_decide_queries_do_not_grow_with_measures(
         declaration_decide(
             declaration=three, actor=org.manager, reason="r", measures=[spec, duties, spec]
         )
-    # measures go in one INSERT; the extra queries are the HR lookup for the order and the one
-    # INSERT of its stored clock (issue 14)
-    assert len(second) - len(first) == 2
+    # measures go in one INSERT; the extra queries are the HR lookup for the order, the one
+    # INSERT of its stored clock (issue 14), and the calendar and the body's reminder rules for
+    # that clock's reminder and escalation times (issue 16)
+    assert len(second) - len(first) == 4
     # and with orders on both sides, three measures or five cost the same
     five = declaration_in(org, S.IN_REVIEW)
     four = declaration_in(org, S.IN_REVIEW, who="servant2")

@@ -25,6 +25,11 @@ class Job:
     every: timedelta | None = None  # a job run every so often…
     weekly: tuple[int, str] | None = None  # …or on an ISO weekday at a time (Almaty)
 
+    def first_at(self, now: datetime) -> datetime:
+        """When a job new to the database first runs: at once, or at its next weekly time (a
+        scheduler first started on a Thursday sends the first digest on Monday)."""
+        return now if self.every is not None else self.next_after(now)
+
     def next_after(self, now: datetime) -> datetime:
         if self.every is not None:
             return now + self.every

@@ -34,7 +34,9 @@ def scheduler_id() -> str:
 
 def _ensure_rows(jobs: tuple[Job, ...], now: datetime) -> None:
     known = set(ScheduledJob.objects.values_list("name", flat=True))
-    missing = [ScheduledJob(name=j.name, next_run_at=now) for j in jobs if j.name not in known]
+    missing = [
+        ScheduledJob(name=j.name, next_run_at=j.first_at(now)) for j in jobs if j.name not in known
+    ]
     if missing:
         ScheduledJob.objects.bulk_create(missing, ignore_conflicts=True)
 

@@ -33,6 +33,7 @@ from declarations.models import (
 )
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_create
+from declarations.services.reminders import deadlines_remind_now
 from declarations.services.transitions import (
     declaration_find_no_conflict,
     declaration_open_from_source,
@@ -217,6 +218,10 @@ def _demo_declarations(u: dict[str, Any], vacant: Position) -> int:
         related_persons="ТОО «Қазақ жолдары»",
     )
     declaration_submit(declaration=submitted, actor=u["servant"])
+    # A case near its deadline, as the demo's visitor would want to see one: its reminder is
+    # brought forward so that the scheduler (``run_worker``, started by .ci/demo) sends it to
+    # the manager within its first tick (issue 16).
+    deadlines_remind_now(declaration_id=submitted.pk, now=timezone.now())
 
     in_review = draft(
         "servant2",

@@ -268,3 +268,17 @@ def deadline_context(deadline: Deadline) -> dict[str, object]:
         "due_to_act_name": deadline.due_to_act_name,
         "measure": str(deadline.measure.code) if deadline.measure is not None else "",
     }
+
+
+def deadlines_remind_now(*, declaration_id: int, now: datetime) -> int:
+    """Bring the next reminder of a declaration's earliest running clock forward to ``now`` (the
+    demo uses it so that a freshly seeded case shows a reminder within a tick; the reminder
+    still states the clock's real due time). Returns how many clocks were moved (0 or 1)."""
+    earliest = (
+        Deadline.objects.filter(
+            declaration_id=declaration_id, outcome=DeadlineOutcome.RUNNING, due_at__gt=now
+        )
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:1]
+    )
+    return Deadline.objects.filter(pk__in=list(earliest)).update(remind_at=now)
