@@ -273,9 +273,10 @@ class NotificationKind(models.TextChoices):
 
 
 #: Kinds whose e-mail a user may not switch off: the rules require the person to be told
-#: (003 cl. 8: the manager receives the notice; a transfer needs the servant's consent, Law
-#: 410-V Art. 15 p.3; 003 cl. 9: a missed deadline is reported to management). Every other
-#: kind is always in the in-app list and e-mailed unless the user chose otherwise (issue 16).
+#: (003 cl. 8: the manager receives the notice and must act "timely", a transfer needs the
+#: servant's consent, cl. 8(3); 003 cl. 9: those who knew of the conflict are liable, so a
+#: missed deadline reaches them). Every other kind is always in the in-app list and e-mailed
+#: unless the user chose otherwise (issue 16).
 MANDATORY_NOTIFICATIONS = frozenset(
     {
         NotificationKind.DECLARATION_ASSIGNED,
