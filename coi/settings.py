@@ -365,7 +365,24 @@ COI_EXPORT_STALL_MINUTES = env_int("COI_EXPORT_STALL_MINUTES", 30)
 COI_CHECKPOINT_MINUTES = env_int("COI_CHECKPOINT_MINUTES", 10)
 COI_CHECKPOINT_DIR = Path(env_str("COI_CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
 
-EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail (issue 16): SMTP when DJANGO_EMAIL_HOST is set, else the console (development prints
+# each message). DJANGO_EMAIL_BACKEND still wins when set. TLS is STARTTLS (usually port 587),
+# SSL is implicit TLS (usually port 465): one or the other.
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set DJANGO_EMAIL_USE_TLS or DJANGO_EMAIL_USE_SSL, not both.")
+EMAIL_BACKEND = env_str(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"  # Django's default, for a backend chosen explicitly
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "coi@localhost")
 
 # Security headers; with DEBUG off, `manage.py check --deploy` must be clean.

@@ -1,5 +1,6 @@
-"""Django admin: the org structure, calendar and legal references are edited here; declarations,
-measures and audit events are shown read-only (every change to them goes through the services)."""
+"""Django admin: the org structure, calendar, legal references and reminder rules are edited here;
+declarations, measures, audit events, notifications and the scheduler's jobs are shown read-only
+(every change to them goes through the services: "send again now" too)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms import BaseFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -25,14 +27,19 @@ from declarations.models import (
     LegalReference,
     Measure,
     Notification,
+    NotificationPreference,
     Position,
     Record,
+    ReminderRule,
     RoleGrant,
+    ScheduledJob,
     Servant,
     StateBody,
     Unit,
 )
+from declarations.services.notifications import notifications_send_again
 from declarations.services.organization import COLUMNS, org_import_csv
+from declarations.services.reminders import deadlines_reschedule
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -63,11 +70,39 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReminderRuleInline(admin.TabularInline):
+    """When the person due to act is reminded before each deadline of the body (issue 16); a
+    deadline without rules here uses the deployment's ``COI_REMINDERS``."""
+
+    model = ReminderRule
+    extra = 0
+    fields = ["clock", "unit", "amount", "at_time"]
+
+
 @admin.register(StateBody)
 class StateBodyAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "registration_prefix"]
     change_form_template = "admin/declarations/statebody/change_form.html"
     actions = ["import_csv_action"]
+    inlines = [ReminderRuleInline]
+
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: ModelForm[Any],
+        formsets: list[BaseFormSet[Any]],
+        change: bool,
+    ) -> None:
+        """The running clocks' next reminder and escalation follow the rules they were
+        scheduled by: when the rules or the escalation step change, they are worked out again."""
+        super().save_related(request, form, formsets, change)
+        rules_changed = any(
+            formset.has_changed()
+            for formset in formsets
+            if getattr(formset, "model", None) is ReminderRule
+        )
+        if change and (rules_changed or "escalation_step_days" in form.changed_data):
+            deadlines_reschedule(body_id=form.instance.pk)
 
     @admin.action(description=_("Import units, positions or servants from CSV"))
     def import_csv_action(self, request: HttpRequest, queryset: QuerySet[StateBody]) -> Any:
@@ -221,8 +256,61 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["kind", "recipient", "declaration", "created_at", "sent_at", "error"]
-    list_filter = ["kind"]
+    """The outbox as operators need it (issue 16): what is waiting, what failed and why, and
+    "send again now" for a failed one once the cause is fixed."""
+
+    list_display = [
+        "recipient",
+        "kind",
+        "declaration",
+        "delivery",
+        "attempts",
+        "next_attempt_at",
+        "error",
+        "created_at",
+        "read_at",
+    ]
+    list_filter = ["delivery", "kind"]
+    list_select_related = ["recipient", "declaration"]
+    search_fields = ["recipient__username", "recipient__email", "error"]
+    actions = ["send_again"]
+
+    def has_send_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("declarations.change_notification"))
+
+    @admin.action(description=_("Send again now"), permissions=["send"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        queued = notifications_send_again(ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            _("E-mails queued to be sent now: %(n)d. Sent or skipped ones are left as they are.")
+            % {"n": queued},
+        )
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "kind", "email", "updated_at"]
+    list_filter = ["kind", "email"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+
+
+@admin.register(ScheduledJob)
+class ScheduledJobAdmin(ReadOnlyAdmin):
+    """The scheduler's jobs: when each runs next, who holds it, how its last run went."""
+
+    list_display = [
+        "name",
+        "next_run_at",
+        "lease_owner",
+        "lease_until",
+        "last_started_at",
+        "last_finished_at",
+        "last_result",
+        "last_error",
+        "runs",
+    ]
 
 
 @admin.register(Record)

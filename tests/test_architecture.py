@@ -9,7 +9,8 @@ Layers, lowest first; a module may import its own layer or a lower one, never a 
    ``dates``, ``matters``, ``client``, ``http``, ``access_log`` (the access log's hashing and
    reads);
 2. reads: ``selectors``, then ``permissions`` (which asks the selectors, never the reverse);
-3. ``records``: the records pipeline, which services schedule and never the reverse;
+3. ``records``: the records pipeline, which services schedule and never the reverse; and
+   ``delivery``: the e-mails of notifications, which the services send;
 4. ``services``: every write;
 5. the doors: ``api``, ``web``, ``management`` commands, ``admin``, ``seeding``, ``apps``,
    ``scheduler`` (the periodic jobs) —
@@ -44,7 +45,7 @@ LAYERS: list[tuple[str, ...]] = [
     ),
     ("selectors",),
     ("permissions",),
-    ("records",),
+    ("records", "delivery"),
     ("services",),
     ("api", "web", "management", "admin", "seeding", "apps", "checks", "scheduler"),
 ]

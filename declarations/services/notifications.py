@@ -1,24 +1,34 @@
-"""The notification outbox (STYLE.md rule 25).
+"""The notification outbox (STYLE.md rule 25; issue 16).
 
 ``notification_enqueue`` writes rows inside the caller's transaction and schedules a dispatch after
-commit; ``notifications_send_pending`` claims rows with a conditional update (so two workers never
-send one row twice) and e-mails them.
+commit; ``notifications_send_pending`` e-mails the due ones (``delivery/emails.py`` writes each
+message in its recipient's language). Delivery is meant to be trusted:
+
+- a row is sent by one sender only: each is claimed with a conditional UPDATE (a lease of
+  ``COI_MAIL_LEASE_SECONDS``, so the rows of a sender that died are taken up again);
+- a failed send is never lost: the row stays pending with its error and is tried again after
+  ``COI_MAIL_RETRY_SECONDS``, twice as long each time (at most six hours), and is ``failed`` after
+  ``COI_MAIL_MAX_ATTEMPTS`` tries, for operators to see in the admin and send again;
+- sending never raises into a transition: it runs after commit or in the scheduler, and a
+  failure is the row's, not the caller's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import smtplib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from declarations.choices import (
@@ -27,6 +37,7 @@ from declarations.choices import (
     DeliveryState,
     NotificationKind,
 )
+from declarations.delivery.emails import RELATED, Bases, legal_bases, notification_email
 from declarations.models import Deadline, Declaration, Notification, NotificationPreference
 from declarations.services.audit import audit_record
 from declarations.services.deadlines import person_snapshot
@@ -146,58 +157,184 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
 
 @register_effect(Effect.NOTIFICATIONS_DISPATCH)
 def _dispatch() -> None:
-    # In the embedded set-up mail is sent right after commit; in production a worker runs
-    # `manage.py send_notifications` and this is switched off.
+    # In the embedded set-up mail is sent right after commit; otherwise the scheduler's
+    # `send_notifications` job sends it every tick. Either way, never inside a transition:
+    # a failure here is logged by side_effects and the rows wait for the next try.
     if getattr(settings, "COI_SEND_NOTIFICATIONS_INLINE", False):
         notifications_send_pending()
 
 
-def notifications_send_pending(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Claim and send up to ``limit`` queued notifications; returns how many were sent."""
-    now = now or timezone.now()
-    sent = 0
-    user_model = get_user_model()
-    candidates = list(
-        Notification.objects.filter(
-            delivery=DeliveryState.PENDING, next_attempt_at__lte=now
-        ).values_list("id", flat=True)[:limit]
+#: The longest wait between two tries of one e-mail, however many failed before.
+MAX_RETRY_DELAY = timedelta(hours=6)
+NO_ADDRESS = "the recipient has no e-mail address"
+OPTED_OUT = "the recipient chose not to receive this by e-mail"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failure: COI_MAIL_RETRY_SECONDS, doubled each time,
+    capped at six hours (60 s, 120 s, 240 s, … with the defaults)."""
+    seconds = settings.COI_MAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
+    return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
+
+
+def _claimable(now: datetime) -> Q:
+    """Due and not held: never claimed, or claimed by a sender that died (its lease ran out)."""
+    stale = timezone.now() - timedelta(seconds=settings.COI_MAIL_LEASE_SECONDS)
+    return Q(delivery=DeliveryState.PENDING, next_attempt_at__lte=now) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
     )
-    for notification_id in candidates:
-        claimed = Notification.objects.filter(pk=notification_id, claimed_at__isnull=True).update(
-            claimed_at=timezone.now()
-        )
-        if not claimed:
-            continue  # another worker took it
-        notification = Notification.objects.select_related("declaration").get(pk=notification_id)
-        recipient = user_model.objects.get(pk=notification.recipient_id)
-        email = getattr(recipient, "email", "")
-        if not email:
-            Notification.objects.filter(pk=notification_id).update(
-                error="recipient has no e-mail", delivery=DeliveryState.SKIPPED
-            )
-            _record_delivery(notification, delivered=False, detail="recipient has no e-mail")
-            continue
-        context: dict[str, Any] = {
-            "notification": notification,
-            "declaration": notification.declaration,
-        }
-        context.update(notification.context)
-        with translation.override(settings.LANGUAGE_CODE):
-            context["title"] = str(NotificationKind(notification.kind).label)
-            subject = render_to_string("emails/notification-subject.txt", context).strip()
-            body = render_to_string("emails/notification-body.txt", context)
+
+
+def notification_claim(*, notification: Notification, now: datetime) -> bool:
+    """Take ``notification`` for sending with one conditional UPDATE; False when another sender
+    holds it, sent it or failed it since it was read (``attempts`` moved): of two senders
+    racing for one row, the database lets exactly one UPDATE match."""
+    claimed_at = timezone.now()
+    taken = (
+        Notification.objects.filter(_claimable(now), pk=notification.pk)
+        .filter(attempts=notification.attempts)
+        .update(claimed_at=claimed_at)
+    )
+    if taken:
+        notification.claimed_at = claimed_at
+    return bool(taken)
+
+
+def notifications_send_again(*, ids: Iterable[int], now: datetime | None = None) -> int:
+    """Queue failed or waiting e-mails to be sent at once (an operator's "send again now"):
+    pending from ``now``, their attempts kept, so a row that fails again keeps its back-off
+    and gives up again at once. Sent and skipped rows are left alone. Returns how many."""
+    now = now or timezone.now()
+    queued = Notification.objects.filter(
+        pk__in=list(ids), delivery__in=[DeliveryState.FAILED, DeliveryState.PENDING]
+    ).update(delivery=DeliveryState.PENDING, next_attempt_at=now)
+    if queued:
+        after_commit(Effect.NOTIFICATIONS_DISPATCH)
+    return queued
+
+
+class _Mailer:
+    """One connection for a whole batch, opened when the first message goes. A message that
+    fails closes it (the next one opens a new one); when even opening fails, the server is
+    away and the rest of the batch fails at once instead of waiting out a timeout each."""
+
+    def __init__(self) -> None:
+        self.connection: BaseEmailBackend | None = None
+        self.unreachable: OSError | smtplib.SMTPException | None = None
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        if self.unreachable is not None:
+            raise self.unreachable
+        if self.connection is None:
+            connection = get_connection(fail_silently=False)
+            try:
+                connection.open()
+            except (OSError, smtplib.SMTPException) as exc:
+                self.unreachable = exc
+                raise
+            self.connection = connection
         try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-        except OSError as exc:
-            logger.warning("notification %s not sent: %s", notification_id, exc)
-            Notification.objects.filter(pk=notification_id).update(claimed_at=None, error=str(exc))
-            continue
-        Notification.objects.filter(pk=notification_id).update(
-            sent_at=timezone.now(), error="", delivery=DeliveryState.SENT
-        )
-        _record_delivery(notification, delivered=True)
-        sent += 1
+            accepted = self.connection.send_messages([message])
+        except (OSError, smtplib.SMTPException):
+            self.close()
+            raise
+        if accepted != 1:
+            raise smtplib.SMTPException("the mail backend did not take the message")
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.connection.close()
+            self.connection = None
+
+
+def notifications_send_pending(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Send up to ``limit`` due e-mails; returns how many were sent. Never raises for a
+    failed send: the row records it and waits for its next try.
+
+    1. Read the due rows with what their messages need (a fixed number of queries).
+    2. For each: claim it (``notification_claim``; taken by another sender: skip it), then
+       skip it if it has no address or its kind was switched off since it was queued, else
+       render it in its recipient's language and send it on the batch's one connection.
+    3. Sent: ``sent``, ``sent_at``. Failed: one attempt more, the error, the next try after
+       ``retry_delay``; failed ``COI_MAIL_MAX_ATTEMPTS`` times: ``failed``. Sent, undeliverable
+       and given-up rows are events on their declaration's chain (``_record_delivery``).
+    """
+    now = now or timezone.now()
+    rows = list(
+        Notification.objects.filter(_claimable(now))
+        .select_related(*RELATED)
+        .order_by("next_attempt_at", "pk")[:limit]
+    )
+    if not rows:
+        return 0
+    opted_out = email_opt_outs({row.recipient_id for row in rows})
+    bases = legal_bases(rows)
+    mailer = _Mailer()
+    sent = 0
+    try:
+        for row in rows:
+            if notification_claim(notification=row, now=now):
+                sent += _deliver(row, mailer=mailer, bases=bases, opted_out=opted_out)
+    finally:
+        mailer.close()
     return sent
+
+
+def _deliver(
+    row: Notification, *, mailer: _Mailer, bases: Bases, opted_out: set[tuple[int, str]]
+) -> int:
+    if not row.recipient.email:
+        _settle(row, delivery=DeliveryState.SKIPPED, error=NO_ADDRESS)
+        _record_delivery(row, delivered=False, detail=NO_ADDRESS)
+        return 0
+    if row.kind not in MANDATORY_NOTIFICATIONS and (row.recipient_id, row.kind) in opted_out:
+        _settle(row, delivery=DeliveryState.SKIPPED, error=OPTED_OUT)
+        return 0
+    try:
+        message = notification_email(row, bases=bases)
+    except Exception as exc:  # a template bug fails this row, not the whole batch
+        logger.exception("notification %s could not be rendered", row.pk)
+        _failed(row, _describe(exc))
+        return 0
+    try:
+        mailer.send(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("notification %s not sent: %s", row.pk, exc)
+        _failed(row, _describe(exc))
+        return 0
+    _settle(row, delivery=DeliveryState.SENT, error="", sent_at=timezone.now())
+    _record_delivery(row, delivered=True)
+    return 1
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _settle(row: Notification, *, delivery: str, error: str, **fields: Any) -> None:
+    """The row's outcome, its claim released. Written whatever happened to the claim since:
+    a message that went out is sent, even if a slow send outlived its lease."""
+    Notification.objects.filter(pk=row.pk).update(
+        delivery=delivery, error=error, claimed_at=None, **fields
+    )
+
+
+def _failed(row: Notification, error: str) -> None:
+    """One failed try: later again, each wait twice the last, or given up after the last.
+    Only under this sender's claim: a row another sender took over (a send that outlived its
+    lease) keeps that sender's outcome."""
+    attempts = row.attempts + 1
+    gave_up = attempts >= settings.COI_MAIL_MAX_ATTEMPTS
+    changed = Notification.objects.filter(pk=row.pk, claimed_at=row.claimed_at).update(
+        delivery=DeliveryState.FAILED if gave_up else DeliveryState.PENDING,
+        attempts=attempts,
+        error=error,
+        next_attempt_at=None if gave_up else timezone.now() + retry_delay(attempts),
+        claimed_at=None,
+    )
+    if gave_up and changed:
+        _record_delivery(row, delivered=False, detail=error)
 
 
 def _record_delivery(notification: Notification, *, delivered: bool, detail: str = "") -> None:

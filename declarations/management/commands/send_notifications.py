@@ -8,10 +8,14 @@ from declarations.services.notifications import notifications_send_pending
 
 
 class Command(BaseCommand):
-    help = "Send queued notifications from the outbox."
+    help = (
+        "Send the due e-mails of the notification outbox, each in its recipient's language. "
+        "A failed send stays queued and is retried later with back-off; the scheduler runs "
+        "this every tick, so the command is for cron set-ups and operators."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--limit", type=int, default=500)
+        parser.add_argument("--limit", type=int, default=500, help="At most this many e-mails.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         sent = notifications_send_pending(limit=options["limit"])
