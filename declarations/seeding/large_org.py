@@ -2,8 +2,11 @@
 
 A fixture, not a product path: it bulk-inserts declarations in any state with hand-built audit
 chains (through the services it would take hours), hashed exactly as ``services.audit.audit_record``
-hashes them, so ``verify_audit`` checks them too. Nothing in the product calls it; only the
-``seed_demo`` command's benchmark options and the benchmarks do.
+hashes them, so ``verify_audit`` checks them too. The open ones get their running clocks
+(``Deadline``) as submitting and starting the review would have stored them, with the first
+reminder and escalation the product schedules (``services.reminders.schedule_new``), so the
+deadline sweeps have their real work (``bench/deadlines.py``). Nothing in the product calls it;
+only the ``seed_demo`` command's benchmark options and the benchmarks do.
 """
 
 from __future__ import annotations
@@ -21,14 +24,17 @@ from declarations.audit_chain import GENESIS, hash_event
 from declarations.choices import (
     AuditAction,
     Category,
+    Clock,
     ConflictType,
     DeclarationState,
+    Duty,
     MeasureKind,
     MeasureState,
     Role,
 )
 from declarations.models import (
     AuditEvent,
+    Deadline,
     Decision,
     Declaration,
     Measure,
@@ -39,6 +45,8 @@ from declarations.models import (
     StateBody,
     Unit,
 )
+from declarations.services.deadlines import CLOCK_TOPICS
+from declarations.services.reminders import schedule_new
 
 BENCH_SLUG = "bench"
 S = DeclarationState
@@ -59,7 +67,8 @@ def seed_large(
     """Bulk-create a body with ``servants`` servants and ``declarations`` declarations with history.
 
     Units of about 20 positions, one head each, under a tree of departments; declarations spread
-    over the last two years in the states of ``_STATE_MIX``, each with its hash-chained events.
+    over the last two years in the states of ``_STATE_MIX``, each with its hash-chained events,
+    and the open ones with their running clocks.
     """
     rng = random.Random(seed)
     user_model = get_user_model()
@@ -124,8 +133,14 @@ def seed_large(
         heads = {p.position.unit_id: p for p in people[:n_units]}  # type: ignore[union-attr]
         # management: the first head
         RoleGrant.objects.get_or_create(user=people[0].user, body=body, role=Role.MANAGEMENT)
-        made = _bulk_declarations(body, people, heads, declarations, rng, batch)
-    return {"servants": servants, "units": n_units, "declarations": declarations, "events": made}
+        made, clocks = _bulk_declarations(body, people, heads, declarations, rng, batch)
+    return {
+        "servants": servants,
+        "units": n_units,
+        "declarations": declarations,
+        "events": made,
+        "deadlines": clocks,
+    }
 
 
 def _bulk_declarations(
@@ -135,12 +150,14 @@ def _bulk_declarations(
     count: int,
     rng: random.Random,
     batch: int,
-) -> int:
+) -> tuple[int, int]:
+    """Returns how many audit events and running clocks were made."""
     now = timezone.now()
     states = [s for s, _w in _STATE_MIX]
     weights = [w for _s, w in _STATE_MIX]
     categories = [c.value for c in Category]
-    events_made = 0
+    by_user = {p.user_id: p for p in people}
+    events_made = clocks_made = 0
     counters: dict[int, int] = {}
     for start in range(0, count, batch):
         declarations: list[Declaration] = []
@@ -228,9 +245,50 @@ def _bulk_declarations(
         AuditEvent.objects.bulk_create([e for ev in chains for e in ev], batch_size=batch)
         events_made += sum(len(ev) for ev in chains)
         _bulk_measures(declarations, rng, batch)
+        clocks_made += _bulk_clocks(body, declarations, by_user, batch)
     for year, last in counters.items():
         RegistrationCounter.objects.update_or_create(body=body, year=year, defaults={"last": last})
-    return events_made
+    return events_made, clocks_made
+
+
+def _bulk_clocks(
+    body: StateBody, declarations: list[Declaration], by_user: dict[int, Servant], batch: int
+) -> int:
+    """The running clocks of the open declarations, as ``deadlines_record`` stores them.
+
+    A submitted case waits for its reviewer to start the review and to decide; one in review
+    only for the decision (its start-review clock ended when the review started and is not
+    generated). Both clocks started at the submission. Their first reminder and escalation come
+    from ``schedule_new``: the body's rules and the working-day calendar read once per batch,
+    the times computed in memory — no query per clock.
+    """
+    wanted = {S.SUBMITTED: (Clock.START_REVIEW, Clock.DECISION), S.IN_REVIEW: (Clock.DECISION,)}
+    clocks = []
+    for declaration in declarations:
+        reviewer = by_user[cast(int, declaration.reviewer_id)]
+        position = reviewer.position
+        for clock in wanted.get(DeclarationState(declaration.state), ()):
+            clocks.append(
+                Deadline(
+                    declaration=declaration,
+                    clock=clock,
+                    duty=Duty.REVIEWER,
+                    due_to_act_id=reviewer.user_id,
+                    due_to_act_name=reviewer.full_name,
+                    due_to_act_position=position.title if position else "",
+                    started_at=cast(datetime, declaration.submitted_at),
+                    due_at=cast(
+                        datetime,
+                        declaration.start_review_due_at
+                        if clock == Clock.START_REVIEW
+                        else declaration.decision_due_at,
+                    ),
+                    legal_topic=CLOCK_TOPICS[clock],
+                )
+            )
+    schedule_new(clocks, body_id=body.pk, step=body.escalation_step_days)
+    Deadline.objects.bulk_create(clocks, batch_size=batch)
+    return len(clocks)
 
 
 def _event(
