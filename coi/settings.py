@@ -426,6 +426,9 @@ COI_REMINDERS = env_list("COI_REMINDERS", ["1wd@09:00", "0wd@09:00"])
 # A missed clock is escalated at this time (Almaty) on the first working day after its due day,
 # and again, one level up, every StateBody.escalation_step_days working days while still missed.
 COI_ESCALATION_TIME = env_str("COI_ESCALATION_TIME", "09:00")
+# At most this many escalations per run of the sweep (each is an audited step); the next run,
+# a minute later, goes on: a catch-up after an outage stays well inside the job's lease.
+COI_ESCALATIONS_PER_RUN = env_int("COI_ESCALATIONS_PER_RUN", 500)
 # The weekly digest for management and the ethics commissioner: ISO weekday (1 = Monday), time.
 COI_DIGEST_WEEKDAY = env_int("COI_DIGEST_WEEKDAY", 1)
 COI_DIGEST_TIME = env_str("COI_DIGEST_TIME", "09:00")

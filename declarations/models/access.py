@@ -80,6 +80,9 @@ class Checkpoint(models.Model):
     timestamp_token = models.BinaryField(null=True, blank=True)
     file_name = models.CharField(_("stored as"), max_length=255, blank=True)
     access_seq = models.PositiveBigIntegerField(_("access log length"), default=0)
+    # The newest audit event when the checkpoint was made (read before the heads): whether any
+    # chain moved since is then one indexed MAX, not a tree over every declaration (issue 16).
+    audit_event_max = models.PositiveBigIntegerField(_("last audit event"), default=0)
 
     class Meta:
         verbose_name = _("checkpoint")

@@ -31,13 +31,14 @@ from asn1crypto import cms
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
+from django.db.models import Max
 from django.utils import timezone
 from pyhanko.sign.timestamps import TimeStamper
 from pymerkle import BaseMerkleTree
 
 from declarations.access_log import access_log_head
 from declarations.choices import CheckpointReason
-from declarations.models import Checkpoint, Declaration
+from declarations.models import AuditEvent, Checkpoint, Declaration
 from declarations.records.signing import Seal, current_seal
 
 FORMAT = "coi-checkpoint/1"
@@ -149,18 +150,38 @@ def checkpoint_make(
     ``timestamper`` defaults to the seal's (``COI_TSA_URL``). Each leaf is a head that was
     committed, so reading the heads needs no snapshot; the file is written before the row.
     """
+    high_water = audit_high_water()
     leaves = current_leaves()
-    return _make(leaves, tree_of(leaves).get_root().hex(), reason, now, seal, timestamper)
+    root = tree_of(leaves).get_root().hex()
+    return _make(leaves, root, reason, now, seal, timestamper, high_water)
 
 
 def checkpoint_if_changed(*, reason: CheckpointReason) -> Checkpoint | None:
     """A checkpoint, unless no chain moved since the last one (its root would be the same)."""
+    last = latest_checkpoint()
+    high_water = audit_high_water()
+    if last is not None and not _moved_since(last, high_water):
+        return None
     leaves = current_leaves()
     root = tree_of(leaves).get_root().hex()
-    last = latest_checkpoint()
     if last is not None and last.root_hash == root:
         return None
-    return _make(leaves, root, reason, None, None, None)
+    return _make(leaves, root, reason, None, None, None, high_water)
+
+
+def audit_high_water() -> int:
+    """The newest audit event's id (the primary key's index: one step)."""
+    return AuditEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
+
+
+def _moved_since(last: Checkpoint, high_water: int) -> bool:
+    """Whether an event was written or the access log grew since ``last`` (a checkpoint made
+    before the high-water mark was stored counts as moved, once)."""
+    return (
+        last.audit_event_max == 0
+        or last.audit_event_max != high_water
+        or last.access_seq != access_log_head()[0]
+    )
 
 
 def _make(
@@ -170,6 +191,7 @@ def _make(
     now: datetime | None,
     seal: Seal | None,
     timestamper: TimeStamper | None,
+    high_water: int,
 ) -> Checkpoint:
     seal = seal or current_seal()
     now = (now or timezone.now()).astimezone(UTC)
@@ -194,6 +216,7 @@ def _make(
         signature=signature,
         timestamp_token=token or None,
         access_seq=leaves[0]["seq"],
+        audit_event_max=high_water,
     )
     name = f"{now:%Y/%m/%d}/checkpoint-{now:%Y%m%dT%H%M%S%fZ}-{root[:16]}.json"
     checkpoint.file_name = checkpoint_storage().save(
@@ -214,7 +237,7 @@ def checkpoint_due(*, now: datetime) -> bool:
         minutes=settings.COI_CHECKPOINT_MINUTES
     ):
         return False
-    return last is None or tree_of(current_leaves()).get_root().hex() != last.root_hash
+    return last is None or _moved_since(last, audit_high_water())
 
 
 def _b64(data: bytes | memoryview | None) -> str | None:

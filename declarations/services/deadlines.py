@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.contrib.auth import get_user_model
-
 from declarations.choices import (
     AuditAction,
     Clock,
@@ -18,7 +16,8 @@ from declarations.choices import (
     Duty,
     MeasureState,
 )
-from declarations.models import Deadline, Declaration, Measure, Servant
+from declarations.models import Deadline, Declaration, Measure
+from declarations.selectors.people import person_snapshot
 from declarations.services.reminders import schedule_new
 
 S = DeclarationState
@@ -73,29 +72,6 @@ CLOCK_TOPICS: dict[str, str] = {
     Clock.CONSENT: "measure.transfer",
     Clock.HR_ORDER: "deadline",
 }
-
-
-def person_snapshot(user_id: int | None) -> tuple[str, str, str]:
-    """(name, position, unit) of a person as they are now, for a fact recorded now."""
-    if user_id is None:
-        return "", "", ""
-    servant = (
-        Servant.objects.filter(user_id=user_id, is_active=True)
-        .select_related("position__unit")
-        .order_by("-id")
-        .first()
-    )
-    if servant is not None:
-        position = servant.position
-        return (
-            servant.full_name,
-            position.title if position else "",
-            position.unit.name if position else "",
-        )
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None:
-        return "", "", ""
-    return user.get_full_name() or user.get_username(), "", ""
 
 
 def _who(declaration: Declaration, clock: RunningClock) -> tuple[str, int | None]:

@@ -57,7 +57,29 @@ def superiors_of(user_id: int | None) -> list[int]:
     return chain
 
 
-def _escalate(deadline_id: int, now: datetime) -> bool:
+class _Sweep:
+    """What one sweep reads once for all the clocks it escalates: the holders of each body's
+    roles and each person's superiors (a minute-long sweep may use them as read)."""
+
+    def __init__(self) -> None:
+        self.holders: dict[tuple[int, str], list[int]] = {}
+        self.bodies: set[int] = set()
+        self.superiors: dict[int, list[int]] = {}
+
+    def roles(self, body_id: int) -> dict[tuple[int, str], list[int]]:
+        if body_id not in self.bodies:
+            self.holders.update(role_holders([body_id]))
+            self.bodies.add(body_id)
+        return self.holders
+
+    def chain(self, user_id: int) -> list[int]:
+        if user_id not in self.superiors:
+            self.superiors[user_id] = superiors_of(user_id)
+        return self.superiors[user_id]
+
+
+def _escalate(deadline_id: int, now: datetime, sweep: _Sweep | None = None) -> bool:
+    sweep = sweep or _Sweep()
     deadline = Deadline.objects.select_related("declaration__declarant").get(pk=deadline_id)
     try:
         with declaration_transition(
@@ -76,10 +98,10 @@ def _escalate(deadline_id: int, now: datetime) -> bool:
                 raise _NotDue
             body_id = step.declaration.body_id
             clock.declaration = step.declaration
-            holders = role_holders([body_id])
+            holders = sweep.roles(body_id)
             missed_by = due_to_act(clock, holders)
             level = clock.escalation_level + 1
-            chain = superiors_of(missed_by[0]) if clock.due_to_act_id else []
+            chain = sweep.chain(missed_by[0]) if clock.due_to_act_id else []
             above = chain[level - 1 : level]
             oversight = holders.get((body_id, Role.MANAGEMENT), []) + holders.get(
                 (body_id, Role.ETHICS_COMMISSIONER), []
@@ -134,13 +156,18 @@ def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:
     due = Deadline.objects.filter(
         declaration_id=declaration_id, outcome=DeadlineOutcome.RUNNING, escalate_at__lte=now
     ).order_by("escalate_at", "pk")
-    return sum(_escalate(pk, now) for pk in due.values_list("pk", flat=True))
+    sweep = _Sweep()
+    return sum(_escalate(pk, now, sweep) for pk in due.values_list("pk", flat=True))
 
 
-def declarations_process_deadlines(*, now: datetime) -> int:
-    """The sweep: one indexed query for the clocks due (``deadline_escalate_at``), then one step
-    each. Returns how many clocks were escalated."""
+def declarations_process_deadlines(*, now: datetime, limit: int | None = None) -> int:
+    """The sweep: one indexed query for the clocks due (``deadline_escalate_at``), oldest first,
+    then one step each, at most ``limit`` (``COI_ESCALATIONS_PER_RUN``) per run so that a run
+    after a long outage ends well inside the scheduler's lease; the next run goes on. Returns
+    how many clocks were escalated."""
+    limit = settings.COI_ESCALATIONS_PER_RUN if limit is None else limit
     due = Deadline.objects.filter(outcome=DeadlineOutcome.RUNNING, escalate_at__lte=now).order_by(
         "escalate_at", "pk"
     )
-    return sum(_escalate(pk, now) for pk in due.values_list("pk", flat=True))
+    sweep = _Sweep()
+    return sum(_escalate(pk, now, sweep) for pk in due.values_list("pk", flat=True)[:limit])

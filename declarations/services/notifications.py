@@ -39,8 +39,8 @@ from declarations.choices import (
 )
 from declarations.delivery.emails import RELATED, Bases, legal_bases, notification_email
 from declarations.models import Deadline, Declaration, Notification, NotificationPreference
+from declarations.selectors.people import person_snapshot
 from declarations.services.audit import audit_record
-from declarations.services.deadlines import person_snapshot
 from declarations.side_effects import Effect, after_commit, register_effect
 
 if TYPE_CHECKING:

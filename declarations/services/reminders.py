@@ -28,7 +28,8 @@ from django.db import transaction
 
 from declarations.calendar import ALMATY, WorkingCalendar, working_calendar
 from declarations.choices import DeadlineOutcome, Duty, NotificationKind, ReminderUnit, Role
-from declarations.models import Deadline, Notification, ReminderRule
+from declarations.models import Deadline, Notification, ReminderRule, RoleGrant
+from declarations.services.notifications import email_opt_outs, notifications_build
 from declarations.side_effects import Effect, after_commit
 
 BATCH = 500
@@ -154,34 +155,42 @@ def deadlines_reschedule(*, body_id: int | None = None) -> int:
             return count
         last_id = batch[-1].pk
         rules.update(rules_by_body({d.declaration.body_id for d in batch}))
+        sent = _sent_until([d.pk for d in batch])
         for deadline in batch:
             body = deadline.declaration.body
             chosen = rules.get((body.pk, deadline.clock)) or default_rules()
             # reminders already sent stay sent: only later ones are scheduled
-            deadline.remind_at = next_reminder(
-                calendar, chosen, deadline, max(deadline.started_at, _sent_until(deadline))
-            )
-            deadline.escalate_at = (
-                escalation_time(
-                    calendar,
-                    deadline.due_at,
-                    deadline.escalation_level + 1,
-                    body.escalation_step_days,
-                )
-                if deadline.escalate_at is not None
-                else None
-            )
+            after = max(deadline.started_at, sent.get(deadline.pk, deadline.started_at))
+            deadline.remind_at = next_reminder(calendar, chosen, deadline, after)
+            deadline.escalate_at = _rescheduled_escalation(calendar, deadline)
         Deadline.objects.bulk_update(batch, ["remind_at", "escalate_at"])
         count += len(batch)
 
 
-def _sent_until(deadline: Deadline) -> datetime:
-    """The latest reminder instant already sent for ``deadline`` (its start when none)."""
-    keys = Notification.objects.filter(
-        deadline=deadline, kind=NotificationKind.DEADLINE_REMINDER
-    ).values_list("context", flat=True)
-    sent = [datetime.fromisoformat(c["reminder_at"]) for c in keys if c.get("reminder_at")]
-    return max(sent, default=deadline.started_at)
+def _rescheduled_escalation(calendar: WorkingCalendar, deadline: Deadline) -> datetime | None:
+    """The first escalation is recomputed from the due day; a later level, counted from the
+    last escalation, only moves off a day that became a day off, to the next working day."""
+    if deadline.escalate_at is None:
+        return None
+    if deadline.escalation_level == 0:
+        step = deadline.declaration.body.escalation_step_days
+        return escalation_time(calendar, deadline.due_at, 1, step)
+    local = deadline.escalate_at.astimezone(ALMATY)
+    if calendar.is_working_day(local.date()):
+        return deadline.escalate_at
+    return datetime.combine(next_working_day(calendar, local.date()), local.timetz())
+
+
+def _sent_until(deadline_ids: list[int]) -> dict[int, datetime]:
+    """The latest reminder instant already sent for each clock of a batch (one query)."""
+    sent: dict[int, datetime] = {}
+    for deadline_id, context in Notification.objects.filter(
+        deadline_id__in=deadline_ids, kind=NotificationKind.DEADLINE_REMINDER
+    ).values_list("deadline_id", "context"):
+        if deadline_id is not None and context.get("reminder_at"):
+            at = datetime.fromisoformat(context["reminder_at"])
+            sent[deadline_id] = max(at, sent.get(deadline_id, at))
+    return sent
 
 
 def reminders_send_due(*, now: datetime) -> int:
@@ -190,8 +199,6 @@ def reminders_send_due(*, now: datetime) -> int:
     A clock whose scheduler was down past several of its reminders gets one (the latest that
     passed), not one per missed instant; a clock already due gets none (escalation follows).
     """
-    from declarations.services.notifications import email_opt_outs, notifications_build
-
     calendar = working_calendar()
     queued = 0
     while True:
@@ -238,8 +245,6 @@ def reminders_send_due(*, now: datetime) -> int:
 
 def role_holders(body_ids: Iterable[int]) -> dict[tuple[int, str], list[int]]:
     """(body, role) → the active users holding it, for a batch of bodies (one query)."""
-    from declarations.models import RoleGrant
-
     holders: dict[tuple[int, str], list[int]] = {}
     for body_id, role, user_id in (
         RoleGrant.objects.filter(body_id__in=set(body_ids), user__is_active=True)

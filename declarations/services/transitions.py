@@ -30,7 +30,7 @@ from declarations.models import (
     RegistrationCounter,
     Servant,
 )
-from declarations.services.deadlines import person_snapshot
+from declarations.selectors.people import person_snapshot
 from declarations.services.steps import Step, check_transition, declaration_transition
 
 if TYPE_CHECKING:
