@@ -7,23 +7,31 @@ decree-moved day, and reads who was told what, when.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
 
 from declarations.choices import (
     AuditAction,
     CalendarDayKind,
     Clock,
     DeclarationState,
+    DeliveryState,
     NotificationKind,
     ReminderUnit,
 )
 from declarations.models import Deadline, Notification, ReminderRule
 from declarations.scheduler.runner import tick
+from declarations.services.preferences import user_set_language
 from declarations.services.reminders import deadlines_reschedule
 from declarations.services.transitions import (
     declaration_start_review,
@@ -81,6 +89,9 @@ def test_a_transfer_nobody_answers_across_16_december_and_a_moved_day(org: Org) 
     ethics commissioner; two working days later (Tuesday 22nd, but the 21st is off: Wednesday
     23rd) it goes one level up, to the head of the body."""
     CalendarOverrideFactory(date=date(2026, 12, 21), kind=CalendarDayKind.DAY_OFF)
+    languages = {"servant": "kk", "manager": "ru", "head": "en", "ethics": "ru"}
+    for name, language in languages.items():
+        user_set_language(user=org.users[name], language=language)
     with time_machine.travel(at(2026, 12, 11), tick=False):
         declaration = declaration_in(org, S.AWAITING_CONSENT)
     consent = declaration.deadlines.get(clock=Clock.CONSENT)
@@ -106,6 +117,29 @@ def test_a_transfer_nobody_answers_across_16_december_and_a_moved_day(org: Org) 
     ]
     consent.refresh_from_db()
     assert consent.escalation_level == 2 and consent.escalate_at is None  # nobody above the head
+    # each was told by e-mail in their own language, once per notification
+    watched = Notification.objects.filter(kind__in=WATCHED)
+    assert {n.delivery for n in watched} == {DeliveryState.SENT}
+    by_id = {f"<notification-{n.pk}@": n for n in watched}
+    mails = [
+        m for m in mail.outbox if any(m.extra_headers["Message-ID"].startswith(k) for k in by_id)
+    ]
+    assert len(mails) == watched.count() == 9
+    names = {user.email: name for name, user in org.users.items()}
+    for message in mails:
+        language = languages[names[message.to[0]]]
+        assert message.extra_headers["Content-Language"] == language
+        with translation.override(language):
+            assert str(Clock.CONSENT.label) in message.body  # what the clock was, in that language
+    # management takes over from the escalation's link
+    head_mail = next(m for m in mails if m.to == [org.head.email])
+    link = re.search(r"https?://\S+/declarations/[0-9a-f-]+/", head_mail.body)
+    assert link is not None
+    client = Client()
+    client.force_login(org.head)
+    page = client.get(urlsplit(link.group(0)).path)
+    assert page.status_code == 200
+    assert reverse("declarations:reassign", args=[declaration.code]) in page.content.decode()
 
 
 def test_a_notice_over_nauryz(org: Org) -> None:
