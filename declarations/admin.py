@@ -191,8 +191,25 @@ class RoleGrantAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarOverride)
 class CalendarOverrideAdmin(admin.ModelAdmin):
+    """A decree-moved day changes when running clocks remind and escalate (issue 16): saving or
+    deleting one reschedules them (their due times stay as they were set when they started)."""
+
     list_display = ["date", "kind", "reason"]
     list_filter = ["kind"]
+
+    def save_model(
+        self, request: HttpRequest, obj: CalendarOverride, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        deadlines_reschedule()
+
+    def delete_model(self, request: HttpRequest, obj: CalendarOverride) -> None:
+        super().delete_model(request, obj)
+        deadlines_reschedule()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CalendarOverride]) -> None:
+        super().delete_queryset(request, queryset)
+        deadlines_reschedule()
 
 
 @admin.register(LegalReference)

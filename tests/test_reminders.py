@@ -231,3 +231,20 @@ def test_a_scheduler_down_for_three_days_escalates_each_missed_clock_once(
         for n in Notification.objects.filter(kind=K.DEADLINE_REMINDER, declaration=first)
     ]
     assert reminders == [(Clock.DECISION, "Sat 20:00"), (Clock.DECISION, "Mon 09:00")]
+
+
+def test_a_decree_entered_in_the_admin_moves_the_escalation(org: Org) -> None:
+    """The operator enters a moved day off in the admin; the running clocks' escalation moves."""
+    with time_machine.travel(at(2026, 11, 18), tick=False):
+        declaration = declaration_in(org, S.SUBMITTED)
+    start = declaration.deadlines.get(clock=Clock.START_REVIEW)
+    assert f"{start.escalate_at.astimezone(ALMATY):%a %d}" == "Fri 20"
+    client = Client()
+    client.force_login(org.admin)
+    response = client.post(
+        reverse("admin:declarations_calendaroverride_add"),
+        {"date": "2026-11-20", "kind": CalendarDayKind.DAY_OFF, "reason": "Decree"},
+    )
+    assert response.status_code == 302
+    start.refresh_from_db()
+    assert f"{start.escalate_at.astimezone(ALMATY):%a %d}" == "Mon 23"
