@@ -195,7 +195,7 @@ def test_nothing_is_lost_while_the_server_is_down_and_each_arrives_once_after(
             assert notifications_send_pending() == 0
     assert len(inbox.messages) == queued
     ids = {m["Message-ID"] for m in inbox.messages}
-    assert ids == {f"<notification-{r.pk}@coi.example.kz>" for r in rows}
+    assert ids == {f"<notification-{r.code}@coi.example.kz>" for r in rows}
     assert set(Notification.objects.values_list("delivery", flat=True)) == {DeliveryState.SENT}
     assert declaration.events.filter(action=AuditAction.NOTIFIED).count() == queued
 

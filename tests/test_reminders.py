@@ -120,7 +120,7 @@ def test_a_transfer_nobody_answers_across_16_december_and_a_moved_day(org: Org) 
     # each was told by e-mail in their own language, once per notification
     watched = Notification.objects.filter(kind__in=WATCHED)
     assert {n.delivery for n in watched} == {DeliveryState.SENT}
-    by_id = {f"<notification-{n.pk}@": n for n in watched}
+    by_id = {f"<notification-{n.code}@": n for n in watched}
     mails = [
         m for m in mail.outbox if any(m.extra_headers["Message-ID"].startswith(k) for k in by_id)
     ]

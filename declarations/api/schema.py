@@ -41,6 +41,9 @@ IF_MATCH = OpenApiParameter(
     description="The `ETag` of the object as last read; a stale value gets 412.",
 )
 
+#: resources whose writes take no ``If-Match``
+UNVERSIONED = ("/attachments/", "/notifications/")
+
 
 class AutoSchema(BaseAutoSchema):
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
@@ -69,7 +72,8 @@ class AutoSchema(BaseAutoSchema):
         if (
             self.method in ("POST", "PATCH", "DELETE")
             and "{" in self.path
-            and "attachments" not in self.path  # a draft's files carry no version of their own
+            # a draft's files carry no version of their own, nor does a notification
+            and not any(name in self.path for name in UNVERSIONED)
         ):
             params.append(IF_MATCH)
         return params

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from declarations.api import access, declarations, measures, people, records, signing
+from declarations.api import access, declarations, measures, notifications, people, records, signing
 
 app_name = "declarations-api"
 
@@ -17,12 +17,18 @@ router.register("positions", people.PositionViewSet, basename="position")
 router.register("records", records.RecordViewSet, basename="record")
 router.register("exports", records.ExportViewSet, basename="export")
 router.register("access", access.AccessViewSet, basename="access")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
 
 UUID = "<uuid:id>"
 
 urlpatterns = [
     path("auth/token/", people.TokenView.as_view(), name="token"),
     path("me/", people.MeView.as_view(), name="me"),
+    path(
+        "notifications/preferences/",
+        notifications.NotificationPreferencesView.as_view(),
+        name="notification-preferences",
+    ),
     path(
         f"declarations/{UUID}/attachments/",
         declarations.AttachmentViewSet.as_view(

@@ -94,7 +94,7 @@ def public_host() -> str:
 
 def message_id(notification: Notification) -> str:
     """The same for every attempt to send one notification, unique across notifications."""
-    return f"<notification-{notification.pk}@{public_host()}>"
+    return f"<notification-{notification.code}@{public_host()}>"
 
 
 def absolute(path: str) -> str:

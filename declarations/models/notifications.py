@@ -6,11 +6,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from declarations.choices import DeliveryState, NotificationKind
+from declarations.models.base import PublicIdMixin
 from declarations.models.deadlines import Deadline
 from declarations.models.declaration import Declaration
 
 
-class Notification(models.Model):
+class Notification(PublicIdMixin, models.Model):
     """What a person was told: one row in their in-app list, and an e-mail outbox entry.
 
     Written in the same transaction as the change it reports, e-mailed later (issue 16): a

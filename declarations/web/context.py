@@ -1,4 +1,5 @@
-"""What every page's navigation needs to know about the reader: the roles they hold."""
+"""What every page's navigation needs to know about the reader: the roles they hold, and how
+many of their notifications are unread (one query, on a partial index)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.http import HttpRequest
 
 from declarations import selectors
 from declarations.choices import Role
+from declarations.selectors.notifications import notification_unread_count
 from declarations.signatures.dev_signer import development_signer_available
 
 
@@ -33,5 +35,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "auditor": Role.AUDITOR in roles,
             "open_declaration": bool(roles & {Role.MANAGEMENT, Role.ETHICS_COMMISSIONER})
             or servant is not None,
+            "unread": notification_unread_count(user=user),
         },
     }

@@ -10,6 +10,7 @@ language, with what was typed kept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -27,6 +28,7 @@ from declarations.dates import (
     validate_typed_date,
 )
 from declarations.models.declaration import MATTER_MAX, REASON_MAX
+from declarations.selectors.notifications import EmailChoice
 from declarations.text import clean_text
 
 TEXT_MAX = 5000
@@ -346,3 +348,32 @@ class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES)
     # a path on this site to go back to, checked by the view: not text, and reaches no record
     next = forms.CharField(required=False)
+
+
+#: the same words as the service's refusal (``notification_preference_set``): one msgid
+MANDATORY_REASON = _("The rules require this notification; its e-mail cannot be switched off.")
+
+
+class NotificationEmailForm(forms.Form):
+    """One checkbox per kind of notification: its e-mail on or off (issue 16). A kind the
+    rules require is shown on and disabled, with the reason; being disabled, it ignores
+    whatever is posted for it, and the service would refuse it anyway."""
+
+    def __init__(self, *args: Any, choices: Sequence[EmailChoice], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for choice in choices:
+            self.fields[choice.kind.value] = forms.BooleanField(
+                label=choice.kind.label,
+                required=False,
+                initial=choice.email,
+                disabled=choice.mandatory,
+                help_text=MANDATORY_REASON if choice.mandatory else "",
+            )
+
+    def emails(self) -> dict[str, bool]:
+        """The choices the reader may make, as sent: ``{kind: e-mail on}``."""
+        return {
+            name: bool(value)
+            for name, value in self.cleaned_data.items()
+            if not self.fields[name].disabled
+        }

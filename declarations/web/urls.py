@@ -5,7 +5,17 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from declarations.web import account, common, declaration, lists, measures, notices, records, steps
+from declarations.web import (
+    account,
+    common,
+    declaration,
+    lists,
+    measures,
+    notices,
+    notifications,
+    records,
+    steps,
+)
 
 app_name = "declarations"
 
@@ -43,6 +53,23 @@ urlpatterns = [
     path("exports/", records.exports, name="exports"),
     path("exports/<uuid:code>/", records.export_detail, name="export"),
     path("exports/<uuid:code>/download/", records.export_download, name="export-download"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notifications_read_all, name="notifications-read"),
+    path(
+        "notifications/settings/",
+        notifications.notification_settings,
+        name="notification-settings",
+    ),
+    path(
+        "notifications/<uuid:code>/open/",
+        notifications.notification_open,
+        name="notification-open",
+    ),
+    path(
+        "notifications/<uuid:code>/read/",
+        notifications.notification_read,
+        name="notification-read",
+    ),
     re_path(r"^cases/(?P<rest>.*)$", common.old_declaration_path),
 ]
 
