@@ -97,6 +97,8 @@ PAGES = [
     ("manager", "declaration:in_review"),
     ("manager", "decide:in_review"),
     ("manager", "open"),
+    ("manager", "notifications"),
+    ("manager", "notification-settings"),
     ("head", "overview"),
     ("head", "declaration:awaiting_consent"),
     ("head", "reassign:submitted"),
