@@ -503,3 +503,17 @@ def test_reminder_rules_saved_in_the_admin_reschedule_the_bodys_running_clocks(o
     assert clock.remind_at == clock.due_at - timedelta(hours=4)
     for page in ("scheduledjob", "notificationpreference", "notification"):
         assert admin.get(f"/admin/declarations/{page}/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sending_never_breaks_the_transition_that_queued_it(port: int) -> None:
+    """Sent right after commit (COI_SEND_NOTIFICATIONS_INLINE) to a server that is down: the
+    step is done and on the chain; its notification waits, with the error, for the next try."""
+    org = build_org()
+    declaration = new_draft(org)
+    with override_settings(COI_SEND_NOTIFICATIONS_INLINE=True):
+        declaration_submit(declaration=declaration, actor=org.servant)
+    declaration.refresh_from_db()
+    assert declaration.state == "submitted" and declaration.audit_seq == 1
+    told = Notification.objects.get(declaration=declaration, recipient=org.manager)
+    assert told.delivery == DeliveryState.PENDING and told.attempts == 1 and told.error

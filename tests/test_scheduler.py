@@ -126,6 +126,7 @@ def test_the_weekly_digest_goes_to_management_and_ethics_once_a_week(org: Org) -
     assert sorted(d.recipient_id for d in digests) == sorted([org.head.pk, org.ethics.pk])
     content = digests[0].context
     assert content["week"] == "2026-W48" and content["open"] == 2
+    assert content["body"] == org.body.name  # which body: a person may oversee more than one
     assert [row["clock"] for row in content["overdue"]] == ["start_review"]
     assert content["overdue"][0]["due_to_act_name"] == org.servants["manager"].full_name
     assert content["due_this_week_count"] == 2  # both decision clocks end this week

@@ -201,6 +201,7 @@ def _digest(stored: dict[str, Any]) -> dict[str, Any]:
     overdue_count = int(stored.get("overdue_count", len(overdue)))
     return {
         "week": stored.get("week", ""),
+        "body": stored.get("body", ""),
         "open": int(stored.get("open", 0)),
         "open_by_state": [
             (_label(DeclarationState, state), count)

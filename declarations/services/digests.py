@@ -67,15 +67,15 @@ def digests_send(*, now: datetime) -> int:
     """Queue this week's digest for every body's management and ethics commissioners; returns
     how many were queued (none on a second run in the same week)."""
     queued = 0
-    bodies = list(StateBody.objects.values_list("pk", flat=True))
+    bodies = dict(StateBody.objects.values_list("pk", "name"))
     holders = role_holders(bodies)
-    for body_id in bodies:
+    for body_id, body_name in bodies.items():
         recipients = holders.get((body_id, Role.MANAGEMENT), []) + holders.get(
             (body_id, Role.ETHICS_COMMISSIONER), []
         )
         if not recipients:
             continue
-        content = digest_content(body_id=body_id, now=now)
+        content = digest_content(body_id=body_id, now=now) | {"body": body_name}
         queued += notification_enqueue(
             recipient_ids=recipients,
             kind=NotificationKind.WEEKLY_DIGEST,
