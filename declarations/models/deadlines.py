@@ -11,6 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from declarations.choices import Clock, DeadlineOutcome, Duty, ReminderUnit
 from declarations.models.declaration import Declaration
@@ -105,7 +106,10 @@ class ReminderRule(models.Model):
     )
     clock = models.CharField(_("deadline"), max_length=32, choices=Clock.choices)
     unit = models.CharField(
-        _("unit"), max_length=16, choices=ReminderUnit.choices, default=ReminderUnit.WORKING_DAYS
+        pgettext_lazy("reminder rule", "unit"),
+        max_length=16,
+        choices=ReminderUnit.choices,
+        default=ReminderUnit.WORKING_DAYS,
     )
     amount = models.PositiveSmallIntegerField(_("how many before"), default=1)
     at_time = models.TimeField(_("time of day (Almaty)"), null=True, blank=True)

@@ -177,7 +177,7 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
 
 
-def _claimable(now: datetime) -> Q:
+def notifications_claimable(now: datetime) -> Q:
     """Due and not held: never claimed, or claimed by a sender that died (its lease ran out)."""
     stale = timezone.now() - timedelta(seconds=settings.COI_MAIL_LEASE_SECONDS)
     return Q(delivery=DeliveryState.PENDING, next_attempt_at__lte=now) & (
@@ -191,7 +191,7 @@ def notification_claim(*, notification: Notification, now: datetime) -> bool:
     racing for one row, the database lets exactly one UPDATE match."""
     claimed_at = timezone.now()
     taken = (
-        Notification.objects.filter(_claimable(now), pk=notification.pk)
+        Notification.objects.filter(notifications_claimable(now), pk=notification.pk)
         .filter(attempts=notification.attempts)
         .update(claimed_at=claimed_at)
     )
@@ -262,7 +262,7 @@ def notifications_send_pending(*, now: datetime | None = None, limit: int = 500)
     """
     now = now or timezone.now()
     rows = list(
-        Notification.objects.filter(_claimable(now))
+        Notification.objects.filter(notifications_claimable(now))
         .select_related(*RELATED)
         .order_by("next_attempt_at", "pk")[:limit]
     )
