@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -528,3 +528,23 @@ def test_the_api_list_asks_a_fixed_number_of_queries(
         body = ok(client.get(NOTIFICATIONS))
     assert len(body["results"]) == how_many + 1
     assert all(item["registration_number"] for item in body["results"])
+
+
+def test_api_marks_read_only_what_arrived_by_the_time_given(org: Org, case: Declaration) -> None:
+    """A notification that arrives between reading the list and "mark all read" stays unread;
+    a bad time is a 400 naming the field."""
+    seen = remind(org.manager, case)
+    later = tell(org.manager)
+    Notification.objects.filter(pk=later.pk).update(
+        created_at=seen.created_at + timedelta(minutes=1)
+    )
+    client = client_for(org.manager)
+    body = {"up_to": seen.created_at.isoformat()}
+    response = client.post(f"{NOTIFICATIONS}read-all/", body, content_type="application/json")
+    assert ok(response)["marked"] >= 1
+    later.refresh_from_db()
+    assert unread(org.manager) == 1 and later.read_at is None
+    refused = client.post(
+        f"{NOTIFICATIONS}read-all/", {"up_to": "soon"}, content_type="application/json"
+    )
+    assert refused.status_code == 400 and list(refused.json()["fields"]) == ["up_to"]

@@ -30,6 +30,7 @@ from declarations.api.serializers.notifications import (
     NotificationOutput,
     NotificationPreferencesInput,
     NotificationPreferencesOutput,
+    NotificationsReadAllInput,
     NotificationsReadOutput,
 )
 from declarations.selectors.notifications import notification_email_choices, notification_list_of
@@ -90,11 +91,17 @@ class NotificationViewSet(viewsets.GenericViewSet):
             NotificationOutput(self.get_object(), context=self.get_serializer_context()).data
         )
 
-    @extend_schema(tags=["notifications"], request=None, responses=NotificationsReadOutput)
+    @extend_schema(
+        tags=["notifications"], request=NotificationsReadAllInput, responses=NotificationsReadOutput
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        """Mark every unread notification of the caller read."""
-        marked = notifications_mark_read(user=acting(request))
+        """Mark the caller's unread notifications read (up to a time, when given)."""
+        data = NotificationsReadAllInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        marked = notifications_mark_read(
+            user=acting(request), up_to=data.validated_data.get("up_to")
+        )
         return Response(NotificationsReadOutput({"marked": marked}).data)
 
 

@@ -146,12 +146,17 @@ def notification_preference_set(*, user: User, kind: str, email: bool) -> Notifi
     return preference
 
 
-def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
-    """Mark ``user``'s own notifications read (all unread ones when ``ids`` is None); another
-    user's ids are ignored. Returns how many changed."""
+def notifications_mark_read(
+    *, user: User, ids: Iterable[int] | None = None, up_to: datetime | None = None
+) -> int:
+    """Mark ``user``'s own notifications read (all unread ones when ``ids`` is None; only those
+    that arrived by ``up_to`` when given: what the reader had seen, not one that came since);
+    another user's ids are ignored. Returns how many changed."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
+    if up_to is not None:
+        unread = unread.filter(created_at__lte=up_to)
     return unread.update(read_at=timezone.now())
 
 

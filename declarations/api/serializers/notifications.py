@@ -130,6 +130,18 @@ class NotificationOutput(serializers.Serializer):
         return NotificationDeadlineOutput(due).data if due is not None else None
 
 
+class NotificationsReadAllInput(serializers.Serializer):
+    """The body of ``POST /notifications/read-all/`` (may be empty)."""
+
+    up_to = serializers.DateTimeField(
+        required=False,
+        help_text=(
+            "Only those that arrived by this time (the newest the reader saw), so that one "
+            "arriving meanwhile stays unread. Without it, every unread notification."
+        ),
+    )
+
+
 class NotificationsReadOutput(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many were unread and are read now.")
 
