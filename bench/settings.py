@@ -13,6 +13,6 @@ from coi.settings import *  # noqa: F403
 from coi.settings import REST_FRAMEWORK
 
 ROOT_URLCONF = "bench.urls"
-ALLOWED_HOSTS = ["testserver"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]  # the load test's gunicorn: loopback
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 LOGGING = {"version": 1, "disable_existing_loggers": False}

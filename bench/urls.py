@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from coi.urls import urlpatterns as project
 from declarations.models import NOTICE_FIELDS
@@ -42,4 +44,19 @@ def plain_list(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"results": rows})
 
 
-urlpatterns = [path("bench/plain/", plain_list), *project]
+def plain_list_token(request: HttpRequest) -> JsonResponse:
+    """The load test's floor: ``plain_list`` for a caller signed in with an API token."""
+    wrapped = Request(request)
+    for authentication in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        found = authentication().authenticate(wrapped)
+        if found is not None:
+            request.user = found[0]
+            return plain_list(request)
+    return JsonResponse({"detail": "no token"}, status=401)
+
+
+urlpatterns = [
+    path("bench/plain/", plain_list),
+    path("bench/plain-token/", plain_list_token),
+    *project,
+]

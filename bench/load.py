@@ -1,0 +1,395 @@
+"""Load test of the production profile (issue 17): locust, headless, bounded in time, loopback.
+
+    python -m bench.load --database-url postgres://coi@127.0.0.1:PORT/coi \\
+        --servants 100000 --cases 200000 --users 10 25 50 100 --seconds 60
+
+Against a PostgreSQL database (seeded with the large organisation when it has none), it starts
+gunicorn (``--workers``, default 2) with the production settings (DEBUG off, no throttling: the
+load comes from one address; ``bench/settings.py``) on a free loopback port, then for each
+number of users runs locust for ``--seconds`` with think time (1–3 s) and this mix:
+
+- servants: their own list (5), one of their cases (3), file and submit a notice (1);
+- managers (unit heads, the reviewers): the inbox of submitted cases (5), open one (2), start
+  its review (1);
+- auditors: a search over the body (3), a case (2), the records list (1);
+- the floor: the same scoped rows as the servants' list, from a bare Django view
+  (``bench/plain-token/``: no serializer, no pagination), so each figure can be read against it.
+
+It prints, per user count, p50/p99 per endpoint, throughput and errors, and the knee: the
+first user count at which a read's p99 passes 100 ms or a transition's 300 ms. ``--tree PATH``
+serves another checkout (e.g. the commit before the scope fix, from ``git worktree add``) on the
+same database, for the comparison "with and without". Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+from gevent import monkey  # type: ignore[import-untyped]
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import gevent  # type: ignore[import-untyped]  # noqa: E402
+from locust import HttpUser, between, task  # noqa: E402
+from locust.env import Environment  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-load-password"  # noqa: S105 - a generated organisation on loopback
+READ_P99_MS, WRITE_P99_MS = 100.0, 300.0
+WRITES = {"submit", "start-review", "create"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def throwaway_postgres(folder: Path) -> tuple[str, Any]:
+    """A PostgreSQL cluster in ``folder`` on a free loopback port (as ``.ci/test`` starts one;
+    kept between runs so the seeded organisation is reused); returns its URL and a stopper."""
+    binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    data = folder / "pgdata"
+    if not data.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        data.mkdir()
+        if as_pg:
+            subprocess.run(["chown", "-R", "postgres", str(folder)], check=True)  # noqa: S603,S607
+        subprocess.run(  # noqa: S603
+            [*as_pg, str(binaries / "initdb"), "-D", str(data), "-U", "coi", "--auth=trust"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    port = free_port()
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    pg_ctl = [*as_pg, str(binaries / "pg_ctl"), "-D", str(data)]
+    subprocess.run(  # noqa: S603
+        [*pg_ctl, "-l", str(data / "log"), "-w", "-o", options, "start"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    psql = [str(binaries / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "coi"]
+    subprocess.run(  # noqa: S603
+        [*psql, "-d", "postgres", "-qc", "CREATE DATABASE coi"],
+        stderr=subprocess.DEVNULL,
+        check=False,  # already there on a second run
+    )
+
+    def stop() -> None:
+        subprocess.run(  # noqa: S603
+            [*pg_ctl, "-m", "fast", "stop"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
+
+    return f"postgres://coi@127.0.0.1:{port}/coi", stop
+
+
+def django_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DJANGO_DEBUG": "false",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def prepare(database_url: str, servants: int, cases: int) -> dict[str, Any]:
+    """Migrate, seed when empty, grant an auditor; return the usernames by role."""
+    script = f"""
+import django, json
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from declarations.models import RoleGrant, Servant, StateBody
+from declarations.choices import Role
+from declarations.seeding.large_org import BENCH_SLUG, seed_large
+body = StateBody.objects.filter(slug=BENCH_SLUG).first()
+if body is None:
+    seed_large(servants={servants}, declarations={cases}, password={PASSWORD!r})
+    body = StateBody.objects.get(slug=BENCH_SLUG)
+    from django.db import connection
+    if connection.vendor == "postgresql":
+        connection.cursor().execute("ANALYZE")
+people = list(Servant.objects.filter(body=body).order_by("personnel_number")
+              .values_list("user__username", "position__is_head"))
+heads = [u for u, head in people if head]
+staff = [u for u, head in people if not head]
+auditor = staff[-1]
+from django.contrib.auth import get_user_model
+RoleGrant.objects.get_or_create(user=get_user_model().objects.get(username=auditor),
+                                body=body, role=Role.AUDITOR)
+print(json.dumps({{"heads": heads[:2000], "servants": staff[:20000], "auditors": [auditor]}}))
+"""
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script],
+        env=django_env(database_url),
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def start_gunicorn(tree: Path, database_url: str, port: int, workers: int) -> subprocess.Popen[Any]:
+    env = django_env(database_url)
+    env["PYTHONPATH"] = f"{tree}:{ROOT}"
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            "--timeout=60",
+            "--log-level=warning",
+        ],
+        env=env,
+        cwd=tree,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/verify/", timeout=2)
+        except urllib.error.HTTPError:
+            return server  # it answers (a GET on verify is a 405)
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+class Signed(HttpUser):
+    abstract = True
+    wait_time = between(1, 3)
+    pool: list[str] = []
+
+    def on_start(self) -> None:
+        username = random.choice(self.pool)
+        answer = self.client.post(
+            "/api/v1/auth/token/",
+            json={"username": username, "password": PASSWORD},
+            name="sign-in",
+        )
+        self.client.headers["Authorization"] = f"Token {answer.json()['token']}"
+        self.cases: list[str] = []
+
+    def _list(self, query: str, name: str) -> list[dict[str, Any]]:
+        answer = self.client.get(f"/api/v1/declarations/?{query}", name=name)
+        if answer.status_code != 200:
+            return []
+        return list(answer.json().get("results", []))
+
+    def _open(self, name: str) -> Any:
+        if not self.cases:
+            return None
+        code = random.choice(self.cases)
+        return self.client.get(f"/api/v1/declarations/{code}/", name=name)
+
+
+class ServantUser(Signed):
+    weight = 6
+
+    @task(5)
+    def own_list(self) -> None:
+        self.cases = [r["id"] for r in self._list("page_size=20", "servant: own list")]
+
+    @task(3)
+    def own_case(self) -> None:
+        self._open("servant: a case")
+
+    @task(1)
+    def file_a_notice(self) -> None:
+        draft = self.client.post(
+            "/api/v1/declarations/",
+            json={
+                "conflict_type": "actual",
+                "category": "kinship",
+                "matter": f"Tender {random.randrange(10**6)}",
+                "personal_interest": "A relative bids.",
+                "aware_since": time.strftime("%Y-%m-%d"),
+            },
+            name="create",
+        )
+        if draft.status_code != 201:
+            return
+        self.client.post(
+            f"/api/v1/declarations/{draft.json()['id']}/submit/",
+            headers={"If-Match": draft.headers.get("ETag", "")},
+            json={},
+            name="submit",
+        )
+
+
+class ManagerUser(Signed):
+    weight = 3
+
+    @task(5)
+    def inbox(self) -> None:
+        rows = self._list("state=submitted&page_size=20", "manager: inbox")
+        self.cases = [r["id"] for r in rows]
+
+    @task(2)
+    def open_case(self) -> None:
+        self._open("manager: a case")
+
+    @task(1)
+    def start_review(self) -> None:
+        case = self._open("manager: a case")
+        if case is None or case.status_code != 200 or case.json().get("state") != "submitted":
+            return
+        self.client.post(
+            f"/api/v1/declarations/{case.json()['id']}/start-review/",
+            headers={"If-Match": case.headers.get("ETag", "")},
+            json={},
+            name="start-review",
+        )
+        self.cases.remove(case.json()["id"])
+
+
+class AuditorUser(Signed):
+    weight = 1
+
+    @task(3)
+    def search(self) -> None:
+        word = random.choice(["Matter", "contract", "Interest"])
+        self.cases = [r["id"] for r in self._list(f"search={word}&page_size=20", "auditor: search")]
+
+    @task(2)
+    def a_case(self) -> None:
+        self._open("auditor: a case")
+
+    @task(1)
+    def records(self) -> None:
+        self.client.get("/api/v1/records/?page_size=20", name="auditor: records")
+
+
+class FloorUser(Signed):
+    weight = 1
+
+    @task
+    def floor(self) -> None:
+        self.client.get("/bench/plain-token/", name="floor: bare view, same rows")
+
+
+def run(base: str, users: int, seconds: int, pools: dict[str, list[str]]) -> dict[str, Any]:
+    ServantUser.pool = pools["servants"]
+    FloorUser.pool = pools["servants"]
+    ManagerUser.pool = pools["heads"]
+    AuditorUser.pool = pools["auditors"]
+    env = Environment(user_classes=[ServantUser, ManagerUser, AuditorUser, FloorUser], host=base)
+    runner = env.create_local_runner()
+    runner.start(users, spawn_rate=max(users / 5, 1))
+    gevent.spawn_later(seconds, runner.quit)
+    runner.greenlet.join()
+    rows = {}
+    for (name, _method), entry in sorted(env.stats.entries.items()):
+        if entry.num_requests == 0:
+            continue
+        rows[name] = {
+            "requests": entry.num_requests,
+            "failures": entry.num_failures,
+            "p50": entry.get_response_time_percentile(0.5),
+            "p99": entry.get_response_time_percentile(0.99),
+        }
+    total = env.stats.total
+    errors = {
+        f"{e.name}: {e.error}"[:160]: e.occurrences
+        for e in sorted(env.stats.errors.values(), key=lambda e: -e.occurrences)[:5]
+    }
+    return {
+        "users": users,
+        "rows": rows,
+        "errors": errors,
+        "rps": total.num_requests / max(seconds, 1),
+        "failures": total.num_failures,
+    }
+
+
+def over_the_line(result: dict[str, Any]) -> list[str]:
+    late = []
+    for name, row in result["rows"].items():
+        limit = WRITE_P99_MS if name in WRITES else READ_P99_MS
+        if name not in ("sign-in",) and not name.startswith("floor") and row["p99"] > limit:
+            late.append(f"{name} p99 {row['p99']:.0f} ms")
+    return late
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--servants", type=int, default=100_000)
+    parser.add_argument("--cases", type=int, default=200_000)
+    parser.add_argument("--users", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tree", type=Path, default=ROOT)
+    parser.add_argument(
+        "--pg-dir",
+        type=Path,
+        default=Path(os.environ.get("TMPDIR", "/tmp")) / "coi-bench-load",  # noqa: S108
+        help="where a throwaway cluster lives when no --database-url is given",
+    )
+    args = parser.parse_args()
+    stop_postgres = None
+    if not args.database_url:
+        args.database_url, stop_postgres = throwaway_postgres(args.pg_dir)
+    if not args.database_url.startswith("postgres"):
+        raise SystemExit("--database-url postgres://… (the load test is about PostgreSQL)")
+    try:
+        measure(args)
+    finally:
+        if stop_postgres is not None:
+            stop_postgres()
+
+
+def measure(args: argparse.Namespace) -> None:
+    pools = prepare(args.database_url, args.servants, args.cases)
+    port = free_port()
+    server = start_gunicorn(args.tree, args.database_url, port, args.workers)
+    results = []
+    try:
+        for users in args.users:
+            print(f"==> {users} users for {args.seconds} s", flush=True)
+            results.append(run(f"http://127.0.0.1:{port}", users, args.seconds, pools))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    for result in results:
+        print(f"\n{result['users']} users: {result['rps']:.1f} req/s, {result['failures']} errors")
+        print(f"  {'endpoint':40} {'requests':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8}")
+        for name, row in result["rows"].items():
+            print(
+                f"  {name:40} {row['requests']:>9} {row['failures']:>7} "
+                f"{row['p50']:>8.0f} {row['p99']:>8.0f}"
+            )
+        for error, count in result["errors"].items():
+            print(f"  error ×{count}: {error}")
+        late = over_the_line(result)
+        print("  over the lines: " + (", ".join(late) if late else "none"))
+    knee = next((r["users"] for r in results if over_the_line(r)), None)
+    print(
+        f"\nknee (first user count past p99 100 ms reads / 300 ms writes): {knee or 'not reached'}"
+    )
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
