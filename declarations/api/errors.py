@@ -25,6 +25,8 @@ from django.core.exceptions import (
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.log import log_response
@@ -35,6 +37,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from declarations.services.attachments import FileTooLarge, UnsupportedFileType
+
+logger = logging.getLogger(__name__)
 
 
 class Conflict(exceptions.APIException):
@@ -139,8 +143,28 @@ def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
+#: How long a client should wait before trying again when the database is away (issue 17).
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable() -> Response:
+    """The database went away (restarted, failed over, out of connections): a 503 a client may
+    retry after ``Retry-After`` seconds. The step's transaction was rolled back whole, so trying
+    again is safe: nothing is half-written."""
+    response = error_response(
+        "unavailable",
+        _("The service is briefly unavailable. Try again in a few seconds."),
+        503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map every exception the services and DRF raise onto the one shape and its status code."""
+    if isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError):
+        logger.warning("database unavailable: %s", exc)
+        return database_unavailable()
     if isinstance(exc, SuspiciousOperation | BadRequest):
         return _suspicious(exc)
     if isinstance(exc, FileTooLarge):

@@ -65,6 +65,7 @@ def record_issue(*, record_id: int) -> str:
     )
     try:
         data, pages = record_produce(record)
+        return _store(record, data, pages)  # a store that is away fails the attempt the same way
     except Exception:
         attempts = record.attempts + 1
         gave_up = attempts >= settings.COI_RECORD_MAX_ATTEMPTS
@@ -72,9 +73,10 @@ def record_issue(*, record_id: int) -> str:
             status=RecordStatus.FAILED if gave_up else RecordStatus.PENDING,
             last_error=traceback.format_exc()[-4000:],
         )
-        logger.exception("record %s: render or seal failed (attempt %s)", record.pk, attempts)
+        logger.exception(
+            "record %s: render, seal or store failed (attempt %s)", record.pk, attempts
+        )
         raise
-    return _store(record, data, pages)
 
 
 def _store(record: Record, data: bytes, pages: int) -> str:
