@@ -349,3 +349,56 @@ with IMMEDIATE:
     org = build_org()
     declaration_in(org, "resolved")
 """
+
+
+# ---- a worker killed in the middle of an export ------------------------------------------------
+
+
+def test_a_worker_killed_mid_export_resumes_with_no_lost_or_duplicated_dossier(
+    tmp_path: Path,
+) -> None:
+    """Six dossiers; the worker is killed while rendering the third. The sweep reaps its task and
+    queues the dossiers still pending; a new worker finishes the job: six dossiers, each issued
+    once, each once in the ZIP."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'coi.sqlite3'}",
+        "COI_MEDIA_ROOT": str(tmp_path / "media"),
+        "COI_DEV_SEAL_DIR": str(tmp_path / "seal"),
+        "COI_RENDER_MARKER": str(tmp_path / "rendering"),
+        "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+    }
+    script = [sys.executable, "-m", "tests.export_drill_script"]
+
+    def step(*args: str) -> str:
+        done = subprocess.run(
+            [*script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    manage(env, "migrate", "--noinput", "-v", "0")
+    step("setup", "6")
+    doomed = subprocess.Popen([*script, "slow-worker"], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while not (tmp_path / "rendering").exists():
+            assert doomed.poll() is None, "the worker died on its own"
+            assert time.monotonic() < deadline, "the worker never reached the third dossier"
+            time.sleep(0.2)
+        doomed.kill()  # SIGKILL, in the middle of the third dossier
+    finally:
+        doomed.wait(timeout=30)
+    before = json.loads(step("state"))
+    assert before["status"] == "running"
+    assert sum(status == "issued" for _code, status in before["dossiers"]) == 2
+
+    assert json.loads(step("sweep", "10"))["reaped"] >= 1
+    step("worker")
+    after = json.loads(step("state"))
+    assert after["status"] == "done", after
+    codes = [code for code, _status in after["dossiers"]]
+    assert len(codes) == len(set(codes)) == after["total"] == 6
+    assert {status for _code, status in after["dossiers"]} == {"issued"}
+    pdfs = [name for name in after["entries"] if name.endswith(".pdf")]
+    assert len(pdfs) == len(set(pdfs)) == 6
