@@ -128,7 +128,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Five wrong passwords for one user name from one address lock that pair for 30 minutes; the
-# lock is per pair so that a colleague's typos cannot lock a whole office behind one NAT.
+# lock is per pair so that a colleague's typos cannot lock a whole office behind one NAT, and so
+# that nobody can lock a servant out by guessing their name from elsewhere. The sign-in page and
+# the token endpoint share it (declarations/api/people.py TokenView); a guesser who moves to
+# another address starts a new pair there, and meets the per-address ceiling below too.
 AXES_FAILURE_LIMIT = env_int("COI_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("COI_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -287,7 +290,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["declarations.api.throttles.WriteRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "login": env_str("COI_THROTTLE_LOGIN", "10/min"),
+        # every sign-in attempt (page or token) from one address: a ceiling against floods, far
+        # above an office signing in at nine behind one NAT address; guessing is axes' job
+        "login-address": env_str("COI_THROTTLE_LOGIN_ADDRESS", "600/min"),
         "write": env_str("COI_THROTTLE_WRITE", "120/min"),
         "verify": env_str("COI_THROTTLE_VERIFY", "30/min"),
         "dossier": env_str("COI_THROTTLE_DOSSIER", "30/hour"),  # each one is rendered and sealed
@@ -300,6 +305,14 @@ REST_FRAMEWORK = {
     # DRF's own get_ident must never believe X-Forwarded-For; ours read COI_TRUSTED_PROXIES
     "NUM_PROXIES": 0,
 }
+if "COI_THROTTLE_LOGIN" in os.environ:
+    # it limited sign-ins per address (10/min) and locked offices out: refuse rather than ignore
+    raise ImproperlyConfigured(
+        "COI_THROTTLE_LOGIN is gone: wrong passwords are limited per user name and address by "
+        "COI_LOGIN_FAILURE_LIMIT and COI_LOGIN_COOLOFF_MINUTES, and COI_THROTTLE_LOGIN_ADDRESS "
+        "is the ceiling per address against floods (600/min by default)."
+    )
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Conflict-of-interest declarations API",
     "DESCRIPTION": (

@@ -4,7 +4,8 @@ The address is the TCP peer (``REMOTE_ADDR``) unless that peer is one of our own
 proxies (``COI_TRUSTED_PROXIES``); only then is ``X-Forwarded-For`` read, from the right, one
 hop per trusted proxy. Anything a client writes into a header is otherwise ignored, so rotating
 ``X-Forwarded-For`` or ``X-Real-IP`` buys no fresh rate limits (issue 12). The API's throttles,
-django-axes (``AXES_CLIENT_IP_CALLABLE``) and the public verification page all ask here.
+django-axes (``AXES_CLIENT_IP_CALLABLE``, so the sign-in lock of the page and of the API is
+per the same address), the sign-in page and the public verification page all ask here.
 """
 
 from __future__ import annotations
@@ -104,6 +105,18 @@ class VerifyRateThrottle(AddressRateThrottle):
     turns between them gains nothing."""
 
     scope = "verify"
+
+
+class LoginAddressRateThrottle(AddressRateThrottle):
+    """A ceiling on sign-in attempts from one address, against floods only (issue 17).
+
+    Password guessing is stopped per user name and address by django-axes
+    (``COI_LOGIN_FAILURE_LIMIT`` wrong passwords, then a pause), on the sign-in page and the token
+    endpoint alike. This counts every attempt, right or wrong, from one address, so it must stay
+    well above a whole office signing in at nine behind one NAT address (``600/min`` by
+    default). The page and ``POST /api/v1/auth/token/`` count against one budget."""
+
+    scope = "login-address"
 
 
 class UserRateThrottle(AddressRateThrottle):

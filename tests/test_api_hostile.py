@@ -351,7 +351,7 @@ def test_accept_language_selects_messages_and_labels(org: Org) -> None:
 @override_settings(
     REST_FRAMEWORK={
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"login": "3/min", "write": "2/min"},
+        "DEFAULT_THROTTLE_RATES": {"login-address": "3/min", "write": "2/min"},
     }
 )
 def test_throttling(org: Org) -> None:

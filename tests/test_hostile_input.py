@@ -336,12 +336,12 @@ def _token(i: int, address: dict[str, str]) -> int:
     return int(response.status_code)
 
 
-@override_settings(REST_FRAMEWORK=rates(login="3/min"))
+@override_settings(REST_FRAMEWORK=rates(**{"login-address": "3/min"}))
 def test_forged_addresses_do_not_reset_the_api_login_throttle(org: Org) -> None:
     assert [_token(i, _forged(i)) for i in range(4)] == [400, 400, 400, 429]
 
 
-@override_settings(REST_FRAMEWORK=rates(login="3/min"), COI_TRUSTED_PROXIES=PROXY)
+@override_settings(REST_FRAMEWORK=rates(**{"login-address": "3/min"}), COI_TRUSTED_PROXIES=PROXY)
 def test_behind_a_trusted_proxy_the_api_login_throttle_counts_the_forwarded_address(
     org: Org,
 ) -> None:

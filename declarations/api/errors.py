@@ -31,6 +31,7 @@ from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -57,6 +58,27 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "payload_too_large"
     default_detail = "The upload is too large."
+
+
+class SignInPaused(exceptions.Throttled):
+    """django-axes has locked this user name at this address: a 429 like every throttle (code
+    ``throttled``), waiting out the whole pause, since a refused attempt starts it again
+    (``AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT``, axes' default). The message is the
+    sign-in page's own."""
+
+    def __init__(self, *, seconds: int) -> None:
+        minutes = max(1, round(seconds / 60))
+        super().__init__(
+            detail=ngettext(
+                "Too many wrong passwords for this user name from this address. Try again in "
+                "%(minutes)s minute, or ask the administrator to unlock the account.",
+                "Too many wrong passwords for this user name from this address. Try again in "
+                "%(minutes)s minutes, or ask the administrator to unlock the account.",
+                minutes,
+            )
+            % {"minutes": minutes}
+        )
+        self.wait = seconds  # set after DRF's __init__, which would append "in N seconds"
 
 
 def _django_fields(error: DjangoValidationError) -> dict[str, Any]:

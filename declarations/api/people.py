@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from axes.helpers import get_cool_off  # type: ignore[import-untyped]
+from axes.utils import reset as axes_reset  # type: ignore[import-untyped]
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils.translation import get_language
@@ -21,8 +23,10 @@ from declarations import permissions, selectors
 from declarations.api import serializers as io
 from declarations.api.auth import token_issue, token_revoke
 from declarations.api.common import NamePagination, TitlePagination, acting, valid_input
+from declarations.api.errors import SignInPaused
 from declarations.api.schema import errors
-from declarations.api.throttles import LoginRateThrottle
+from declarations.api.throttles import LoginAddressRateThrottle
+from declarations.client import client_address
 from declarations.models import StateBody
 
 # ---- auth and /me/ ----------------------------------------------------------------------------
@@ -30,9 +34,16 @@ from declarations.models import StateBody
 
 class TokenView(APIView):
     """``POST``: user name and password give a token (``Authorization: Token <key>``);
-    ``DELETE``: revoke the caller's token."""
+    ``DELETE``: revoke the caller's token.
 
-    throttle_classes = [LoginRateThrottle]
+    Signing in here is under the sign-in page's lock (django-axes, one policy for both doors):
+    ``COI_LOGIN_FAILURE_LIMIT`` wrong passwords for one user name from one address pause that
+    pair for ``COI_LOGIN_COOLOFF_MINUTES``, whichever door they came through; colleagues behind
+    the same NAT address sign in meanwhile. Every attempt from an address also counts against a
+    ceiling against floods (``COI_THROTTLE_LOGIN_ADDRESS``), shared with the page.
+    """
+
+    throttle_classes = [LoginAddressRateThrottle]
 
     def get_permissions(self) -> list[Any]:
         if self.request is not None and self.request.method == "DELETE":
@@ -55,12 +66,24 @@ class TokenView(APIView):
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
+        """Steps: (1) authenticate through the backends, axes' first, with the Django request
+        axes reads the address from: a locked pair is refused before the password is checked,
+        and a wrong password counts against the pair; (2) a locked pair (just now, or before) is
+        a 429, in our shape; (3) a wrong password is a 400; (4) a right one forgets the pair's
+        failures, as the page does (``AXES_RESET_ON_SUCCESS``), and gets a fresh token."""
         data = valid_input(io.TokenInput, request)
-        user = authenticate(request._request, username=data["username"], password=data["password"])
+        username = data["username"]
+        user = authenticate(request._request, username=username, password=data["password"])
+        if getattr(request._request, "axes_locked_out", False):
+            raise SignInPaused(seconds=int(get_cool_off(request._request).total_seconds()))
         if user is None or not user.is_active:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Unable to log in with this user name and password.")]}
             )
+        if settings.AXES_RESET_ON_SUCCESS:
+            # the page resets on Django's user_logged_in signal, which a token sign-in does not
+            # send (axes would open a session for its access log)
+            axes_reset(ip=client_address(request._request), username=username)
         token = token_issue(user=user)
         expires = token.created + timedelta(seconds=settings.COI_TOKEN_TTL_SECONDS)
         return Response(io.TokenOutput({"token": token.key, "expires_at": expires}).data)

@@ -11,8 +11,11 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from rest_framework.response import Response
 
+from declarations.client import LoginAddressRateThrottle
 from declarations.services.preferences import user_language, user_set_language
+from declarations.web.common import too_many_requests
 from declarations.web.forms import LanguageForm, LoginForm
 from declarations.web.middleware import SESSION_LANGUAGE
 
@@ -23,6 +26,13 @@ class LoginView(auth_views.LoginView):
 
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # a ceiling against floods from one address, one budget with the token endpoint
+        throttle = LoginAddressRateThrottle()
+        if not throttle.allow_page(request):
+            return too_many_requests(request, throttle)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
@@ -36,9 +46,17 @@ def locked_out(
     request: HttpRequest, original_response: Any = None, credentials: Any = None
 ) -> HttpResponse:
     """django-axes' answer to a locked-out pair of user name and address (429), in the reader's
-    language, saying how long the pause lasts."""
+    language, saying how long the pause lasts.
+
+    The token endpoint shares the lock and has already answered in the API's shape (a JSON 429,
+    ``SignInPaused``): that answer is kept, so a program never gets this page."""
+    if isinstance(original_response, Response):
+        return original_response
     minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
-    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+    response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+    # a refused attempt starts the pause again (axes' default), so the whole of it is the wait
+    response["Retry-After"] = str(minutes * 60)
+    return response
 
 
 @require_POST
