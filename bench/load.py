@@ -35,6 +35,7 @@ import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -323,6 +324,40 @@ def run(base: str, users: int, seconds: int, pools: dict[str, list[str]]) -> dic
     }
 
 
+def sign_in_storm(base: str, servants: list[str], seconds: int) -> dict[str, Any]:
+    """300 servants sign in from one address (this machine) within ``seconds``, while a guesser
+    tries wrong passwords for one of them from the same address, once a second."""
+    chosen = servants[1:301]
+    victim = servants[0]
+    counts: dict[str, dict[str, int]] = {"servants": {}, "guesser": {}}
+
+    def post(who: str, username: str, password: str) -> None:
+        body = json.dumps({"username": username, "password": password}).encode()
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            f"{base}/api/v1/auth/token/", data=body, headers={"Content-Type": "application/json"}
+        )
+        try:
+            status = str(urllib.request.urlopen(request, timeout=60).status)  # noqa: S310
+        except urllib.error.HTTPError as refused:
+            status = str(refused.code)
+        except OSError as failed:  # no answer at all (the machine's cores saturated)
+            status = type(failed).__name__
+        counts[who][status] = counts[who].get(status, 0) + 1
+
+    def guesser() -> None:
+        for attempt in range(seconds):
+            post("guesser", victim, f"guess-{attempt}")
+            gevent.sleep(1)
+
+    jobs = [gevent.spawn(guesser)]
+    for i, username in enumerate(chosen):
+        jobs.append(
+            gevent.spawn_later(i * seconds / len(chosen), post, "servants", username, PASSWORD)
+        )
+    gevent.joinall(jobs)
+    return counts
+
+
 def over_the_line(result: dict[str, Any]) -> list[str]:
     late = []
     for name, row in result["rows"].items():
@@ -341,6 +376,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--tree", type=Path, default=ROOT)
+    parser.add_argument(
+        "--storm",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="only the sign-in storm: 300 servants from one address within SECONDS, a guesser",
+    )
     parser.add_argument(
         "--pg-dir",
         type=Path,
@@ -363,7 +405,22 @@ def main() -> None:
 def measure(args: argparse.Namespace) -> None:
     pools = prepare(args.database_url, args.servants, args.cases)
     port = free_port()
+    if args.storm:
+        os.environ["COI_BENCH_THROTTLES"] = "on"  # the production limits, for the storm
     server = start_gunicorn(args.tree, args.database_url, port, args.workers)
+    if args.storm:
+        try:
+            storm = sign_in_storm(f"http://127.0.0.1:{port}", pools["servants"], args.storm)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        print(f"sign-in storm, {args.storm} s, one address: {json.dumps(storm)}")
+        print(
+            f"  servants signed in: {storm['servants'].get('200', 0)} of 300; "
+            f"guesser refused 429: {storm['guesser'].get('429', 0)}, "
+            f"let in: {storm['guesser'].get('200', 0)}"
+        )
+        return
     results = []
     try:
         for users in args.users:
