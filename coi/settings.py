@@ -222,10 +222,46 @@ LOGOUT_REDIRECT_URL = "login"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-# Uploaded attachments. They are served only through the API, after the scope check, never as
-# static files.
+
+# ---- record store (issue 17) ------------------------------------------------------------------
+# Records (sealed PDFs, dossiers), export ZIPs and attachments, through one storage (STORAGES
+# "default"; declarations/stores.py). COI_STORAGE=filesystem (the default) keeps them under
+# COI_MEDIA_ROOT, as on one machine; COI_STORAGE=s3 puts them in a bucket of an S3-compatible
+# store that every application and worker machine shares (docs/DEPLOY.md "Record store"). The
+# keys are boto3's own environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an instance
+# role, AWS_SESSION_TOKEN, AWS_CA_BUNDLE for a private CA). Either way the files are handed out
+# only by the application, after the scope check: MEDIA_URL is not served, the bucket stays
+# private (no ACL is written, no link to an object made). Checkpoints keep their own store
+# (COI_CHECKPOINT_DIR).
 MEDIA_ROOT = Path(env_str("COI_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+COI_STORAGE = env_str("COI_STORAGE", "filesystem")
+_RECORD_STORES: dict[str, dict[str, object]] = {
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # at MEDIA_ROOT
+}
+if COI_STORAGE == "s3":
+    _RECORD_STORES["s3"] = {
+        "BACKEND": "declarations.stores.ObjectStore",
+        "OPTIONS": {
+            "bucket_name": env_str("COI_S3_BUCKET"),
+            # unset for AWS itself; https://minio.example.kz:9000 for a store of one's own
+            "endpoint_url": env_str("COI_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("COI_S3_REGION", "") or None,
+            # a folder inside the bucket, so that one bucket serves several deployments
+            "location": env_str("COI_S3_PREFIX", "").strip("/"),
+            # "path" for stores without per-bucket host names (MinIO behind one name, say)
+            "addressing_style": env_str("COI_S3_ADDRESSING_STYLE", "") or None,
+            "signature_version": "s3v4",
+        },
+    }
+if COI_STORAGE not in _RECORD_STORES:
+    raise ImproperlyConfigured(f"COI_STORAGE must be filesystem or s3, got {COI_STORAGE!r}.")
+STORAGES = {
+    "default": _RECORD_STORES[COI_STORAGE],
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# ---- end of record store ------------------------------------------------------------------------
+
 COI_ATTACHMENT_MAX_BYTES = env_int("COI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 # The NCA test contour's identifiers (IIN123456789011, BIN123456789021) fail the check digit;
 # they are accepted in development and the demo only, so the demo servant can sign with the

@@ -70,6 +70,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class StoredFileAdmin(ReadOnlyAdmin):
+    """A row with a file in the record store: the file's name as text, never a link (the store
+    gives none: a download goes through the pages or the API, which log it)."""
+
+    exclude = ["file"]
+    readonly_fields = ["stored_file"]
+
+    @admin.display(description=_("File"))
+    def stored_file(self, obj: Any) -> str:
+        return str(obj.file.name or "-")
+
+
 class ReminderRuleInline(admin.TabularInline):
     """When the person due to act is reminded before each deadline of the body (issue 16); a
     deadline without rules here uses the deployment's ``COI_REMINDERS``."""
@@ -331,7 +343,7 @@ class ScheduledJobAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Record)
-class RecordAdmin(ReadOnlyAdmin):
+class RecordAdmin(StoredFileAdmin):
     """Operators see what was issued and what is stuck: attempts and the last error of a
     record that failed to render (``issue_records --retry-failed`` retries it)."""
 
@@ -343,6 +355,6 @@ class RecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(ReadOnlyAdmin):
+class ExportJobAdmin(StoredFileAdmin):
     list_display = ["code", "requested_by", "status", "done", "total", "created_at", "finished_at"]
     list_filter = ["status"]

@@ -7,7 +7,7 @@ Layers, lowest first; a module may import its own layer or a lower one, never a 
    ``text`` (pure checks of free text, which the models' validators use);
 1. infrastructure every layer above may use: ``calendar``, ``side_effects``, ``audit_chain``,
    ``dates``, ``matters``, ``client``, ``http``, ``access_log`` (the access log's hashing and
-   reads);
+   reads), ``stores`` (the record store);
 2. reads: ``selectors``, then ``permissions`` (which asks the selectors, never the reverse);
 3. ``records``: the records pipeline, which services schedule and never the reverse; and
    ``delivery``: the e-mails of notifications, which the services send;
@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
         "http",
         "access_log",
         "signatures",
+        "stores",
     ),
     ("selectors",),
     ("permissions",),

@@ -48,6 +48,7 @@ from declarations.services import decisions, transitions
 from declarations.services import declarations as declaration_services
 from declarations.services.access import access_attachment_download, access_record
 from declarations.services.attachments import ALLOWED_TYPES
+from declarations.stores import stored_bytes
 
 
 class DeclarationViewSet(viewsets.GenericViewSet):
@@ -370,8 +371,7 @@ class AttachmentViewSet(viewsets.GenericViewSet):
         attachment = self.get_object()
         # Read whole (files are small, COI_ATTACHMENT_MAX_BYTES): no file handle outlives the
         # request, whether or not the client reads the body.
-        with attachment.file.open("rb") as f:
-            content = f.read()
+        content = stored_bytes(attachment.file)
         access_attachment_download(user=request.user, attachment=attachment, via="api")
         return file_response(
             content, content_type=attachment.content_type, filename=attachment.filename

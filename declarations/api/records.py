@@ -44,6 +44,7 @@ from declarations.services.access import (
     access_record,
     access_record_download,
 )
+from declarations.stores import stored_bytes
 
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="The sealed PDF.")
 
@@ -55,8 +56,7 @@ def pdf_response(data: bytes, filename: str) -> HttpResponse:
 def read_record(record: Record) -> bytes:
     if record.status != RecordStatus.ISSUED:
         raise Conflict(_("This record is still being issued; try again in a moment."))
-    with record.file.open("rb") as f:
-        return f.read()
+    return stored_bytes(record.file)
 
 
 def reader_language(request: Request, requested: str | None) -> str:
@@ -270,7 +270,7 @@ class ExportViewSet(viewsets.GenericViewSet):
         )
         # streamed: an export of a thousand dossiers is hundreds of megabytes
         response = file_download(
-            job.file.open("rb"), content_type="application/zip", filename=f"export-{job.code}.zip"
+            job.file, content_type="application/zip", filename=f"export-{job.code}.zip"
         )
         response["Digest"] = f"sha-256={job.sha256}"
         return response

@@ -48,6 +48,7 @@ from declarations.records.pdf import EmbeddedFile
 from declarations.records.personal import WORDS as SIGNATURE_WORDS
 from declarations.records.personal import signature_blocks, signature_files
 from declarations.records.rows import measure_rows, notice_facts, timeline_rows
+from declarations.stores import stored_bytes
 from declarations.text import visible
 
 
@@ -205,14 +206,13 @@ def _dossier_context(record: Record, lang: Lang, ctx: dict[str, Any]) -> list[Em
     other = list(of_declaration.exclude(status=RecordStatus.ISSUED))
     embedded = []
     for r in issued:
-        with r.file.open("rb") as f:
-            embedded.append(
-                EmbeddedFile(
-                    name=f"{r.kind}-{r.verification_code}.pdf",
-                    data=f.read(),
-                    description=f"{lang.choice(RecordKind, r.kind)} {r.verification_code}",
-                )
+        embedded.append(
+            EmbeddedFile(
+                name=f"{r.kind}-{r.verification_code}.pdf",
+                data=stored_bytes(r.file),
+                description=f"{lang.choice(RecordKind, r.kind)} {r.verification_code}",
             )
+        )
     first = events[0] if events else None
 
     def texts(action: str) -> list[dict[str, str]]:

@@ -45,6 +45,7 @@ from declarations.records.issuing import dossier_record, record_issue
 from declarations.records.labels import LANGUAGES, Lang
 from declarations.records.register import register_header, register_row
 from declarations.side_effects import Effect, after_commit
+from declarations.stores import stored_bytes
 
 
 @dataclass(frozen=True)
@@ -289,8 +290,7 @@ def _pack(job: ExportJob) -> None:
                 declaration = record.declaration
                 number = declaration.registration_number or str(declaration.code)
                 name = f"dossiers/{number.replace('/', '-')}-{record.verification_code}.pdf"
-                with record.file.open("rb") as f:
-                    zf.writestr(name, f.read())
+                zf.writestr(name, stored_bytes(record.file))
                 sums.append((record.sha256, name))
                 writer.writerow(register_row(lang, declaration, record, name, now))
             data = register.getvalue().encode("utf-8-sig")  # opens right in spreadsheet tools

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -81,7 +80,11 @@ def record_issue(*, record_id: int) -> str:
 
 def _store(record: Record, data: bytes, pages: int) -> str:
     seal = current_seal()
-    name = default_storage.save(record_path(record, ""), ContentFile(data))
+    # the record store (docs/DEPLOY.md): a folder, or a bucket every machine shares; a name of
+    # its own per write, so a worker that lost the race below deletes only its own copy
+    store = Record.file.field.storage
+    # unreachable: the attempt fails as a render's would (``record_issue``), the sweep retries
+    name = store.save(record_path(record, ""), ContentFile(data))
     issued = (
         Record.objects.filter(pk=record.pk)
         .exclude(status=RecordStatus.ISSUED)
@@ -100,7 +103,7 @@ def _store(record: Record, data: bytes, pages: int) -> str:
         )
     )
     if not issued:  # another worker issued it first: its copy stands, ours goes
-        default_storage.delete(name)
+        store.delete(name)
         return "issued by another worker"
     return "issued"
 

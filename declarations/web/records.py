@@ -26,6 +26,7 @@ from declarations.services.access import (
     access_record,
     access_record_download,
 )
+from declarations.stores import stored_bytes
 from declarations.web import forms
 from declarations.web.common import (
     acting,
@@ -51,8 +52,7 @@ def record_pdf(request: HttpRequest, code: Any) -> HttpResponse:
     if record.status != RecordStatus.ISSUED:
         messages.info(request, _("This record is still being issued; try again in a moment."))
         return redirect(declaration_url(record.declaration))
-    with record.file.open("rb") as f:
-        data = f.read()
+    data = stored_bytes(record.file)
     access_record_download(user=request.user, record=record, via="web")
     return _pdf(data, f"{record.kind}-{record.verification_code}.pdf")
 
@@ -73,8 +73,7 @@ def dossier(request: HttpRequest, code: Any) -> HttpResponse:
     record = record_services.dossier_issue(
         declaration=declaration, actor=acting(request), language=language
     )
-    with record.file.open("rb") as f:
-        data = f.read()
+    data = stored_bytes(record.file)
     access_record(
         user=request.user,
         action=AccessAction.DOSSIER_GENERATED,
@@ -95,7 +94,7 @@ def attachment_file(request: HttpRequest, code: Any) -> HttpResponseBase:
     )
     access_attachment_download(user=request.user, attachment=attachment, via="web")
     return file_download(
-        attachment.file.open("rb"),
+        attachment.file,
         content_type=attachment.content_type,
         filename=attachment.filename,
     )
@@ -178,5 +177,5 @@ def export_download(request: HttpRequest, code: Any) -> HttpResponseBase:
     )
     # streamed: an export of a thousand dossiers is hundreds of megabytes
     return file_download(
-        job.file.open("rb"), content_type="application/zip", filename=f"export-{job.code}.zip"
+        job.file, content_type="application/zip", filename=f"export-{job.code}.zip"
     )

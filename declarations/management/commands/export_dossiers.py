@@ -3,6 +3,7 @@ from __future__ import annotations
 import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
@@ -15,6 +16,7 @@ from django.db import connections
 
 from declarations.choices import ExportStatus
 from declarations.records import exports
+from declarations.stores import open_stored
 
 
 def _fresh_connections() -> None:
@@ -84,7 +86,8 @@ class Command(BaseCommand):
         job = exports.export_progress(export_id=job.pk)
         if job.status != ExportStatus.DONE:
             raise CommandError(f"export {job.code} ended {job.status}: {job.error}")
-        with job.file.open("rb") as src, options["output"].open("wb") as dst:
+        src, _size = open_stored(job.file)  # streamed from the record store
+        with closing(src), options["output"].open("wb") as dst:
             shutil.copyfileobj(src, dst)
         self.stdout.write(f"wrote {options['output']} ({job.size} bytes, sha256 {job.sha256})")
 
