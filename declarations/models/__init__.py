@@ -14,7 +14,7 @@ from declarations.models.declaration import (
     declaration_state_for,
 )
 from declarations.models.legal import LegalBasis, LegalReference
-from declarations.models.measures import Decision, Measure
+from declarations.models.measures import NEEDS_HR, Decision, Measure
 from declarations.models.notifications import Notification, NotificationPreference
 from declarations.models.organization import Position, RoleGrant, Servant, StateBody, Unit
 from declarations.models.preferences import UserPreference
@@ -23,6 +23,7 @@ from declarations.models.scheduling import ScheduledJob
 from declarations.models.signatures import PersonalSignature
 
 __all__ = [
+    "NEEDS_HR",
     "NOTICE_FIELDS",
     "AccessEvent",
     "AppendOnlyError",

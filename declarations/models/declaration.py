@@ -73,7 +73,11 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
 
     body = models.ForeignKey(StateBody, on_delete=models.PROTECT, related_name="declarations")
     declarant = models.ForeignKey(
-        Servant, on_delete=models.PROTECT, related_name="declarations", verbose_name=_("declarant")
+        Servant,
+        on_delete=models.PROTECT,
+        related_name="declarations",
+        verbose_name=_("declarant"),
+        db_index=False,  # led by ``declaration_declarant_created``
     )
     origin = models.CharField(
         _("origin"), max_length=16, choices=Origin.choices, default=Origin.SELF
@@ -127,6 +131,7 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # led by ``declaration_reviewer_state``
         help_text=_("Who must act. Empty while a notice to management awaits one of its members."),
     )
     # Each body keeps its own register (the prefix is the body's, set by administrators), so
@@ -176,6 +181,13 @@ class Declaration(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
             models.Index(fields=["body", "state", "submitted_at"], name="declaration_body_state"),
             # the API's keyset pagination walks the declarations newest first
             models.Index(fields=["created_at"], name="declaration_created_at"),
+            # The narrow reasons of ``selectors.declaration_list_visible_to``, each answered by an
+            # index (issue 17): a servant's own declarations, newest first (their list and the
+            # API's); a reviewer's, by state (the inbox, and whether to land there); the opener's
+            # is the foreign key's own index. These two lead with the foreign key, so its
+            # single-column index is not made as well (``db_index=False`` above).
+            models.Index(fields=["declarant", "created_at"], name="declaration_declarant_created"),
+            models.Index(fields=["reviewer", "state"], name="declaration_reviewer_state"),
         ]
         constraints = [
             models.UniqueConstraint(

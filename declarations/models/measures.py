@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 M = MeasureState
 
+#: A measure that HR has to act on (an order to issue) or has acted on (the order's number): a
+#: declaration with one is in its body's HR officers' scope (``selectors``), found through the
+#: partial index of the same condition below.
+NEEDS_HR = models.Q(state=M.PENDING_ORDER) | ~models.Q(order_number="")
+
 
 class Decision(PublicIdMixin, TimeStampedModel):
     """One decision of a reviewer: a reason and one or more measures."""
@@ -95,6 +100,9 @@ class Measure(ConcurrentTransitionMixin, PublicIdMixin, TimeStampedModel):
         verbose_name = _("measure")
         verbose_name_plural = _("measures")
         ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["declaration"], condition=NEEDS_HR, name="measure_needs_hr"),
+        ]
         constraints = [
             # A transfer is never done without the servant's consent (003 cl. 8 p.2(3)).
             models.CheckConstraint(
