@@ -370,11 +370,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # The task queue (DESIGN.md §7). Development runs tasks in-process after commit; the embedded
-# deployment sets COI_TASK_BACKEND=database and runs `manage.py db_worker` (one or more
-# processes); a larger one points the same setting at another django-tasks backend.
+# deployment sets COI_TASK_BACKEND=database and runs `manage.py run_worker` (one or more
+# processes); several machines set COI_TASK_BACKEND=rq: RQ over one Redis (docs/DEPLOY.md).
 _TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
     "dummy": "django_tasks.backends.dummy.DummyBackend",
 }
 _task_backend = env_str("COI_TASK_BACKEND", "immediate" if DEBUG else "database")
@@ -387,6 +388,21 @@ TASKS = {
         "QUEUES": ["default", "records", "exports"],
     }
 }
+# RQ (issue 17): every machine's workers take tasks from the one Redis at COI_REDIS_URL
+# (redis://[user:password@]host:6379/0, rediss:// with TLS). Required: a Redis per machine would
+# split the queue silently. One django-rq queue per task queue; no RQ job timeout (-1), as with
+# the database queue: a render stops itself at COI_RENDER_TIME_LIMIT (RQ's alarm would share its
+# SIGALRM) and the sweep fails a stalled export, while a dead worker is found by RQ's heartbeats.
+if _task_backend == "rq":
+    COI_REDIS_URL = env_str("COI_REDIS_URL")
+    if not COI_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        _redis_url_error = "COI_REDIS_URL must be a redis://, rediss:// or unix:// URL."
+        raise ImproperlyConfigured(_redis_url_error)
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # RQ's pages in the admin, for superusers
+    RQ_QUEUES = {
+        name: {"URL": COI_REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in TASKS["default"]["QUEUES"]
+    }
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}  # so that a bare `manage.py rqworker` runs our tasks
 
 # Signed records (DESIGN.md §4). The seal is the state body's PKCS#12 file; without one, a
 # development seal is generated on first use under COI_DEV_SEAL_DIR (outside the repository)

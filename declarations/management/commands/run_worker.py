@@ -6,14 +6,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.crypto import get_random_string
 
-from declarations.records.tasks import database_queue
+from declarations.records.tasks import database_queue, rq_queue, rq_worker
 from declarations.scheduler.runner import run_forever, scheduler_id
 
 
 class Command(BaseCommand):
     help = (
-        "The embedded deployment's one background process: the scheduler (its periodic jobs) "
-        "and, with the database task queue, a worker for its tasks (records, exports)."
+        "A machine's one background process: the scheduler (its periodic jobs) and a worker for "
+        "the task queue's tasks (records, exports), on the database queue or on RQ."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,6 +45,9 @@ class Command(BaseCommand):
                 )
                 worker.configure_signals()
                 worker.run()  # until SIGTERM / SIGINT
+            elif rq_queue():
+                # until SIGTERM / SIGINT, after the task at hand (a second signal: at once)
+                rq_worker().work(logging_level="INFO" if options["verbosity"] else "WARNING")
             else:  # tasks run in-process (development): only the scheduler has work to do
                 import signal
 
