@@ -68,6 +68,13 @@ def client_address(request: HttpRequest) -> str:
     return str(current)
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the TCP peer is one of our reverse proxies, so that what it adds to a request
+    (the request id it assigned, the client's address) may be believed."""
+    networks = _networks(tuple(settings.COI_TRUSTED_PROXIES))
+    return _trusted(_address(request.META.get("REMOTE_ADDR", "")), networks)
+
+
 class AddressRateThrottle(SimpleRateThrottle):
     """DRF's sliding-window counter in the default cache, per client address.
 

@@ -47,3 +47,15 @@ COI_RECORD_LANGUAGE = "en"
 
 # Checkpoint files of the test runs go to a throw-away folder, never into var/ (issue 14).
 COI_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="coi-test-checkpoints-")
+
+# Static files without collectstatic (issue 17): the plain storage, whatever DJANGO_DEBUG says,
+# and WhiteNoise (in its production mode: pytest-django runs the tests with DEBUG off) taking
+# the files from the apps' static folders at start, as collectstatic would have copied them; an
+# empty STATIC_ROOT of the test process's own. tests/test_production_profile.py collects and
+# serves the real thing.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_ROOT = tempfile.mkdtemp(prefix="coi-test-static-")
+WHITENOISE_USE_FINDERS = True

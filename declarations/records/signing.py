@@ -20,6 +20,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
+from enum import StrEnum
 from io import BytesIO
 from pathlib import Path
 
@@ -204,6 +205,41 @@ def current_seal() -> Seal:
         )
     path = generate_development_seal(Path(settings.COI_DEV_SEAL_DIR))
     return load_seal(path.read_bytes(), None, development=True, tsa_url=settings.COI_TSA_URL)
+
+
+class SealProblem(StrEnum):
+    """Why the configured seal could not sign a record (``seal_problem``)."""
+
+    NONE_CONFIGURED = "none_configured"  # no COI_SEAL_PKCS12, and no development seal allowed
+    MISSING = "missing"  # COI_SEAL_PKCS12 names no file
+    UNREADABLE = "unreadable"  # the file is there but cannot be read (permissions, a folder)
+    DOES_NOT_OPEN = "does_not_open"  # not with COI_SEAL_PASSPHRASE (or not PKCS#12)
+    INCOMPLETE = "incomplete"  # opened, but without a private key or a certificate
+
+
+def seal_problem() -> SealProblem | None:
+    """What would stop ``current_seal()`` from loading the configured seal now, or None.
+
+    Reads and opens the file each time, as the first record would: the system check at
+    start-up (``checks.py``, coi.E022) and ``/healthz`` ask here, so a missing file or a wrong
+    passphrase is reported before a record fails on it. A development seal (made on first use
+    where allowed) is not a problem.
+    """
+    if not settings.COI_SEAL_PKCS12:
+        return None if settings.COI_SEAL_ALLOW_DEVELOPMENT else SealProblem.NONE_CONFIGURED
+    try:
+        p12 = Path(settings.COI_SEAL_PKCS12).read_bytes()
+    except FileNotFoundError:
+        return SealProblem.MISSING
+    except OSError:
+        return SealProblem.UNREADABLE
+    try:
+        load_seal(p12, settings.COI_SEAL_PASSPHRASE.encode() or None, development=False)
+    except ValueError:
+        return SealProblem.DOES_NOT_OPEN
+    except ImproperlyConfigured:
+        return SealProblem.INCOMPLETE
+    return None
 
 
 def pdf_sign(*, pdf: bytes, reason: str, seal: Seal | None = None) -> bytes:
