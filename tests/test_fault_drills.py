@@ -402,3 +402,35 @@ def test_a_worker_killed_mid_export_resumes_with_no_lost_or_duplicated_dossier(
     assert {status for _code, status in after["dossiers"]} == {"issued"}
     pdfs = [name for name in after["entries"] if name.endswith(".pdf")]
     assert len(pdfs) == len(set(pdfs)) == 6
+
+
+# ---- the database away, in one process ----------------------------------------------------------
+
+
+def test_the_database_away_is_a_503_with_retry_after_for_pages_and_the_api(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether the error comes up in a middleware (the session, for a page) or in the API's own
+    handling (the token), the answer is a 503 a client may retry, never a 500."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+    from django.test import Client
+
+    from declarations.api.auth import ExpiringTokenAuthentication
+    from tests.api import client_for
+
+    page = Client(raise_request_exception=False)
+    page.force_login(org.servant)
+    api = client_for(org.servant)
+
+    def away(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(SessionStore, "load", away)
+    monkeypatch.setattr(ExpiringTokenAuthentication, "authenticate_credentials", away)
+    answer = page.get("/declarations/mine/")
+    assert answer.status_code == 503 and answer["Retry-After"] == "5"
+    assert b"<h1>" in answer.content
+    answer = api.get("/api/v1/declarations/")
+    assert answer.status_code == 503 and answer["Retry-After"] == "5"
+    assert answer.json()["code"] == "unavailable"
