@@ -354,7 +354,7 @@ def _record_delivery(notification: Notification, *, delivered: bool, detail: str
         return
     name, position, unit = person_snapshot(notification.recipient_id)
     with transaction.atomic():
-        declaration = Declaration.objects.select_for_update(of=("self",)).get(
+        declaration = Declaration.objects.select_for_update(of=("self",), no_key=True).get(
             pk=notification.declaration_id
         )
         audit_record(

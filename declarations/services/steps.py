@@ -111,9 +111,15 @@ class Step:
 
 def lock_declaration(declaration: Declaration, *, expect_state: bool = True) -> Declaration:
     """Lock the declaration row; with ``expect_state`` refuse if the state moved since the caller
-    read."""
+    read.
+
+    ``FOR NO KEY UPDATE``: two steps on one declaration still wait for each other, but a row
+    that merely refers to it (a notification, a clock, an event) can be written meanwhile. With
+    a plain ``FOR UPDATE`` the reminder sweep (holding a clock, inserting a notification that
+    refers to the declaration) and an escalation (holding the declaration, updating that clock)
+    deadlocked on PostgreSQL (issue 17: the two-scheduler race found it)."""
     locked = (
-        Declaration.objects.select_for_update(of=("self",))
+        Declaration.objects.select_for_update(of=("self",), no_key=True)
         .select_related("body", "declarant__user")
         .get(pk=declaration.pk)
     )
@@ -219,7 +225,7 @@ def draft_change(
     (only their declarant sees them); filing freezes the text into the chain."""
     with transaction.atomic():
         locked = (
-            Declaration.objects.select_for_update(of=("self",))
+            Declaration.objects.select_for_update(of=("self",), no_key=True)
             .select_related("declarant")
             .get(pk=declaration.pk)
         )
