@@ -7,6 +7,7 @@ from django.urls import path
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from coi.urls import handler404, handler500  # noqa: F401 - the project's error handlers
 from coi.urls import urlpatterns as project
 from declarations.models import NOTICE_FIELDS
 from declarations.selectors import declaration_list_visible_to
