@@ -286,7 +286,7 @@ def _bulk_clocks(
                     legal_topic=CLOCK_TOPICS[clock],
                 )
             )
-    schedule_new(clocks, body_id=body.pk, step=body.escalation_step_days)
+    schedule_new(clocks, body_id=body.pk)
     Deadline.objects.bulk_create(clocks, batch_size=batch)
     return len(clocks)
 

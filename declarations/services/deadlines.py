@@ -163,5 +163,5 @@ def deadlines_record(
             )
         )
     if new:
-        schedule_new(new, body_id=declaration.body_id, step=declaration.body.escalation_step_days)
+        schedule_new(new, body_id=declaration.body_id)
         Deadline.objects.bulk_create(new)

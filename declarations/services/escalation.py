@@ -17,20 +17,20 @@ notification keyed by the clock and level, so never twice).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from declarations import selectors
-from declarations.calendar import ALMATY, working_calendar
+from declarations.calendar import working_calendar
 from declarations.choices import AuditAction, DeadlineOutcome, NotificationKind, Role
 from declarations.models import Deadline, Servant
 from declarations.services.notifications import notification_enqueue
 from declarations.services.reminders import (
     deadline_context,
     due_to_act,
-    next_working_day,
+    escalation_after,
     role_holders,
 )
 from declarations.services.steps import declaration_transition
@@ -135,7 +135,9 @@ def _escalate(deadline_id: int, now: datetime, sweep: _Sweep | None = None) -> b
                 escalation_level=level,
                 escalated_at=clock.escalated_at or step.at,
                 escalate_at=(
-                    next_escalation(step.at, step.declaration.body.escalation_step_days)
+                    escalation_after(
+                        working_calendar(), step.at, step.declaration.body.escalation_step_days
+                    )
                     if len(chain) > level
                     else None
                 ),
@@ -143,12 +145,6 @@ def _escalate(deadline_id: int, now: datetime, sweep: _Sweep | None = None) -> b
     except _NotDue:
         return False
     return True
-
-
-def next_escalation(at: datetime, step_days: int) -> datetime:
-    """The next level's time: ``step_days`` working days after this escalation's day."""
-    day = next_working_day(working_calendar(), at.astimezone(ALMATY).date(), max(step_days, 1))
-    return datetime.combine(day, time.fromisoformat(settings.COI_ESCALATION_TIME), tzinfo=ALMATY)
 
 
 def declaration_escalate_missed(*, declaration_id: int, now: datetime) -> int:

@@ -118,14 +118,15 @@ def next_reminder(
     )
 
 
-def escalation_time(calendar: WorkingCalendar, due_at: datetime, level: int, step: int) -> datetime:
-    """When escalation ``level`` (1, 2, …) of a clock due at ``due_at`` is due."""
-    day = next_working_day(calendar, due_at.astimezone(ALMATY).date())
-    day = next_working_day(calendar, day, (level - 1) * max(step, 1))
+def escalation_after(calendar: WorkingCalendar, at: datetime, working_days: int = 1) -> datetime:
+    """``COI_ESCALATION_TIME`` (Almaty) on the working day ``working_days`` after ``at``'s day:
+    the first escalation is one working day after the due day, each next level
+    ``escalation_step_days`` after the last escalation."""
+    day = next_working_day(calendar, at.astimezone(ALMATY).date(), max(working_days, 1))
     return datetime.combine(day, time.fromisoformat(settings.COI_ESCALATION_TIME), tzinfo=ALMATY)
 
 
-def schedule_new(deadlines: Sequence[Deadline], *, body_id: int, step: int) -> None:
+def schedule_new(deadlines: Sequence[Deadline], *, body_id: int) -> None:
     """Set the first reminder and escalation of clocks about to be stored (in memory)."""
     if not deadlines:
         return
@@ -134,7 +135,7 @@ def schedule_new(deadlines: Sequence[Deadline], *, body_id: int, step: int) -> N
     for deadline in deadlines:
         chosen = rules.get((body_id, deadline.clock)) or default_rules()
         deadline.remind_at = next_reminder(calendar, chosen, deadline, deadline.started_at)
-        deadline.escalate_at = escalation_time(calendar, deadline.due_at, 1, step)
+        deadline.escalate_at = escalation_after(calendar, deadline.due_at)
 
 
 def deadlines_reschedule(*, body_id: int | None = None) -> int:
@@ -173,8 +174,7 @@ def _rescheduled_escalation(calendar: WorkingCalendar, deadline: Deadline) -> da
     if deadline.escalate_at is None:
         return None
     if deadline.escalation_level == 0:
-        step = deadline.declaration.body.escalation_step_days
-        return escalation_time(calendar, deadline.due_at, 1, step)
+        return escalation_after(calendar, deadline.due_at)
     local = deadline.escalate_at.astimezone(ALMATY)
     if calendar.is_working_day(local.date()):
         return deadline.escalate_at
