@@ -9,14 +9,15 @@ from rest_framework.settings import api_settings
 
 from coi.urls import handler404, handler500  # noqa: F401 - the project's error handlers
 from coi.urls import urlpatterns as project
+from declarations import selectors
 from declarations.models import NOTICE_FIELDS
-from declarations.selectors import declaration_list_visible_to
 
 
 def plain_list(request: HttpRequest) -> JsonResponse:
     """The floor: the same scoped rows, newest first, as dicts, no serializer."""
     rows = list(
-        declaration_list_visible_to(user=request.user)
+        # through the module, so that ``--scope before`` (bench/scope_before.py) reaches it too
+        selectors.declaration_list_visible_to(user=request.user)
         .order_by("-created_at")
         .values(
             "code",
