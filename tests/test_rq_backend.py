@@ -26,6 +26,7 @@ from typing import Any
 
 import django_rq
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from redis import Redis
@@ -209,6 +210,33 @@ def test_a_checkpoint_waiting_in_rq_is_queued_once(org: Org, on_rq: None) -> Non
     assert checkpoint_sweep(now=now)
     assert not checkpoint_sweep(now=now)
     assert [job.func_name for job in _records_queue().jobs] == [f"{tasks.__name__}.make_checkpoint"]
+
+
+def test_healthz_reports_the_lag_of_rq_queues_and_a_redis_that_is_away(
+    org: Org, on_rq: None, client, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.COI_HEALTH_MAX_QUEUE_LAG_SECONDS = 600
+    now = timezone.now()
+    with time_machine.travel(now - timedelta(minutes=20), tick=False):
+        tasks.issue_record.enqueue(1)  # no worker takes it up
+    with time_machine.travel(now - timedelta(minutes=5), tick=False):
+        tasks.plan_export.enqueue(2)
+    with time_machine.travel(now, tick=False):
+        answer = client.get("/healthz")
+    assert answer.status_code == 503
+    check = answer.json()["checks"]["task_queue"]
+    assert (check["ok"], check["backend"], check["lag_seconds"]) == (False, "RQBackend", 20 * 60)
+    assert check["queues"] == {
+        "records": {"ready": 1, "lag_seconds": 20 * 60},
+        "exports": {"ready": 1, "lag_seconds": 5 * 60},
+    }
+    _records_queue().empty()
+    django_rq.get_queue("exports").empty()
+    assert client.get("/healthz").json()["checks"]["task_queue"]["lag_seconds"] == 0
+    settings.RQ_QUEUES = {name: {"URL": f"redis://127.0.0.1:{_free_port()}/0"} for name in QUEUES}
+    away = client.get("/healthz")
+    assert away.status_code == 503
+    assert away.json()["checks"]["task_queue"] == {"ok": False, "error": "ConnectionError"}
 
 
 # ---- workers in other processes ------------------------------------------------------------

@@ -62,33 +62,26 @@ def check_database() -> Check:
 
 
 def check_task_queue() -> Check:
-    """The database queue's lag: how long its oldest ready task has been waiting, per queue.
+    """The task queue's lag: how long its oldest ready task has been waiting, per queue.
 
-    A task is ready from when it was queued, or from its ``run_after`` when it has one. Other
-    backends report their name only (a distributed engine has its own monitoring).
+    With the database queue a task is ready from when it was queued, or from its ``run_after``
+    when it has one; with RQ, a queue holds only ready jobs (RQ keeps scheduled ones apart), so
+    its head's ``enqueued_at`` is the lag. Another backend reports its name only.
     """
     backend = type(task_backends["default"]).__name__
+    if backend == "RQBackend":
+        return _lag_report(backend, _rq_queues)
     if not database_queue():
         return {"ok": True, "backend": backend}
-    now = timezone.now()
-    # ready since it was queued, or since its run_after (``get_date_max()`` when it has none)
-    unscheduled = Q(run_after=get_date_max())
+    return _lag_report(backend, _database_queues)
+
+
+def _lag_report(backend: str, queues_of: Callable[[dt.datetime], dict[str, Check]]) -> Check:
     try:
-        rows = list(
-            DBTaskResult.objects.ready()
-            .values("queue_name")
-            .annotate(
-                ready=Count("id"),
-                oldest_queued=Min("enqueued_at", filter=unscheduled),
-                oldest_scheduled=Min(Greatest("enqueued_at", "run_after"), filter=~unscheduled),
-            )
-            .order_by()
-        )
-    except DatabaseError as error:
+        queues = queues_of(timezone.now())
+    # the database's errors, or whatever the Redis client raises (not DatabaseErrors)
+    except Exception as error:  # noqa: BLE001
         return _failed("task_queue", error)
-    queues = {
-        row["queue_name"]: {"ready": row["ready"], "lag_seconds": _waited(row, now)} for row in rows
-    }
     lag = max((queue["lag_seconds"] for queue in queues.values()), default=0)
     return {
         "ok": lag <= settings.COI_HEALTH_MAX_QUEUE_LAG_SECONDS,
@@ -96,6 +89,41 @@ def check_task_queue() -> Check:
         "lag_seconds": lag,
         "max_lag_seconds": settings.COI_HEALTH_MAX_QUEUE_LAG_SECONDS,
         "queues": queues,
+    }
+
+
+def _rq_queues(now: dt.datetime) -> dict[str, Check]:
+    import django_rq  # only with RQ: it reads RQ_QUEUES at import
+
+    queues = {}
+    for name in settings.TASKS["default"]["QUEUES"]:
+        queue = django_rq.get_queue(name)
+        head = queue.get_jobs(0, 1)  # the oldest job still waiting (FIFO)
+        ready = queue.count
+        if not ready:
+            continue
+        since = head[0].enqueued_at if head and head[0].enqueued_at else now
+        if timezone.is_naive(since):  # RQ writes UTC; older releases without a zone
+            since = since.replace(tzinfo=dt.UTC)
+        queues[name] = {"ready": ready, "lag_seconds": max(0, round((now - since).total_seconds()))}
+    return queues
+
+
+def _database_queues(now: dt.datetime) -> dict[str, Check]:
+    # ready since it was queued, or since its run_after (``get_date_max()`` when it has none)
+    unscheduled = Q(run_after=get_date_max())
+    rows = (
+        DBTaskResult.objects.ready()
+        .values("queue_name")
+        .annotate(
+            ready=Count("id"),
+            oldest_queued=Min("enqueued_at", filter=unscheduled),
+            oldest_scheduled=Min(Greatest("enqueued_at", "run_after"), filter=~unscheduled),
+        )
+        .order_by()
+    )
+    return {
+        row["queue_name"]: {"ready": row["ready"], "lag_seconds": _waited(row, now)} for row in rows
     }
 
 
