@@ -182,6 +182,23 @@ def test_mark_all_read_marks_only_the_readers_own(org: Org, case: Declaration) -
     assert unread(org.servant2) == 1
 
 
+def test_mark_all_read_leaves_one_that_arrived_after_the_page_was_shown(
+    org: Org, case: Declaration
+) -> None:
+    seen = remind(org.manager, case)
+    client = client_as(org.manager)
+    shown = client.get(reverse("declarations:notifications"))
+    up_to = re.search(r'name="up_to" value="([^"]+)"', shown.content.decode())
+    assert up_to is not None and "Mark all as read" in text(shown)
+    arrived = tell(org.manager)  # while the reader was looking at the page
+    client.post(reverse("declarations:notifications-read"), {"up_to": up_to.group(1)})
+    seen.refresh_from_db()
+    arrived.refresh_from_db()
+    assert seen.read_at is not None
+    assert arrived.read_at is None
+    assert unread(org.manager) == 1
+
+
 def test_following_an_items_link_marks_it_read_and_opens_the_case(
     org: Org, case: Declaration
 ) -> None:

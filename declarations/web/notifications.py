@@ -19,6 +19,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -78,7 +80,10 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         )
         for n in page
     ]
-    return render(request, "declarations/notifications.html", {"page": page, "items": items})
+    # "Mark all as read" marks what this page was rendered over: one arriving meanwhile stays
+    # unread, as the API's ``up_to`` has it
+    context = {"page": page, "items": items, "rendered_at": timezone.now()}
+    return render(request, "declarations/notifications.html", context)
 
 
 @login_required
@@ -105,7 +110,13 @@ def notification_read(request: HttpRequest, code: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
-    if notifications_mark_read(user=acting(request)):
+    # Without a readable ``up_to`` (an older page) every unread one, as before: it is only ever
+    # the reader's own.
+    try:
+        up_to = parse_datetime(request.POST.get("up_to", ""))
+    except ValueError:
+        up_to = None
+    if notifications_mark_read(user=acting(request), up_to=up_to):
         messages.success(request, _("All your notifications are marked as read."))
     return redirect(_list_url(request))
 
