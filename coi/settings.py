@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # under /api/, the JSON envelope in place of any error page Django would show (issue 18)
+    "declarations.api.middleware.ApiErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -325,6 +327,8 @@ REST_FRAMEWORK = {
     # JSON within DATA_UPLOAD_MAX_MEMORY_SIZE and 32 levels deep, checked before json recurses
     "DEFAULT_PARSER_CLASSES": ["declarations.api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON, or a download's own type; anything else a 406 (answered in JSON all the same)
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "declarations.api.negotiation.ApiContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["declarations.api.throttles.WriteRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         # every sign-in attempt (page or token) from one address: a ceiling against floods, far

@@ -6,14 +6,14 @@ import sys
 
 from django.contrib import admin
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import include, path
-from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found, server_error
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from declarations.api.errors import RETRY_AFTER_SECONDS
+from declarations.api.errors import RETRY_AFTER_SECONDS, status_response
+from declarations.api.middleware import PREFIX as API_PREFIX
 from declarations.web.urls import account_patterns
 from declarations.web.verify import verify
 
@@ -31,27 +31,24 @@ urlpatterns = [
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Unknown URLs under ``/api/`` answer in the API's one error shape, not an HTML page."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
+    """Unknown URLs under ``/api/`` answer in the API's one error shape, not an HTML page
+    (``ApiErrorMiddleware`` does the same with ``DEBUG`` on, where this handler is not used)."""
+    if request.path.startswith(API_PREFIX):
+        return status_response(request, 404)
     return page_not_found(request, exception)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
     """The database away (restarted, failed over; issue 17) is a 503 a client may retry after
     ``Retry-After``, in the API's shape under ``/api/`` and as a page elsewhere; nothing was
-    half-written (a step is one transaction). Any other error is Django's 500."""
+    half-written (a step is one transaction). Any other error is a 500: the envelope under
+    ``/api/``, Django's page elsewhere."""
+    api = request.path.startswith(API_PREFIX)
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
-        if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse(
-                {
-                    "code": "unavailable",
-                    "message": _("The service is briefly unavailable. Try again in a few seconds."),
-                },
-                status=503,
-            )
+        if api:
+            response: HttpResponse = status_response(request, 503)
         else:
             response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-    return server_error(request)
+    return status_response(request, 500) if api else server_error(request)

@@ -32,6 +32,7 @@ from declarations.api.common import (
 )
 from declarations.api.errors import PayloadTooLarge
 from declarations.api.filters import DeclarationFilter
+from declarations.api.negotiation import downloads
 from declarations.api.schema import errors
 from declarations.api.serializers.deadlines import DeadlineOutput
 from declarations.api.serializers.signing import (
@@ -367,6 +368,7 @@ class AttachmentViewSet(viewsets.GenericViewSet):
             for content_type in ALLOWED_TYPES
         },
     )
+    @downloads(*ALLOWED_TYPES)
     def retrieve(self, request: Request, id: str) -> HttpResponse:
         attachment = self.get_object()
         # Read whole (files are small, COI_ATTACHMENT_MAX_BYTES): no file handle outlives the

@@ -5,13 +5,19 @@ for programs, ``message`` is for people, in the caller's language (``Accept-Lang
 ``fields`` holds per-field messages (nested for lists, e.g. the measures of a decision).
 
 A server error has the shape too (``server_error``, 500), and says nothing of what failed: the
-traceback goes to the log, as Django's own 500 handling would send it. Only with ``DEBUG`` on is
-it left to Django's technical page, for the developer.
+traceback goes to the log, as Django's own 500 handling would send it, with ``DEBUG`` on as well
+(an API client reads JSON whatever the server's mode; the developer reads the console).
+
+DRF's own refusals (429, 405, 406, 415) carry our message, not DRF's: its catalogues are
+incomplete, and a message must be wholly in the caller's language. What Django answers outside
+the views (no URL matched, a crash in a middleware) is put in the shape by ``status_response``,
+through ``api/middleware.py`` and ``coi/urls.py``'s handlers.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +33,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
@@ -37,6 +43,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from declarations.api.negotiation import answers
 from declarations.services.attachments import FileTooLarge, UnsupportedFileType
 
 logger = logging.getLogger(__name__)
@@ -52,6 +59,15 @@ class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
     default_detail = "The declaration has changed since you read it."
+
+
+class PreconditionRequired(exceptions.APIException):
+    """A write that changes a case names no version (RFC 6585): it could overwrite what someone
+    else did after the caller last read the case."""
+
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_code = "precondition_required"
+    default_detail = "This change needs If-Match: send the ETag from your last read."
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -139,13 +155,21 @@ def _suspicious(exc: SuspiciousOperation | BadRequest) -> Response:
     if isinstance(exc, SuspiciousOperation):  # logged where Django logs them
         logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc))
     if isinstance(exc, RequestDataTooBig):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
-        return error_response(
-            "payload_too_large",
-            _("The request body is larger than %(size)s.") % {"size": filesizeformat(limit)},
-            413,
-        )
+        return error_response("payload_too_large", too_large_message(), 413)
     return error_response("bad_request", _("The request could not be read."), 400)
+
+
+def too_large_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return _("The request body is larger than %(size)s.") % {"size": filesizeformat(limit)}
+
+
+def crashed_message() -> str:
+    return _("Something went wrong on our side. The error is logged.")
+
+
+def unavailable_message() -> str:
+    return _("The service is briefly unavailable. Try again in a few seconds.")
 
 
 def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
@@ -155,9 +179,7 @@ def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
     drf_request = context.get("request")
     request = getattr(drf_request, "_request", drf_request)
     got_request_exception.send(sender=None, request=request)
-    response = error_response(
-        "server_error", _("Something went wrong on our side. The error is logged."), 500
-    )
+    response = error_response("server_error", crashed_message(), 500)
     path = getattr(request, "path", "")
     log_response(
         "%s: %s", "Internal Server Error", path, response=response, request=request, exception=exc
@@ -173,11 +195,7 @@ def database_unavailable() -> Response:
     """The database went away (restarted, failed over, out of connections): a 503 a client may
     retry after ``Retry-After`` seconds. The step's transaction was rolled back whole, so trying
     again is safe: nothing is half-written."""
-    response = error_response(
-        "unavailable",
-        _("The service is briefly unavailable. Try again in a few seconds."),
-        503,
-    )
+    response = error_response("unavailable", unavailable_message(), 503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -215,8 +233,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        # a real server error: the developer's traceback page with DEBUG, else our shape
-        return None if settings.DEBUG else _server_error(exc, context)
+        # a real server error: the envelope, DEBUG or not (the traceback is in the log)
+        return _server_error(exc, context)
     assert isinstance(exc, exceptions.APIException)  # noqa: S101 - DRF answered only for these
     if isinstance(exc, exceptions.ValidationError):
         body: dict[str, Any] = {
@@ -231,8 +249,82 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "code": code if isinstance(code, str) else exc.default_code,
             "message": str(detail) if not isinstance(detail, dict | list) else str(exc),
         }
-        wait = getattr(exc, "wait", None)
-        if isinstance(exc, exceptions.Throttled) and wait is not None:
-            body["retry_after"] = int(wait) + 1
+        own = _own_message(exc, context)
+        if own is not None:
+            body["message"] = own
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            body["retry_after"] = seconds = _seconds(exc.wait)
+            response["Retry-After"] = str(seconds)
     response.data = body
     return response
+
+
+def _seconds(wait: float) -> int:
+    """Whole seconds to wait, rounded up (DRF's header rounds down: a client that waited that
+    long would be refused once more)."""
+    return max(1, math.ceil(wait))
+
+
+def _own_message(exc: exceptions.APIException, context: dict[str, Any]) -> str | None:
+    """Our message for DRF's own refusals, so that it is wholly in the caller's language: DRF's
+    catalogues are incomplete (its Russian 429 read «Запрос был проигнорирован. Expected
+    available in 47 seconds.») and say less than we can. ``None`` keeps the exception's text."""
+    view = context.get("view")
+    if isinstance(exc, SignInPaused):
+        return None  # the sign-in page's own message, already ours
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        seconds = _seconds(exc.wait)
+        return ngettext(
+            "Too many requests. Try again in %(seconds)s second.",
+            "Too many requests. Try again in %(seconds)s seconds.",
+            seconds,
+        ) % {"seconds": seconds}
+    if isinstance(exc, exceptions.Throttled):
+        return _("Too many requests. Try again later.")
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        request = context.get("request")
+        allowed = ", ".join(getattr(view, "allowed_methods", []) or [])
+        return _("%(method)s is not allowed here. Allowed: %(allowed)s.") % {
+            "method": getattr(request, "method", ""),
+            "allowed": allowed,
+        }
+    if isinstance(exc, exceptions.NotAcceptable):
+        method = getattr(context.get("request"), "method", None) or "GET"
+        return _("This operation answers only in %(types)s; ask for it in Accept.") % {
+            "types": ", ".join(answers(view, method))
+        }
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        types = [parser.media_type for parser in view.get_parsers()] if view is not None else []
+        return _("The request body must be sent as %(types)s.") % {"types": ", ".join(types)}
+    return None
+
+
+# ---- errors Django answers outside the API's views ---------------------------------------------
+
+
+def status_response(request: HttpRequest, http_status: int, *, allow: str = "") -> JsonResponse:
+    """The envelope for a status Django chose before or around a view: no URL matched (404), a
+    body Django refused to read (400, 413), a crash outside a view (500), in the caller's
+    language. ``api/middleware.py`` puts it in place of any page Django would have shown."""
+    body: dict[str, str]
+    if http_status == 404:
+        body = {"code": "not_found", "message": _("Not found.")}
+    elif http_status == 405:
+        body = {
+            "code": "method_not_allowed",
+            "message": _("%(method)s is not allowed here. Allowed: %(allowed)s.")
+            % {"method": request.method, "allowed": allow},
+        }
+    elif http_status == 413:
+        body = {"code": "payload_too_large", "message": too_large_message()}
+    elif http_status == 503:
+        body = {"code": "unavailable", "message": unavailable_message()}
+    elif http_status >= 500:
+        body = {"code": "server_error", "message": crashed_message()}
+    elif http_status == 403:
+        body = {"code": "permission_denied", "message": _("You may not do this.")}
+    elif http_status == 429:
+        body = {"code": "throttled", "message": _("Too many requests. Try again later.")}
+    else:
+        body = {"code": "bad_request", "message": _("The request could not be read.")}
+    return JsonResponse(body, status=http_status, json_dumps_params={"ensure_ascii": False})

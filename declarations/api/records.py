@@ -31,6 +31,7 @@ from declarations import permissions, selectors
 from declarations.api import serializers as io
 from declarations.api.common import acting, file_response, valid_input
 from declarations.api.errors import Conflict, PayloadTooLarge
+from declarations.api.negotiation import downloads
 from declarations.api.schema import errors
 from declarations.api.throttles import DossierRateThrottle, VerifyRateThrottle
 from declarations.choices import AccessAction, ExportStatus, RecordStatus
@@ -114,6 +115,7 @@ class RecordViewSet(viewsets.GenericViewSet):
 
     @extend_schema(tags=["records"], responses={(200, "application/pdf"): PDF, **errors(409)})
     @action(detail=True, methods=["get"])
+    @downloads("application/pdf")
     def pdf(self, request: Request, id: str) -> HttpResponse:
         record = self.get_object()
         name = f"{record.declaration.registration_number or 'declaration'}-{record.kind}.pdf"
@@ -174,6 +176,7 @@ class DossierView(APIView):
         parameters=[LANGUAGE_PARAM],
         responses={(200, "application/pdf"): PDF, **errors(400, 403, 429)},
     )
+    @downloads("application/pdf")
     def get(self, request: Request, id: str) -> HttpResponse:
         declaration = self._declaration(request, id)
         language = reader_language(request, request.query_params.get("language"))
@@ -196,6 +199,7 @@ class DossierView(APIView):
         request=None,
         responses={(200, "application/pdf"): PDF, **errors(400, 403, 429)},
     )
+    @downloads("application/pdf")
     def post(self, request: Request, id: str) -> HttpResponse:
         declaration = self._declaration(request, id)
         language = reader_language(request, request.query_params.get("language"))
@@ -258,6 +262,7 @@ class ExportViewSet(viewsets.GenericViewSet):
         },
     )
     @action(detail=True, methods=["get"])
+    @downloads("application/zip")
     def download(self, request: Request, id: str) -> HttpResponseBase:
         job: ExportJob = self.get_object()
         if job.status != ExportStatus.DONE:
