@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from declarations.choices import DeclarationState, MeasureState
 from declarations.models import AuditEvent, Declaration
-from tests.api import BASE, client_for, declaration_url, measure_url, ok
+from tests.api import BASE, act, client_for, declaration_url, measure_url, ok
 
 S = DeclarationState
 pytestmark = pytest.mark.django_db
@@ -35,14 +35,16 @@ def filed(org):
     assert draft["state"] == S.DRAFT
     assert {"edit", "discard", "submit", "attachments"} <= set(draft["allowed_actions"])
     declaration = Declaration.objects.get(code=draft["id"])
-    body = ok(servant.post(declaration_url(declaration, "submit")))
+    body = ok(act(servant.post, declaration_url(declaration, "submit")))
     assert body["state"] == S.SUBMITTED
     assert body["registration_number"]
     assert body["recusal_active"] is True
     assert body["reviewer"]["id"] == str(org.servants["manager"].code)
     manager = client_for(org.manager)
     assert "start-review" in ok(manager.get(declaration_url(declaration)))["allowed_actions"]
-    assert ok(manager.post(declaration_url(declaration, "start-review")))["state"] == S.IN_REVIEW
+    assert (
+        ok(act(manager.post, declaration_url(declaration, "start-review")))["state"] == S.IN_REVIEW
+    )
     return declaration, servant, manager
 
 
@@ -50,7 +52,8 @@ def test_reassign_the_matter(org):
     declaration, servant, manager = filed(org)
     substitute = org.servants["servant2"]
     body = ok(
-        manager.post(
+        act(
+            manager.post,
             declaration_url(declaration, "decide"),
             {
                 "reason": "Hand it over",
@@ -77,7 +80,8 @@ def test_transfer_accepted_then_order(org):
     declaration, servant, manager = filed(org)
     vacancy = ok(manager.get(f"{BASE}/positions/", {"vacant": "true"}))["results"][0]
     ok(
-        manager.post(
+        act(
+            manager.post,
             declaration_url(declaration, "decide"),
             {
                 "reason": "Move",
@@ -93,13 +97,16 @@ def test_transfer_accepted_then_order(org):
         )
     )
     measure = declaration.measures.get()
-    body = ok(servant.post(measure_url(measure, "consent"), {"decision": "accept"}, format="json"))
+    body = ok(
+        act(servant.post, measure_url(measure, "consent"), {"decision": "accept"}, format="json")
+    )
     assert body["state"] == MeasureState.PENDING_ORDER
     hr = client_for(org.hr)
     waiting = ok(hr.get(f"{BASE}/measures/", {"state": "pending_order"}))["results"]
     assert [m["id"] for m in waiting] == [str(measure.code)]
     body = ok(
-        hr.post(
+        act(
+            hr.post,
             measure_url(measure, "implement"),
             {"order_number": "12-k", "order_date": str(timezone.localdate())},
             format="json",
@@ -115,7 +122,8 @@ def test_transfer_declined_then_change_duties_with_hr(org):
     declaration, servant, manager = filed(org)
     vacancy = org.vacancies[0]
     ok(
-        manager.post(
+        act(
+            manager.post,
             declaration_url(declaration, "decide"),
             {
                 "reason": "Move",
@@ -131,10 +139,13 @@ def test_transfer_declined_then_change_duties_with_hr(org):
         )
     )
     measure = declaration.measures.get()
-    declined = servant.post(measure_url(measure, "consent"), {"decision": "decline"}, format="json")
+    declined = act(
+        servant.post, measure_url(measure, "consent"), {"decision": "decline"}, format="json"
+    )
     assert ok(declined, 400)["fields"] == {"reason": ["Say why you decline the transfer."]}
     ok(
-        servant.post(
+        act(
+            servant.post,
             measure_url(measure, "consent"),
             {"decision": "decline", "reason": "Family"},
             format="json",
@@ -142,7 +153,8 @@ def test_transfer_declined_then_change_duties_with_hr(org):
     )
     assert ok(manager.get(declaration_url(declaration)))["state"] == S.IN_REVIEW
     ok(
-        manager.post(
+        act(
+            manager.post,
             declaration_url(declaration, "decide"),
             {
                 "reason": "Duties instead",
@@ -160,7 +172,8 @@ def test_transfer_declined_then_change_duties_with_hr(org):
     assert ok(manager.get(declaration_url(declaration)))["state"] == S.IMPLEMENTING
     second = declaration.measures.get(state=MeasureState.PENDING_ORDER)
     ok(
-        client_for(org.hr).post(
+        act(
+            client_for(org.hr).post,
             measure_url(second, "implement"),
             {"order_number": "7", "order_date": str(timezone.localdate())},
             format="json",
@@ -172,7 +185,8 @@ def test_transfer_declined_then_change_duties_with_hr(org):
 def test_other_measure(org):
     declaration, _servant, manager = filed(org)
     body = ok(
-        manager.post(
+        act(
+            manager.post,
             declaration_url(declaration, "decide"),
             {"reason": "Divest", "measures": [{"kind": "other", "description": "Sell the shares"}]},
             format="json",
@@ -184,8 +198,11 @@ def test_other_measure(org):
 def test_no_conflict(org):
     declaration, servant, manager = filed(org)
     ok(
-        manager.post(
-            declaration_url(declaration, "no-conflict"), {"reason": "Not related"}, format="json"
+        act(
+            manager.post,
+            declaration_url(declaration, "no-conflict"),
+            {"reason": "Not related"},
+            format="json",
         )
     )
     assert ok(servant.get(declaration_url(declaration)))["state"] == S.NO_CONFLICT
@@ -195,10 +212,13 @@ def test_withdraw(org):
     servant = client_for(org.servant)
     draft = ok(servant.post(f"{BASE}/declarations/", notice(), format="json"), 201)
     declaration = Declaration.objects.get(code=draft["id"])
-    ok(servant.post(declaration_url(declaration, "submit")))
+    ok(act(servant.post, declaration_url(declaration, "submit")))
     body = ok(
-        servant.post(
-            declaration_url(declaration, "withdraw"), {"reason": "Filed twice"}, format="json"
+        act(
+            servant.post,
+            declaration_url(declaration, "withdraw"),
+            {"reason": "Filed twice"},
+            format="json",
         )
     )
     assert body["state"] == S.WITHDRAWN
@@ -209,7 +229,8 @@ def test_reassign_reviewer_by_management(org):
     declaration, _servant, manager = filed(org)
     head = client_for(org.head)
     body = ok(
-        head.post(
+        act(
+            head.post,
             declaration_url(declaration, "reassign-reviewer"),
             {"reviewer": str(org.servants["head"].code), "reason": "Manager is away"},
             format="json",
@@ -217,7 +238,14 @@ def test_reassign_reviewer_by_management(org):
     )
     assert body["reviewer"]["id"] == str(org.servants["head"].code)
     assert manager.get(declaration_url(declaration)).status_code == 404  # no longer theirs to see
-    ok(head.post(declaration_url(declaration, "no-conflict"), {"reason": "Checked"}, format="json"))
+    ok(
+        act(
+            head.post,
+            declaration_url(declaration, "no-conflict"),
+            {"reason": "Checked"},
+            format="json",
+        )
+    )
 
 
 def test_other_source_with_confidential_source(org):
@@ -249,10 +277,13 @@ def test_other_source_with_confidential_source(org):
     assert auditor["source"]["description"] == "Anonymous letter from a colleague"
     # the servant is told, and the manager takes it from there
     manager = client_for(org.manager)
-    ok(manager.post(declaration_url(declaration, "start-review")))
+    ok(act(manager.post, declaration_url(declaration, "start-review")))
     ok(
-        manager.post(
-            declaration_url(declaration, "no-conflict"), {"reason": "Unfounded"}, format="json"
+        act(
+            manager.post,
+            declaration_url(declaration, "no-conflict"),
+            {"reason": "Unfounded"},
+            format="json",
         )
     )
     assert AuditEvent.objects.filter(declaration=declaration).count() == 3

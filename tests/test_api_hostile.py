@@ -17,7 +17,7 @@ from django.utils import timezone
 from declarations.choices import DeclarationState
 from declarations.models import Attachment, AuditEvent, Declaration
 from declarations.models.declaration import MATTER_MAX
-from tests.api import BASE, client_for, declaration_url, ok
+from tests.api import BASE, act, client_for, declaration_url, ok
 from tests.builders import Org, declaration_in, new_draft
 
 S = DeclarationState
@@ -160,7 +160,8 @@ def test_invalid_transition_input_writes_nothing(org: Org) -> None:
     declaration = declaration_in(org, S.IN_REVIEW)
     before = snapshot()
     body = refused(
-        client_for(org.manager).post(
+        act(
+            client_for(org.manager).post,
             declaration_url(declaration, "decide"),
             {
                 "reason": "x",
@@ -189,7 +190,8 @@ def test_measures_list_bounds(org: Org) -> None:
     client = client_for(org.manager)
     for measures in ([], [{"kind": "other", "description": "x"}] * 11):
         refused(
-            client.post(
+            act(
+                client.post,
                 declaration_url(declaration, "decide"),
                 {"reason": "r", "measures": measures},
                 format="json",
@@ -203,11 +205,16 @@ def test_illegal_transition_is_409_and_changes_nothing(org: Org) -> None:
     declaration = declaration_in(org, S.RESOLVED)
     before = snapshot()
     refused(
-        client_for(org.manager).post(declaration_url(declaration, "start-review")), 409, "conflict"
+        act(client_for(org.manager).post, declaration_url(declaration, "start-review")),
+        409,
+        "conflict",
     )
     refused(
-        client_for(org.servant).post(
-            declaration_url(declaration, "withdraw"), {"reason": "x"}, format="json"
+        act(
+            client_for(org.servant).post,
+            declaration_url(declaration, "withdraw"),
+            {"reason": "x"},
+            format="json",
         ),
         409,
         "conflict",
@@ -299,7 +306,7 @@ def test_no_uploads_after_filing(org: Org) -> None:
 def test_attachment_hashes_are_frozen_into_the_notice(org: Org) -> None:
     declaration = new_draft(org)
     ok(_upload(org, declaration, b"%PDF-1.4 evidence", "e.pdf"), 201)
-    ok(client_for(org.servant).post(declaration_url(declaration, "submit")))
+    ok(act(client_for(org.servant).post, declaration_url(declaration, "submit")))
     event = AuditEvent.objects.get(declaration=declaration, seq=1)
     (frozen,) = event.data["notice"]["attachments"]
     assert frozen["sha256"] == declaration.attachments.get().sha256

@@ -21,7 +21,7 @@ from declarations.records.exports import ExportFilters, export_create
 from declarations.records.issuing import dossier_issue
 from declarations.services.attachments import attachment_add
 from declarations.services.transitions import declaration_submit
-from tests.api import BASE, client_for, declaration_url, measure_url
+from tests.api import BASE, act, client_for, declaration_url, measure_url
 from tests.builders import (
     Org,
     build_org,
@@ -295,7 +295,7 @@ def test_matrix(org: Org, endpoint: str, persona: str, expected: int) -> None:
     if method == "get":
         response = client.get(url, payload)
     else:
-        response = getattr(client, method)(url, payload, format="json")
+        response = act(getattr(client, method), url, payload, format="json")
     if response.status_code == 200 and response["Content-Type"] == "application/pdf":
         assert response.content.startswith(b"%PDF")
     assert response.status_code == expected, getattr(response, "content", b"")[:500]
@@ -379,7 +379,8 @@ def test_decide_with_every_kind_at_once(org: Org) -> None:
     """One decision, several measures: the declaration waits for the slowest of them."""
     declaration = declaration_in(org, S.IN_REVIEW)
     client = client_for(org.manager)
-    response = client.post(
+    response = act(
+        client.post,
         declaration_url(declaration, "decide"),
         {
             "reason": "All of it",
@@ -409,9 +410,10 @@ def test_decide_with_every_kind_at_once(org: Org) -> None:
 def test_manager_case_goes_to_head_and_never_to_self(org: Org) -> None:
     declaration = declaration_in(org, S.SUBMITTED, who="manager")
     assert (
-        client_for(org.manager).post(declaration_url(declaration, "start-review")).status_code
+        act(client_for(org.manager).post, declaration_url(declaration, "start-review")).status_code
         == 403
     )
     assert (
-        client_for(org.head).post(declaration_url(declaration, "start-review")).status_code == 200
+        act(client_for(org.head).post, declaration_url(declaration, "start-review")).status_code
+        == 200
     )

@@ -100,18 +100,20 @@ def test_withdraw_races_a_decision() -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_many_api_requests_for_one_transition() -> None:
-    """Eight managers' tabs press "start review" at once: one 200, seven 409, one event."""
-    from tests.api import client_for, declaration_url
+    """Eight managers' tabs, each showing the case as read, press "start review" at once: one
+    200, seven 412 (the version they read is gone; If-Match is required, issue 18), one event.
+    """
+    from tests.api import client_for, current_etag, declaration_url
 
     org = build_org()
     declaration = declaration_in(org, S.SUBMITTED)
     clients = [client_for(org.manager) for _ in range(8)]
-    results = _race(
-        [lambda c=c: c.post(declaration_url(declaration, "start-review")) for c in clients]
-    )
+    url = declaration_url(declaration, "start-review")
+    read = current_etag(url)
+    results = _race([lambda c=c: c.post(url, HTTP_IF_MATCH=read) for c in clients])
     codes = sorted(r.status_code for r in results)  # type: ignore[attr-defined]
-    assert codes == [200] + [409] * 7, codes
-    assert all(r.json()["code"] == "conflict" for r in results if r.status_code == 409)
+    assert codes == [200] + [412] * 7, codes
+    assert all(r.json()["code"] == "precondition_failed" for r in results if r.status_code == 412)
     assert (
         AuditEvent.objects.filter(
             declaration=declaration, action="declaration.review_started"
@@ -123,25 +125,31 @@ def test_many_api_requests_for_one_transition() -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_api_withdraw_races_a_decision() -> None:
-    from tests.api import client_for, declaration_url
+    """Both read the case, then act at once: the loser's version is gone (412)."""
+    from tests.api import client_for, current_etag, declaration_url
 
     org = build_org()
     declaration = declaration_in(org, S.IN_REVIEW)
     servant, manager = client_for(org.servant), client_for(org.manager)
+    read = current_etag(declaration_url(declaration))
     results = _race(
         [
             lambda: servant.post(
-                declaration_url(declaration, "withdraw"), {"reason": "x"}, format="json"
+                declaration_url(declaration, "withdraw"),
+                {"reason": "x"},
+                format="json",
+                HTTP_IF_MATCH=read,
             ),
             lambda: manager.post(
                 declaration_url(declaration, "decide"),
                 {"reason": "r", "measures": [{"kind": "other", "description": "d"}]},
                 format="json",
+                HTTP_IF_MATCH=read,
             ),
         ]
     )
     codes = sorted(r.status_code for r in results)  # type: ignore[attr-defined]
-    assert codes == [200, 409], codes
+    assert codes == [200, 412], codes
     assert AuditEvent.objects.filter(declaration=declaration).count() == 3  # submit, review, winner
 
 
@@ -152,7 +160,7 @@ def test_two_cases_propose_the_same_vacancy_at_once() -> None:
     as not vacant, not written twice."""
     from django.utils import timezone
 
-    from tests.api import client_for, declaration_url
+    from tests.api import act, client_for, declaration_url
 
     org = build_org()
     first = declaration_in(org, S.IN_REVIEW)
@@ -167,8 +175,8 @@ def test_two_cases_propose_the_same_vacancy_at_once() -> None:
     manager_a, manager_b = client_for(org.manager), client_for(org.manager)
     results = _race(
         [
-            lambda: manager_a.post(declaration_url(first, "decide"), body, format="json"),
-            lambda: manager_b.post(declaration_url(second, "decide"), body, format="json"),
+            lambda: act(manager_a.post, declaration_url(first, "decide"), body, format="json"),
+            lambda: act(manager_b.post, declaration_url(second, "decide"), body, format="json"),
         ]
     )
     codes = sorted(r.status_code for r in results)  # type: ignore[attr-defined]

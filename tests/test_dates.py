@@ -41,7 +41,7 @@ from declarations.records.exports import ExportFilters, export_create
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.declarations import declaration_update_draft
 from declarations.services.measures import measure_implement
-from tests.api import BASE, client_for, declaration_url, measure_url
+from tests.api import BASE, act, client_for, declaration_url, measure_url
 from tests.builders import Org, declaration_in, new_draft, opened_declaration, pending_measure
 from tests.web import client_as, text
 
@@ -231,8 +231,11 @@ def test_aware_since_over_dates_on_the_api(org: Org, day: date) -> None:
             "create": lambda: servant.post(
                 f"{BASE}/declarations/", notice(aware_since=day.isoformat()), format="json"
             ),
-            "edit": lambda: servant.patch(
-                declaration_url(draft), {"aware_since": day.isoformat()}, format="json"
+            "edit": lambda: act(
+                servant.patch,
+                declaration_url(draft),
+                {"aware_since": day.isoformat()},
+                format="json",
             ),
             "open": lambda: ethics.post(
                 f"{BASE}/declarations/",
@@ -249,7 +252,7 @@ def test_aware_since_over_dates_on_the_api(org: Org, day: date) -> None:
     with undone():
         # a draft saved before the bounds existed is refused when it is filed
         Declaration.objects.filter(pk=draft.pk).update(aware_since=day)
-        response = not_5xx(servant.post(declaration_url(draft, "submit"), format="json"))
+        response = not_5xx(act(servant.post, declaration_url(draft, "submit"), format="json"))
         if error is None:
             assert response.status_code == 200
         else:
@@ -301,7 +304,7 @@ def test_aware_since_in_year_one_is_refused_at_create_edit_and_submit(org: Org) 
     assert Declaration.objects.count() == drafts
     draft = new_draft(org)
     kept = draft.aware_since
-    edited = servant.patch(declaration_url(draft), {"aware_since": year_one}, format="json")
+    edited = act(servant.patch, declaration_url(draft), {"aware_since": year_one}, format="json")
     assert refused_fields(edited) == {"aware_since": message}
     draft.refresh_from_db()
     assert draft.aware_since == kept
@@ -312,7 +315,7 @@ def test_aware_since_in_year_one_is_refused_at_create_edit_and_submit(org: Org) 
     # a draft from before the fix: filing it is refused, nothing is registered or recorded
     Declaration.objects.filter(pk=draft.pk).update(aware_since=date(1, 1, 1))
     events = AuditEvent.objects.count()
-    submitted = servant.post(declaration_url(draft, "submit"), format="json")
+    submitted = act(servant.post, declaration_url(draft, "submit"), format="json")
     assert refused_fields(submitted) == {"aware_since": message}
     draft.refresh_from_db()
     assert (draft.state, draft.registration_number) == (S.DRAFT, None)
@@ -358,7 +361,8 @@ def test_measure_dates_over_dates_on_the_api(org: Org, day: date) -> None:
     for field in ("effective_date", "proposed_date"):
         with undone():
             response = not_5xx(
-                manager.post(
+                act(
+                    manager.post,
                     declaration_url(declaration, "decide"),
                     {"reason": "Conflict", "measures": _measures(org, field, day)},
                     format="json",
@@ -446,7 +450,7 @@ def test_order_date_over_dates_on_the_api_and_the_page(org: Org, day: date) -> N
     order = {"order_number": "12-к", "order_date": day.isoformat()}
     with undone():
         response = not_5xx(
-            client_for(org.hr).post(measure_url(measure, "implement"), order, format="json")
+            act(client_for(org.hr).post, measure_url(measure, "implement"), order, format="json")
         )
         if error is None:
             assert response.status_code == 200, response.content[:300]
@@ -484,7 +488,8 @@ def test_an_order_dated_before_the_decision_is_refused_and_changes_nothing(org: 
         with pytest.raises(ValidationError) as error:
             measure_implement(measure=measure, actor=org.hr, order_number="1-к", order_date=day)
         assert error.value.message_dict == {"order_date": [message]}
-        response = client_for(org.hr).post(
+        response = act(
+            client_for(org.hr).post,
             measure_url(measure, "implement"),
             {"order_number": "1-к", "order_date": day.isoformat()},
             format="json",

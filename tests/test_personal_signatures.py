@@ -25,7 +25,7 @@ from declarations.choices import AuditAction, SignaturePolicy
 from declarations.identifiers import masked
 from declarations.models import AuditEvent, Declaration, PersonalSignature, Servant
 from declarations.records.verification import embedded_files, verify_pdf
-from tests.api import BASE, client_for, declaration_url, measure_url, ok
+from tests.api import BASE, act, client_for, declaration_url, measure_url, ok
 from tests.builders import Org, declaration_in, new_draft, pending_measure
 from tests.eds import AT, TEST_BIN, TESTOV_IIN, TESTTOV_IIN, sign, use_test_pki
 from tests.records import flat, issue_all, pdf_of, text_of
@@ -64,8 +64,11 @@ def test_a_notice_signed_with_the_servants_key_is_filed_with_its_evidence(org: O
     signed = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
     assert json.loads(signed)["signer_iin"] == TESTOV_IIN
     ok(
-        client.post(
-            declaration_url(draft, "submit"), {"signature": b64(sign(signed))}, format="json"
+        act(
+            client.post,
+            declaration_url(draft, "submit"),
+            {"signature": b64(sign(signed))},
+            format="json",
         )
     )
     event = AuditEvent.objects.get(declaration=draft, action=AuditAction.DECLARATION_SUBMITTED)
@@ -163,8 +166,11 @@ def test_the_manager_signs_the_decision_with_the_organisations_key(org: Org) -> 
     signed = statement(client, f"{BASE}/declarations/{declaration.code}/statement/decide/", body)
     cms = sign(signed, key="legal/valid/employee_signright")
     ok(
-        client.post(
-            declaration_url(declaration, "decide"), {**body, "signature": b64(cms)}, format="json"
+        act(
+            client.post,
+            declaration_url(declaration, "decide"),
+            {**body, "signature": b64(cms)},
+            format="json",
         )
     )
     event = AuditEvent.objects.get(declaration=declaration, action=AuditAction.DECIDED)
@@ -180,7 +186,8 @@ def test_the_servant_signs_the_answer_to_a_transfer(org: Org) -> None:
         client, f"{BASE}/measures/{measure.code}/statement/consent/", {"decision": "accept"}
     )
     ok(
-        client.post(
+        act(
+            client.post,
             measure_url(measure, "consent"),
             {"decision": "accept", "signature": b64(sign(signed))},
             format="json",
@@ -213,7 +220,7 @@ def test_the_bodys_policy_per_step(org: Org, policy: str, signed: bool, status: 
             body["signature"] = b64(sign(b"a notice"))
         else:
             body["signature"] = b64(sign(statement(client, url)))
-    response = client.post(declaration_url(draft, "submit"), body, format="json")
+    response = act(client.post, declaration_url(draft, "submit"), body, format="json")
     assert response.status_code == status, response.content
     draft.refresh_from_db()
     assert (draft.state == "submitted") == (status == 200)
@@ -226,7 +233,14 @@ def test_the_dossier_lists_every_personal_signature(org: Org) -> None:
     draft = new_draft(org)
     client = client_for(org.servant)
     text = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
-    ok(client.post(declaration_url(draft, "submit"), {"signature": b64(sign(text))}, format="json"))
+    ok(
+        act(
+            client.post,
+            declaration_url(draft, "submit"),
+            {"signature": b64(sign(text))},
+            format="json",
+        )
+    )
     dossier = dossier_issue(declaration=draft, actor=org.auditor, language="en")
     data = pdf_of(dossier)
     assert "Personal electronic digital signatures" in flat(text_of(data))
@@ -242,7 +256,14 @@ def test_verify_record_finds_a_swapped_signature(org: Org) -> None:
     draft = new_draft(org)
     client = client_for(org.servant)
     text = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
-    ok(client.post(declaration_url(draft, "submit"), {"signature": b64(sign(text))}, format="json"))
+    ok(
+        act(
+            client.post,
+            declaration_url(draft, "submit"),
+            {"signature": b64(sign(text))},
+            format="json",
+        )
+    )
     (notice,) = issue_all(draft)
     original = pdf_of(notice)
     assert [s["valid"] for s in verify_pdf(original).personal_signatures] == [True]
@@ -308,7 +329,14 @@ def test_a_record_verifies_again_long_after_it_was_signed(org: Org) -> None:
     draft = new_draft(org)
     client = client_for(org.servant)
     text = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
-    ok(client.post(declaration_url(draft, "submit"), {"signature": b64(sign(text))}, format="json"))
+    ok(
+        act(
+            client.post,
+            declaration_url(draft, "submit"),
+            {"signature": b64(sign(text))},
+            format="json",
+        )
+    )
     (notice,) = issue_all(draft)
     data = pdf_of(notice)
     with time_machine.travel(AT + timedelta(days=7), tick=False):

@@ -12,7 +12,7 @@ from declarations.choices import Addressee, DeclarationState, MeasureKind, Role
 from declarations.models import AuditEvent, Declaration, RoleGrant
 from declarations.services.decisions import MeasureSpec, declaration_decide
 from declarations.services.transitions import declaration_start_review, declaration_submit
-from tests.api import client_for, declaration_url, ok
+from tests.api import act, client_for, declaration_url, ok
 from tests.builders import Org, new_draft
 from tests.factories import UserFactory
 
@@ -34,12 +34,12 @@ def test_the_heads_own_notice_goes_to_the_ethics_commissioner_and_is_resolved(or
     # the head neither reviews nor hands over their own declaration
     head = client_for(org.head)
     assert (
-        head.post(declaration_url(declaration, "start-review"), {}, format="json").status_code
+        act(head.post, declaration_url(declaration, "start-review"), {}, format="json").status_code
         == 403
     )
     reassign = {"reviewer": str(org.head.pk), "reason": "Mine"}
-    assert head.post(
-        declaration_url(declaration, "reassign-reviewer"), reassign, format="json"
+    assert act(
+        head.post, declaration_url(declaration, "reassign-reviewer"), reassign, format="json"
     ).status_code in (
         400,
         403,
@@ -48,9 +48,10 @@ def test_the_heads_own_notice_goes_to_the_ethics_commissioner_and_is_resolved(or
     api = client_for(org.ethics)
     listed = ok(api.get("/api/v1/declarations/"))["results"]
     assert str(declaration.code) in {row["id"] for row in listed}
-    ok(api.post(declaration_url(declaration, "start-review"), {}, format="json"))
+    ok(act(api.post, declaration_url(declaration, "start-review"), {}, format="json"))
     ok(
-        api.post(
+        act(
+            api.post,
             declaration_url(declaration, "decide"),
             {"reason": "Divest", "measures": [{"kind": "other", "description": "Sell shares"}]},
             format="json",

@@ -38,7 +38,7 @@ from declarations.text import (
     visible,
 )
 from declarations.web.forms import TextField
-from tests.api import BASE, client_for, declaration_url, measure_url, ok
+from tests.api import BASE, act, client_for, declaration_url, measure_url, ok
 from tests.builders import Org, declaration_in, new_draft, pending_measure
 from tests.web import client_as, field_errors
 
@@ -228,7 +228,8 @@ def test_api_a_notice_is_stored_in_nfc_with_line_feeds(org: Org) -> None:
 def test_api_a_draft_keeps_its_text_when_a_change_is_refused(org: Org) -> None:
     draft = new_draft(org)
     before = (draft.matter, draft.personal_interest, draft.related_persons, draft.updated_at)
-    response = client_for(org.servant).patch(
+    response = act(
+        client_for(org.servant).patch,
         declaration_url(draft),
         {"matter": "Tender 43", "related_persons": f"{BOM}Sister"},
         format="json",
@@ -279,7 +280,8 @@ def test_api_a_step_with_a_hidden_character_changes_nothing(
 
 def test_api_a_reassignment_reason_is_checked(org: Org) -> None:
     declaration = declaration_in(org, S.IN_REVIEW)
-    response = client_for(org.head).post(
+    response = act(
+        client_for(org.head).post,
         declaration_url(declaration, "reassign-reviewer"),
         {"reviewer": str(org.servants["head"].code), "reason": f"Away{BELL}"},
         format="json",
@@ -292,7 +294,8 @@ def test_api_a_reassignment_reason_is_checked(org: Org) -> None:
 def test_api_a_decision_names_the_measure_whose_text_is_refused(org: Org) -> None:
     declaration = declaration_in(org, S.IN_REVIEW)
     events = AuditEvent.objects.count()
-    response = client_for(org.manager).post(
+    response = act(
+        client_for(org.manager).post,
         declaration_url(declaration, "decide"),
         {
             "reason": "Divest",
@@ -316,7 +319,8 @@ def test_api_a_decision_names_the_measure_whose_text_is_refused(org: Org) -> Non
 
 def test_api_an_answer_to_a_transfer_is_checked(org: Org) -> None:
     measure = pending_measure(declaration_in(org, S.AWAITING_CONSENT))
-    response = client_for(org.servant).post(
+    response = act(
+        client_for(org.servant).post,
         measure_url(measure, "consent"),
         {"decision": "decline", "reason": f"{RLO}ylimaF"},
         format="json",
@@ -333,7 +337,8 @@ def test_api_an_order_number_is_one_line_of_visible_text(
     org: Org, number: str, message: str
 ) -> None:
     measure = pending_measure(declaration_in(org, S.IMPLEMENTING))
-    response = client_for(org.hr).post(
+    response = act(
+        client_for(org.hr).post,
         measure_url(measure, "implement"),
         {"order_number": number, "order_date": str(timezone.localdate())},
         format="json",

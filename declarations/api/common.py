@@ -2,9 +2,10 @@
 the write under the declaration's lock, downloads and keyset pagination.
 
 Every object is fetched from the caller's scoped queryset, so anything outside it is a 404.
-A write to a declaration or a measure first locks the declaration and checks ``If-Match`` (412),
-then calls the same service the web pages and commands use; that service checks the state (409) and
-the actor (403). A draft's files carry no version of their own: their writes go straight to the
+A write to a declaration or a measure first locks the declaration and checks ``If-Match``: a state
+change or an edit must send it (428 without, docs/decisions.md "Versions"), stale is a 412; then it
+calls the same service the web pages and commands use; that service checks the state (409) and the
+actor (403). A draft's files carry no version of their own: their writes go straight to the
 service.
 """
 
@@ -23,7 +24,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from declarations.api.errors import PreconditionFailed
+from declarations.api.errors import PreconditionFailed, PreconditionRequired
 from declarations.http import file_response
 from declarations.models import Declaration, Measure
 from declarations.services.steps import lock_declaration
@@ -76,9 +77,17 @@ def version_of(obj: Declaration | Measure) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
-def check_if_match(request: Request, obj: Declaration | Measure) -> None:
-    header = request.headers.get("If-Match")
-    if not header or header.strip() == "*":
+def check_if_match(request: Request, obj: Declaration | Measure, *, required: bool) -> None:
+    """``If-Match`` against the object's version: stale is a 412; missing is a 428 when the write
+    ``required`` it (a state change or an edit: it must name the version it was decided on), and
+    so is ``*``, which names none. Without ``required`` (an append: a comment, an addendum) a
+    missing header or ``*`` passes and a stale version is still a 412."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        if required:
+            raise PreconditionRequired(
+                _("This change needs If-Match: send the ETag from your last read.")
+            )
         return
     wanted = {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",")}
     if version_of(obj) not in wanted:
@@ -95,14 +104,17 @@ def writing(
     request: Request,
     declaration: Callable[[], Declaration],
     current: Callable[[Declaration], Versioned],
+    *,
+    required: bool = True,
 ) -> Iterator[Versioned]:
     """One transaction that the service joins: ``declaration()`` (the declaration in the caller's
-    scope, else 404) locked, then ``If-Match`` checked (412) on ``current(locked declaration)`` —
-    the declaration itself, or one of its measures read under the declaration's lock. What the
-    client names cannot change between the check and the write."""
+    scope, else 404) locked, then ``If-Match`` checked (428 when missing and ``required``, 412
+    when stale) on ``current(locked declaration)`` — the declaration itself, or one of its
+    measures read under the declaration's lock. What the client names cannot change between the
+    check and the write."""
     with transaction.atomic():
         obj = current(lock_declaration(declaration(), expect_state=False))
-        check_if_match(request, obj)
+        check_if_match(request, obj, required=required)
         yield obj
 
 

@@ -26,7 +26,6 @@ from declarations.api.common import (
     acting,
     file_response,
     valid_input,
-    version_of,
     with_etag,
     writing,
 )
@@ -78,7 +77,6 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     def _render(self, declaration: Declaration, code: int = status.HTTP_200_OK) -> Response:
         user = self.request.user
-        declaration.version = version_of(declaration)  # type: ignore[attr-defined]
         declaration.allowed_actions = allowed_actions(declaration, user)  # type: ignore[attr-defined]
         context = {"can_see_source": permissions.can_see_source(user, declaration)}
         body = io.DeclarationDetailOutput(declaration, context=context).data
@@ -93,21 +91,26 @@ class DeclarationViewSet(viewsets.GenericViewSet):
             )
         return with_etag(Response(body, status=code), declaration)
 
-    def _writing(self) -> AbstractContextManager[Declaration]:
-        """The declaration in scope (404), locked, with ``If-Match`` checked (412), in one
-        transaction that the service joins."""
-        return writing(self.request, self.get_object, lambda declaration: declaration)
+    def _writing(self, *, required: bool = True) -> AbstractContextManager[Declaration]:
+        """The declaration in scope (404), locked, with ``If-Match`` checked (428 when missing
+        and ``required``, 412 when stale), in one transaction that the service joins."""
+        return writing(
+            self.request, self.get_object, lambda declaration: declaration, required=required
+        )
 
     def _act(
         self,
         service: Callable[..., object],
         input_class: type[serializers.Serializer] | None = None,
         code: int = status.HTTP_200_OK,
+        *,
+        append: bool = False,
     ) -> Response:
         """Check the body, lock the declaration, call ``service`` and answer with the
-        declaration."""
+        declaration. An ``append`` (a comment, an addendum) changes nothing already written,
+        so it may leave ``If-Match`` out."""
         values = valid_input(input_class, self.request) if input_class is not None else {}
-        with self._writing() as declaration:
+        with self._writing(required=not append) as declaration:
             service(declaration=declaration, actor=acting(self.request), **values)
         return self._detail(declaration, code)
 
@@ -279,7 +282,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def comments(self, request: Request, id: str) -> Response:
-        return self._act(declaration_services.declaration_comment, io.TextInput, 201)
+        return self._act(declaration_services.declaration_comment, io.TextInput, 201, append=True)
 
     @extend_schema(
         tags=["declarations"],
@@ -288,7 +291,9 @@ class DeclarationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def addenda(self, request: Request, id: str) -> Response:
-        return self._act(declaration_services.declaration_add_addendum, SignedTextInput, 201)
+        return self._act(
+            declaration_services.declaration_add_addendum, SignedTextInput, 201, append=True
+        )
 
     @extend_schema(tags=["measures"], responses=io.MeasureOutput(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)

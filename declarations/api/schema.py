@@ -25,6 +25,7 @@ DESCRIPTIONS = {
     412: "The `If-Match` version is stale: read the declaration again.",
     413: "The upload is too large.",
     415: "The file is not one of the accepted types (by content), or the body is not JSON.",
+    428: "`If-Match` is missing: send the `ETag` of your last read.",
     429: "Too many requests: wait `retry_after` seconds.",
 }
 
@@ -60,6 +61,8 @@ class AutoSchema(BaseAutoSchema):
             codes |= {400, 415}  # a body that is not valid, or not JSON
         if self._get_filter_parameters() or self.get_override_parameters():
             codes.add(400)
+        if any(p is IF_MATCH for p in self.get_override_parameters()):
+            codes.add(428)  # on the writes that require it (api/common.py ``writing``)
         for code, response in errors(*sorted(codes)).items():
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from declarations.api.common import version_of
 from declarations.text import clean_text
 
 # ---- inputs -------------------------------------------------------------------------------
@@ -130,3 +131,19 @@ class ErrorOutput(serializers.Serializer):
         required=False, help_text="Per-field messages; nested for the measures of a decision."
     )
     retry_after = serializers.IntegerField(required=False, help_text="429: seconds to wait.")
+
+
+class VersionField(serializers.CharField):
+    """A declaration's or a measure's version: its ``ETag`` without the quotes, so that the
+    ``If-Match`` a write needs can be taken from any read of the object, a list's rows too."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            "The value of the ETag header without its quotes: send it as If-Match to change "
+            "the object.",
+        )
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return version_of(value)

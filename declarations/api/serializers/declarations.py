@@ -18,6 +18,7 @@ from declarations.api.serializers.common import (
     StrictSerializer,
     StrictUUIDField,
     UserRefField,
+    VersionField,
     user_ref,
 )
 from declarations.api.serializers.measures import MeasureInput
@@ -213,7 +214,7 @@ class DeclarationDetailOutput(DeclarationOutput):
     """One declaration with its clocks, the recusal, the source (when the caller may see it), its
     attachments and the actions the caller may take now."""
 
-    version = serializers.CharField(help_text="The value of the ETag header.")
+    version = VersionField()
     review_started_at = serializers.DateTimeField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     closing_reason = serializers.CharField()

@@ -11,6 +11,7 @@ from declarations.api.serializers.common import (
     StrictCharField,
     StrictSerializer,
     StrictUUIDField,
+    VersionField,
 )
 from declarations.api.serializers.people import PositionOutput
 from declarations.choices import MeasureKind, MeasureState
@@ -80,6 +81,7 @@ class ImplementInput(StrictSerializer):
 
 class MeasureOutput(serializers.Serializer):
     id = serializers.UUIDField(source="code")
+    version = VersionField()
     declaration = serializers.UUIDField(source="declaration.code")
     registration_number = serializers.CharField(
         source="declaration.registration_number", allow_null=True
