@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import include, path
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, server_error
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from declarations.api.errors import RETRY_AFTER_SECONDS, status_response
@@ -28,6 +28,14 @@ urlpatterns = [
     path("verify/", verify, name="verify"),
     path("verify/<str:code>", verify, name="verify-code"),
 ]
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django refused to read (``SuspiciousOperation``, a body over the limit) answers
+    in the API's shape under ``/api/``."""
+    if request.path.startswith(API_PREFIX):
+        return status_response(request, 400)
+    return bad_request(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -305,7 +305,15 @@ def _own_message(exc: exceptions.APIException, context: dict[str, Any]) -> str |
 def status_response(request: HttpRequest, http_status: int, *, allow: str = "") -> JsonResponse:
     """The envelope for a status Django chose before or around a view: no URL matched (404), a
     body Django refused to read (400, 413), a crash outside a view (500), in the caller's
-    language. ``api/middleware.py`` puts it in place of any page Django would have shown."""
+    language. ``api/middleware.py`` puts it in place of any page Django would have shown.
+
+    A 400 for a request that declared a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is Django
+    refusing to read it (``RequestDataTooBig``, when something read the body before a view):
+    a 413, as the views answer it."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if http_status == 400 and limit is not None and declared.isdigit() and int(declared) > limit:
+        http_status = 413
     body: dict[str, str]
     if http_status == 404:
         body = {"code": "not_found", "message": _("Not found.")}
