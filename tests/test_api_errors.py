@@ -210,13 +210,8 @@ def test_a_download_may_be_asked_for_by_its_type(org: Org) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_throttling_speaks_one_language(org: Org, language: str) -> None:
-    rest = {
-        **django_settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "write": "1/min",
-        },
-    }
+    rest: dict[str, Any] = django_settings.REST_FRAMEWORK
+    rest = {**rest, "DEFAULT_THROTTLE_RATES": {**rest["DEFAULT_THROTTLE_RATES"], "write": "1/min"}}
     client = client_for(org.servant, HTTP_ACCEPT_LANGUAGE=language)
     with override_settings(REST_FRAMEWORK=rest):
         client.post(f"{BASE}/declarations/", {}, format="json")

@@ -252,8 +252,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         own = _own_message(exc, context)
         if own is not None:
             body["message"] = own
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            body["retry_after"] = seconds = _seconds(exc.wait)
+        wait = getattr(exc, "wait", None)  # DRF sets it; its stubs do not say so
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            body["retry_after"] = seconds = _seconds(wait)
             response["Retry-After"] = str(seconds)
     response.data = body
     return response
@@ -272,8 +273,9 @@ def _own_message(exc: exceptions.APIException, context: dict[str, Any]) -> str |
     view = context.get("view")
     if isinstance(exc, SignInPaused):
         return None  # the sign-in page's own message, already ours
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        seconds = _seconds(exc.wait)
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        seconds = _seconds(wait)
         return ngettext(
             "Too many requests. Try again in %(seconds)s second.",
             "Too many requests. Try again in %(seconds)s seconds.",
