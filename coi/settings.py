@@ -89,7 +89,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
@@ -320,7 +319,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # authentication (with CSRF) for the web pages and tokens for programs.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "declarations.api.auth.ExpiringTokenAuthentication",
+        "declarations.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -466,8 +465,13 @@ SESSION_COOKIE_AGE = env_int("COI_SESSION_IDLE_MINUTES", 60) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True
 COI_SESSION_MAX_SECONDS = env_int("COI_SESSION_MAX_HOURS", 10) * 60 * 60
-# API tokens live a working day; then the program logs in again.
+# API tokens live a working day; then the program logs in again. Each sign-in makes a token of
+# its own (one per device or integration); a user keeps at most COI_TOKEN_MAX_PER_USER live
+# ones, and a sign-in beyond that ends the least recently used (issue 18).
 COI_TOKEN_TTL_SECONDS = env_int("COI_TOKEN_TTL_SECONDS", 8 * 60 * 60)
+COI_TOKEN_MAX_PER_USER = env_int("COI_TOKEN_MAX_PER_USER", 20)
+if COI_TOKEN_MAX_PER_USER < 1:
+    raise ImproperlyConfigured("COI_TOKEN_MAX_PER_USER must be at least 1.")
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

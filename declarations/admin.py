@@ -1,6 +1,6 @@
 """Django admin: the org structure, calendar, legal references and reminder rules are edited here;
-declarations, measures, audit events, notifications and the scheduler's jobs are shown read-only
-(every change to them goes through the services: "send again now" too)."""
+declarations, measures, audit events, notifications, API tokens and the scheduler's jobs are shown
+read-only (every change to them goes through the services: "send again now" and "revoke" too)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from declarations import permissions
 from declarations.choices import AuditAction
 from declarations.models import (
+    ApiToken,
     AuditEvent,
     CalendarOverride,
     Declaration,
@@ -40,6 +41,7 @@ from declarations.models import (
 from declarations.services.notifications import notifications_send_again
 from declarations.services.organization import COLUMNS, org_import_csv
 from declarations.services.reminders import deadlines_reschedule
+from declarations.services.tokens import tokens_revoke
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -358,3 +360,23 @@ class RecordAdmin(StoredFileAdmin):
 class ExportJobAdmin(StoredFileAdmin):
     list_display = ["code", "requested_by", "status", "done", "total", "created_at", "finished_at"]
     list_filter = ["status"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """A user's API tokens (search by user name) and "revoke"; never a key, which is not stored
+    (nor its digest, which is no use to an operator)."""
+
+    list_display = ["user", "client", "created_at", "last_used_at", "expires_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "client"]
+    exclude = ["digest"]
+    actions = ["revoke"]
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("declarations.delete_apitoken"))
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = tokens_revoke(ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, _("Tokens revoked: %(n)d.") % {"n": revoked})

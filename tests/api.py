@@ -6,23 +6,24 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from declarations.api.common import version_of
 from declarations.models import Declaration, Measure
+from declarations.services.tokens import token_issue
 
 BASE = "/api/v1"
 
 
 def client_for(user: Any | None, **headers: str) -> APIClient:
-    """A client authenticated with a real token (``None``: anonymous), reading English unless
-    told otherwise (the deployment's default language is Russian)."""
+    """A client authenticated with a token of its own, issued as a sign-in issues it (``None``:
+    anonymous), reading English unless told otherwise (the deployment's default language is
+    Russian)."""
     headers.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
     client = APIClient(**headers)
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        key = token_issue(user=user, client="tests").key
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
 
 

@@ -418,7 +418,7 @@ def test_the_database_away_is_a_503_with_retry_after_for_pages_and_the_api(
     from django.db import OperationalError
     from django.test import Client
 
-    from declarations.api.auth import ExpiringTokenAuthentication
+    from declarations.api.auth import ApiTokenAuthentication
     from tests.api import client_for
 
     page = Client(raise_request_exception=False)
@@ -429,7 +429,7 @@ def test_the_database_away_is_a_503_with_retry_after_for_pages_and_the_api(
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(SessionStore, "load", away)
-    monkeypatch.setattr(ExpiringTokenAuthentication, "authenticate_credentials", away)
+    monkeypatch.setattr(ApiTokenAuthentication, "authenticate_credentials", away)
     answer = page.get("/declarations/mine/")
     assert answer.status_code == 503 and answer["Retry-After"] == "5"
     assert b"<h1>" in answer.content

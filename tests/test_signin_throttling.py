@@ -32,8 +32,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 from django.utils import timezone, translation
-from rest_framework.authtoken.models import Token
 
+from declarations.models import ApiToken
 from tests.api import BASE, client_for
 from tests.builders import Org
 from tests.web import text
@@ -146,7 +146,7 @@ def test_three_hundred_servants_behind_one_address_all_sign_in_within_five_minut
             assert response.json()["token"]
     assert arrival(OFFICE_SIZE - 1) < timedelta(minutes=5)
     assert codes == [200] * OFFICE_SIZE
-    assert Token.objects.filter(user__username__in=office).count() == OFFICE_SIZE
+    assert ApiToken.objects.filter(user__username__in=office).count() == OFFICE_SIZE
     # a right password forgot each typo: no pair is left one failure closer to a pause
     assert not AccessAttempt.objects.exists()
 
@@ -315,7 +315,7 @@ def test_a_pause_earned_on_the_page_holds_at_the_api(org: Org) -> None:
     codes = [page_sign_in(victim, "guess").status_code for _ in range(limit)]
     assert codes == [200] * (limit - 1) + [429]
     paused(api_sign_in(victim, "pw"))  # JSON, never the page's HTML
-    assert not Token.objects.filter(user=org.servant).exists()
+    assert not ApiToken.objects.filter(user=org.servant).exists()
 
 
 def test_a_right_password_at_the_api_forgets_the_pages_failures(org: Org) -> None:

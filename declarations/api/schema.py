@@ -43,7 +43,7 @@ IF_MATCH = OpenApiParameter(
 )
 
 #: resources whose writes take no ``If-Match``
-UNVERSIONED = ("/attachments/", "/notifications/")
+UNVERSIONED = ("/attachments/", "/notifications/", "/auth/")
 
 
 class AutoSchema(BaseAutoSchema):
@@ -75,7 +75,7 @@ class AutoSchema(BaseAutoSchema):
         if (
             self.method in ("POST", "PATCH", "DELETE")
             and "{" in self.path
-            # a draft's files carry no version of their own, nor does a notification
+            # a draft's files carry no version of their own, nor does a notification or a token
             and not any(name in self.path for name in UNVERSIONED)
         ):
             params.append(IF_MATCH)

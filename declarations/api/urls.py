@@ -23,6 +23,8 @@ UUID = "<uuid:id>"
 
 urlpatterns = [
     path("auth/token/", people.TokenView.as_view(), name="token"),
+    path("auth/tokens/", people.TokenListView.as_view(), name="tokens"),
+    path(f"auth/tokens/{UUID}/", people.TokenDetailView.as_view(), name="token-detail"),
     path("me/", people.MeView.as_view(), name="me"),
     path(
         "notifications/preferences/",

@@ -21,11 +21,13 @@ from declarations.models.preferences import UserPreference
 from declarations.models.records import ExportJob, Record
 from declarations.models.scheduling import ScheduledJob
 from declarations.models.signatures import PersonalSignature
+from declarations.models.tokens import ApiToken
 
 __all__ = [
     "NEEDS_HR",
     "NOTICE_FIELDS",
     "AccessEvent",
+    "ApiToken",
     "AppendOnlyError",
     "Attachment",
     "AuditEvent",

@@ -41,6 +41,7 @@ from declarations.api.serializers.measures import (
     MeasureOutput,
 )
 from declarations.api.serializers.people import (
+    ApiTokenOutput,
     MeOutput,
     MeServantOutput,
     PositionOutput,
@@ -60,6 +61,7 @@ from declarations.api.serializers.records import (
 )
 
 __all__ = [
+    "ApiTokenOutput",
     "AttachmentInput",
     "AttachmentOutput",
     "BodyOutput",

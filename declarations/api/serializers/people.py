@@ -1,4 +1,4 @@
-"""Serializers of the caller and the organisation: the token, ``/me/``, and the pickers of
+"""Serializers of the caller and the organisation: the tokens, ``/me/``, and the pickers of
 servants and positions."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from declarations.api.serializers.common import (
     StrictCharField,
     StrictSerializer,
 )
+from declarations.models import ApiToken
 
 
 class TokenInput(StrictSerializer):
@@ -18,6 +19,15 @@ class TokenInput(StrictSerializer):
     # and a password normalised here would no longer be the one that was set
     username = StrictCharField(max_length=150, verbatim=True)
     password = StrictCharField(max_length=128, verbatim=True, style={"input_type": "password"})
+    client = StrictCharField(
+        max_length=100,
+        multiline=False,
+        required=False,
+        help_text=(
+            "What names this client in the list of your tokens, e.g. `HR system` or `Laptop`; "
+            "without it, the request's User-Agent does."
+        ),
+    )
 
 
 class PositionOutput(serializers.Serializer):
@@ -68,5 +78,29 @@ class MeOutput(serializers.Serializer):
 
 
 class TokenOutput(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(
+        help_text="The key, shown this once: send it as `Authorization: Bearer <token>`."
+    )
+    id = serializers.UUIDField(
+        source="code", help_text="The token's id in `GET /api/v1/auth/tokens/`."
+    )
+    client = serializers.CharField()
     expires_at = serializers.DateTimeField()
+
+
+class ApiTokenOutput(serializers.Serializer):
+    """One of the caller's live tokens; never its key, which is not stored."""
+
+    id = serializers.UUIDField(source="code")
+    client = serializers.CharField(help_text="The sign-in's `client`, else its User-Agent.")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(
+        help_text="The last request made with the token, to the minute."
+    )
+    expires_at = serializers.DateTimeField()
+    current = serializers.SerializerMethodField(
+        help_text="Whether this is the token the request was made with."
+    )
+
+    def get_current(self, token: ApiToken) -> bool:
+        return token.pk == self.context.get("current")
