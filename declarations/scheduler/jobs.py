@@ -16,6 +16,7 @@ from declarations.services.digests import digests_send
 from declarations.services.escalation import declarations_process_deadlines
 from declarations.services.notifications import notifications_send_pending
 from declarations.services.reminders import reminders_send_due
+from declarations.services.tokens import tokens_sweep
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ def _records(now: datetime) -> str:
     )
 
 
+def _tokens(now: datetime) -> str:
+    return f"{tokens_sweep(now=now)} expired API tokens deleted"
+
+
 def _digest(now: datetime) -> str:
     return f"{digests_send(now=now)} digests queued"
 
@@ -77,5 +82,6 @@ def declared_jobs() -> tuple[Job, ...]:
             "digest.weekly", _digest, weekly=(settings.COI_DIGEST_WEEKDAY, settings.COI_DIGEST_TIME)
         ),
         Job("records.sweep", _records, every=minute),
+        Job("tokens.sweep", _tokens, every=timedelta(hours=1)),
         Job("notifications.send", _send, every=timedelta(seconds=10)),
     )
