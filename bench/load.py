@@ -194,7 +194,7 @@ class Signed(HttpUser):
             json={"username": username, "password": PASSWORD},
             name="sign-in",
         )
-        self.client.headers["Authorization"] = f"Token {answer.json()['token']}"
+        self.client.headers["Authorization"] = f"Bearer {answer.json()['token']}"
         self.cases: list[str] = []
 
     def _list(self, query: str, name: str) -> list[dict[str, Any]]:
@@ -300,11 +300,11 @@ class FloorUser(Signed):
 
 
 def run(base: str, users: int, seconds: int, pools: dict[str, list[str]]) -> dict[str, Any]:
-    shuffled = {name: random.sample(pool, len(pool)) for name, pool in pools.items()}
-    ServantUser.pool = shuffled["servants"][: len(pools["servants"]) // 2]
-    FloorUser.pool = shuffled["servants"][len(pools["servants"]) // 2 :]
-    ManagerUser.pool = shuffled["heads"]
-    AuditorUser.pool = shuffled["auditors"]
+    # every simulated user signs in with a token of its own (issue 18), so two of them may
+    # share a user name, as two devices of one person do
+    ServantUser.pool = FloorUser.pool = pools["servants"]
+    ManagerUser.pool = pools["heads"]
+    AuditorUser.pool = pools["auditors"]
     env = Environment(user_classes=[ServantUser, ManagerUser, AuditorUser, FloorUser], host=base)
     runner = env.create_local_runner()
     ramp: dict[str, dict[str, Any]] = {}
