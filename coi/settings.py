@@ -357,19 +357,61 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Conflict-of-interest declarations API",
     "DESCRIPTION": (
         "Written notices of a conflict of interest by civil servants of the Republic of Kazakhstan "
-        'and the measures taken on them (Law No. 410-V "On Combating Corruption", Art. 15). '
-        "Every error has the shape of `Error`. Send `Accept-Language: kk`, `ru` or `en`."
+        'and the measures taken on them (Law No. 410-V "On Combating Corruption", Art. 15).\n\n'
+        "- **Errors** have one shape, `ErrorOutput`: a stable `code` for programs and a `message` "
+        "for people.\n"
+        "- **Language**: send `Accept-Language: kk`, `ru` or `en` (default `ru`); messages and "
+        "labels (`*_display`, `title`) come in it, and `Content-Language` says which was used. "
+        "Codes, enum values and this document are the same in every language.\n"
+        "- **Versions**: a declaration or a measure answers with an `ETag`; send it back as "
+        "`If-Match` on every change to it (a stale one gets 412).\n"
+        "- **Lists** are paged by `cursor`; follow `next`.\n"
+        "- The contract's changes are listed in `docs/API-CHANGELOG.md`; `info.version` follows "
+        "them."
     ),
-    "VERSION": "1",
+    # The contract's version (docs/API-CHANGELOG.md): MAJOR is the URL's (/api/v1/), MINOR moves
+    # with every published change of the contract, PATCH with corrections of its prose.
+    "VERSION": "1.1.0",
+    # 3.1: a nullable reference is `oneOf: [$ref, {type: null}]`, which strict validators accept
+    # (3.0's `allOf` + `nullable` is not nullable there)
+    "OAS_VERSION": "3.1.0",
+    # built in English whatever the caller's language (declarations/api/schema.py)
+    "DEFAULT_GENERATOR_CLASS": "declarations.api.schema.EnglishSchemaGenerator",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "declarations.api.schema.parameter_enums_by_reference",
+        "declarations.api.schema.nullable_as_json_schema",
+    ],
+    # Every closed set has a named component, stable across releases and languages; generated
+    # clients name their classes after these.
     "ENUM_NAME_OVERRIDES": {
-        "DeclarationStateEnum": "declarations.choices.DeclarationState",
-        "MeasureStateEnum": "declarations.choices.MeasureState",
         "AccessActionEnum": "declarations.choices.AccessAction",
+        "AddresseeEnum": "declarations.choices.Addressee",
+        "AllowedActionEnum": "declarations.choices.DeclarationAction",
+        "AuditActionEnum": "declarations.choices.AuditAction",
+        "CategoryEnum": "declarations.choices.Category",
+        "ClockEnum": "declarations.choices.Clock",
+        "ConflictTypeEnum": "declarations.choices.ConflictType",
+        "ConsentDecisionEnum": "declarations.api.serializers.measures.CONSENT_DECISIONS",
+        "DeadlineOutcomeEnum": "declarations.choices.DeadlineOutcome",
+        "DeclarationStateEnum": "declarations.choices.DeclarationState",
+        "DutyEnum": "declarations.choices.Duty",
+        "ExportFailureEnum": "declarations.choices.ExportFailure",
+        "ExportStatusEnum": "declarations.choices.ExportStatus",
+        "MeasureKindEnum": "declarations.choices.MeasureKind",
+        "MeasureStateEnum": "declarations.choices.MeasureState",
+        "OriginEnum": "declarations.choices.Origin",
+        "RecordKindEnum": "declarations.choices.RecordKind",
+        "RecordLanguageEnum": "declarations.api.serializers.records.RECORD_LANGUAGES",
+        "RecordStatusEnum": "declarations.choices.RecordStatus",
+        "RoleEnum": "declarations.choices.Role",
+        "SignaturePolicyEnum": "declarations.choices.SignaturePolicy",
+        "VerificationProblemEnum": "declarations.choices.VerificationProblem",
     },
 }
 

@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import include, path
 from django.views.defaults import bad_request, page_not_found, server_error
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from declarations.api.contract import SchemaView
 from declarations.api.errors import RETRY_AFTER_SECONDS, status_response
 from declarations.api.middleware import PREFIX as API_PREFIX
 from declarations.web.urls import account_patterns
@@ -22,7 +23,7 @@ urlpatterns = [
     path("accounts/", include(account_patterns)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("declarations.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Public: printed on every record and in its QR code.
     path("verify/", verify, name="verify"),

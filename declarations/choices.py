@@ -204,6 +204,24 @@ class AuditAction(models.TextChoices):
     NOTIFIED = "notification.sent", _("Notification sent")
 
 
+class DeclarationAction(models.TextChoices):
+    """What a caller may do on a declaration now (``permissions.allowed_actions``), named as the
+    API's endpoints are: a transition's path, or the draft's and the file's own verbs. Labels are
+    not shown to people; the API documents the values."""
+
+    SUBMIT = "submit", "Submit the notice"
+    START_REVIEW = "start-review", "Start the review"
+    DECIDE = "decide", "Decide the measures"
+    NO_CONFLICT = "no-conflict", "Find no conflict"
+    WITHDRAW = "withdraw", "Withdraw the notice"
+    REASSIGN_REVIEWER = "reassign-reviewer", "Reassign the reviewer"
+    EDIT = "edit", "Edit the draft"
+    DISCARD = "discard", "Discard the draft"
+    ATTACHMENTS = "attachments", "Add or remove the draft's files"
+    COMMENTS = "comments", "Comment"
+    ADDENDA = "addenda", "Add an addendum"
+
+
 class RecordKind(models.TextChoices):
     """The signed records of DESIGN.md §4."""
 
@@ -217,6 +235,27 @@ class RecordStatus(models.TextChoices):
     PENDING = "pending", _("Being issued")
     ISSUED = "issued", _("Issued")
     FAILED = "failed", _("Failed (operators notified)")
+
+
+class VerificationProblem(models.TextChoices):
+    """Why a PDF handed in for verification is not valid: stable codes for programs, beside the
+    message in the reader's language (``records/verification.py``). Labels are the codes'
+    documentation, in English."""
+
+    UNREADABLE = "unreadable", "The file is not a readable PDF."
+    UNSIGNED = "unsigned", "The file carries no signature."
+    SIGNATURE_UNREADABLE = "signature_unreadable", "The signature cannot be read."
+    ALTERED = "altered", "The signature does not match the content: the file was altered."
+    SEAL_UNTRUSTED = "seal_untrusted", "The seal is not one of ours."
+    MODIFIED_AFTER_SIGNING = (
+        "modified_after_signing",
+        "Something was added to the file after it was sealed.",
+    )
+    BYTES_DIFFER = (
+        "bytes_differ",
+        "The file names one of our records, but its bytes differ from what we issued.",
+    )
+    NOT_ISSUED = "not_issued", "We did not issue this file."
 
 
 class ExportStatus(models.TextChoices):

@@ -19,6 +19,7 @@ from declarations.choices import (
     DOSSIER_READERS,
     OPEN_STATES,
     SOURCE_READERS,
+    DeclarationAction,
     DeclarationState,
     Origin,
     Role,
@@ -285,17 +286,18 @@ __all__ = [
 
 
 #: endpoint name -> the declaration's transition method it fires
+A = DeclarationAction
 TRANSITIONS = {
-    "submit": "submit",
-    "start-review": "start_review",
-    "decide": "decide",
-    "no-conflict": "find_no_conflict",
-    "withdraw": "withdraw",
-    "reassign-reviewer": "reassign_reviewer",
+    A.SUBMIT: "submit",
+    A.START_REVIEW: "start_review",
+    A.DECIDE: "decide",
+    A.NO_CONFLICT: "find_no_conflict",
+    A.WITHDRAW: "withdraw",
+    A.REASSIGN_REVIEWER: "reassign_reviewer",
 }
 
 
-def allowed_actions(declaration: Declaration, user: Any) -> list[str]:
+def allowed_actions(declaration: Declaration, user: Any) -> list[DeclarationAction]:
     """What the caller may do now: the same checks the services make, asked in advance."""
     result = [
         name
@@ -304,11 +306,11 @@ def allowed_actions(declaration: Declaration, user: Any) -> list[str]:
         and has_transition_perm(getattr(declaration, method), user)
     ]
     if declaration.state == DeclarationState.DRAFT and is_declarant(user, declaration):
-        result += ["edit", "discard", "attachments"]
+        result += [A.EDIT, A.DISCARD, A.ATTACHMENTS]
     if declaration.state != DeclarationState.DRAFT and rulebook.allows(
         "comment", user, declaration
     ):
-        result.append("comments")
+        result.append(A.COMMENTS)
     if declaration.state in OPEN_STATES and rulebook.allows("addendum", user, declaration):
-        result.append("addenda")
+        result.append(A.ADDENDA)
     return result

@@ -277,6 +277,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["declarations"],
+        operation_id="declarations_add_comment",
         request=io.TextInput,
         responses={201: io.DeclarationDetailOutput, **errors(403, 409, 412)},
     )
@@ -286,6 +287,7 @@ class DeclarationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["declarations"],
+        operation_id="declarations_add_addendum",
         request=SignedTextInput,
         responses={201: io.DeclarationDetailOutput, **errors(403, 409, 412)},
     )
@@ -368,8 +370,11 @@ class AttachmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["attachments"],
+        operation_id="attachments_download",
         responses={
-            (200, content_type): OpenApiResponse(OpenApiTypes.BINARY)
+            (200, content_type): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, as it was attached."
+            )
             for content_type in ALLOWED_TYPES
         },
     )

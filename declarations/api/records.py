@@ -49,6 +49,16 @@ from declarations.stores import stored_bytes
 
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="The sealed PDF.")
 
+#: the dossier's own record id, to list or verify it later
+RECORD_ID = OpenApiParameter(
+    "X-Record-Id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    response=[200],
+    required=True,
+    description="The id of the record this dossier is (`GET /records/{id}/`).",
+)
+
 
 def pdf_response(data: bytes, filename: str) -> HttpResponse:
     return file_response(data, content_type="application/pdf", filename=filename)
@@ -173,8 +183,9 @@ class DossierView(APIView):
 
     @extend_schema(
         tags=["records"],
-        parameters=[LANGUAGE_PARAM],
-        responses={(200, "application/pdf"): PDF, **errors(400, 403, 429)},
+        operation_id="declarations_dossier",
+        parameters=[LANGUAGE_PARAM, RECORD_ID],
+        responses={(200, "application/pdf"): PDF, **errors(400, 403, 409, 429)},
     )
     @downloads("application/pdf")
     def get(self, request: Request, id: str) -> HttpResponse:
@@ -195,9 +206,10 @@ class DossierView(APIView):
 
     @extend_schema(
         tags=["records"],
-        parameters=[LANGUAGE_PARAM],
+        operation_id="declarations_dossier_issue",
+        parameters=[LANGUAGE_PARAM, RECORD_ID],
         request=None,
-        responses={(200, "application/pdf"): PDF, **errors(400, 403, 429)},
+        responses={(200, "application/pdf"): PDF, **errors(400, 403, 409, 429)},
     )
     @downloads("application/pdf")
     def post(self, request: Request, id: str) -> HttpResponse:
@@ -256,8 +268,22 @@ class ExportViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["exports"],
+        parameters=[
+            OpenApiParameter(
+                "Digest",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                required=True,
+                description="sha-256=<hex>: the SHA-256 of the ZIP, as `sha256` in the export.",
+            )
+        ],
         responses={
-            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The ZIP: every dossier, the register (CSV) and the latest signed "
+                "audit checkpoint.",
+            ),
             **errors(409),
         },
     )
@@ -291,6 +317,7 @@ class VerifyView(APIView):
 
     @extend_schema(
         tags=["records"],
+        operation_id="verify_pdf",
         request={"multipart/form-data": io.VerifyInput},
         responses={200: io.VerdictOutput, **errors(413)},
         auth=[],

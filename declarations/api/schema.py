@@ -1,33 +1,56 @@
-"""OpenAPI: every operation documents the errors it can answer, in the one ``Error`` shape.
+"""OpenAPI: the API's published contract (``docs/openapi.yaml``, ``docs/API-CHANGELOG.md``).
 
-The common ones are added here by rule (401 when authentication is required, 404 on paths with
-an id, 400 where the operation takes input, 429 on writes); views add what is particular to
-them (403, 409, 412, 413, 415) with ``errors(...)``.
+One document whoever asks: it is built in English whatever the caller's language
+(``EnglishSchemaGenerator``, used by ``/api/schema/`` and by the commands), with readable
+operation ids and a summary and description per operation (``api/operations.py``). Rules
+added here to every operation, so that no view can forget them:
+
+- errors, all in the one ``ErrorOutput`` shape: 401 when authentication is required, 404 on
+  paths with an id (also for an id that is not a UUID), 400/413/415 where a body is taken, 429
+  on writes, 412 and 428 where ``If-Match`` is taken, and 405, 406, 500 and 503 everywhere;
+  views add what is particular to them (403, 409, …) with ``errors(...)``;
+- parameters: ``Accept-Language``, ``If-Match`` on the writes that check a version, and every
+  path id a UUID;
+- response headers: ``Content-Language`` on every answer, ``ETag`` where a declaration or a
+  measure is answered, ``Content-Disposition`` on downloads, ``Retry-After`` on 429 and 503.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+from drf_spectacular.drainage import warn
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.permissions import AllowAny
 
+from declarations.api.operations import OPERATIONS
 from declarations.api.serializers import ErrorOutput
 
 DESCRIPTIONS = {
     400: "Invalid input: `fields` holds the messages per field.",
     401: "Not authenticated, or the token has expired.",
     403: "The caller may see the declaration but may not do this.",
-    404: "No such object in the caller's scope.",
+    404: "No such object in the caller's scope (also for an id that is not a UUID).",
+    405: "The method is not allowed on this path.",
+    406: "The `Accept` header asks for a type this operation does not answer.",
     409: "Not possible in the declaration's current state, or lost to a concurrent change.",
-    412: "The `If-Match` version is stale: read the declaration again.",
-    413: "The upload is too large.",
+    412: "The `If-Match` version is stale: read the object again.",
+    413: "The body is too large: JSON over 1 MiB, or a file over its limit.",
     415: "The file is not one of the accepted types (by content), or the body is not JSON.",
-    428: "`If-Match` is missing: send the `ETag` of your last read.",
+    428: "`If-Match` is missing: read the object and send its `ETag` back.",
     429: "Too many requests: wait `retry_after` seconds.",
+    500: "Something went wrong on our side; the error is logged.",
+    503: "Briefly unavailable (the database is restarting): retry after `Retry-After` seconds.",
 }
+
+#: whether a versioned write without ``If-Match`` is refused (428) at run time
+IF_MATCH_REQUIRED = False
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -38,18 +61,141 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    required=False,
-    description="The `ETag` of the object as last read; a stale value gets 412.",
+    required=IF_MATCH_REQUIRED,
+    description="The `ETag` of the object as last read; a stale value gets 412"
+    + ("" if not IF_MATCH_REQUIRED else ", a missing one 428")
+    + ".",
 )
 
-#: resources whose writes take no ``If-Match``
-UNVERSIONED = ("/attachments/", "/notifications/", "/auth/")
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+ACCEPT_LANGUAGE = OpenApiParameter(
+    "Accept-Language",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    enum=LANGUAGES,
+    description="The language of messages and labels: kk, ru or en (default: ru, or the "
+    "language a signed-in user chose). Codes and enum values do not change with it.",
+)
+
+#: the writes that check the object's version (``api/common.py::writing``): a declaration's
+#: edits, steps, comments and addenda, and a measure's answers
+VERSIONED_WRITE = re.compile(
+    r"^/api/v1/(declarations|measures)/\{id\}/"
+    r"(|submit/|start-review/|no-conflict/|withdraw/|reassign-reviewer/|decide/|comments/"
+    r"|addenda/|consent/|implement/)$"
+)
+
+#: the answers that carry the object's version in ``ETag``
+VERSIONED_OUTPUTS = ("DeclarationDetailOutput", "MeasureOutput")
+
+JSON = "application/json"
+
+
+def _header(schema: dict[str, Any], description: str, *, required: bool) -> dict[str, Any]:
+    return {"schema": schema, "description": description, "required": required}
+
+
+CONTENT_LANGUAGE = _header(
+    {"type": "string", "enum": LANGUAGES},
+    "The language of the messages and labels in this answer.",
+    required=True,
+)
+ETAG = _header(
+    {"type": "string"},
+    "The object's version; send it as `If-Match` to change the object.",
+    required=True,
+)
+CONTENT_DISPOSITION = _header(
+    {"type": "string"},
+    'attachment; filename="…": the name to save the file under.',
+    required=True,
+)
+
+
+def retry_after(*, required: bool) -> dict[str, Any]:
+    return _header(
+        {"type": "integer", "minimum": 0}, "Seconds to wait before trying again.", required=required
+    )
+
+
+class EnglishSchemaGenerator(SchemaGenerator):
+    """The schema in English whatever the active language, so every caller, every command and
+    the published file get the same bytes (labels and help texts are translatable strings)."""
+
+    def get_schema(self, request: Any = None, public: bool = False) -> Any:
+        with translation.override("en"):
+            return super().get_schema(request=request, public=public)
 
 
 class AutoSchema(BaseAutoSchema):
-    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
-        responses: dict[str, Any] = super()._get_response_bodies(direction)
-        codes: set[int] = set()
+    # ---- names and prose
+
+    def get_operation_id(self) -> str:
+        """``<resource>[_<sub-resource>]_<verb>``: ``declarations_list``, ``declarations_submit``,
+        ``declarations_events_list``, ``records_pdf``. A step named by its path takes no verb;
+        a standard action takes list, retrieve, create, update or delete."""
+        tokens = [t.replace("-", "_") for t in self._tokenize_path() if t != "v1"]
+        action = getattr(self.view, "action", None)
+        if self.method == "GET":
+            if self._is_list_view():
+                verb = "list"
+            else:
+                verb = "retrieve" if action in (None, "retrieve") else ""
+        elif self.method == "POST":
+            verb = "create" if (action or "").startswith("create") else ""
+        elif self.method in ("PUT", "PATCH"):
+            verb = "update"
+        else:
+            verb = "delete"
+        return "_".join([*tokens, verb] if verb else tokens)
+
+    def get_summary(self) -> str | None:
+        entry = OPERATIONS.get(self.get_operation_id())
+        if entry is None:
+            warn(f"{self.get_operation_id()} has no summary: add it to api/operations.py")
+            return None
+        return entry[0]
+
+    def get_description(self) -> str:  # type: ignore[override]
+        # the views' docstrings are written for developers; the outside reader gets the table
+        entry = OPERATIONS.get(self.get_operation_id())
+        return entry[1] if entry is not None else ""
+
+    # ---- parameters
+
+    def get_override_parameters(self) -> list[Any]:
+        params = [p for p in super().get_override_parameters() if p is not IF_MATCH]
+        if self._takes_if_match():
+            params.append(IF_MATCH)
+        params.append(ACCEPT_LANGUAGE)
+        return params
+
+    def _takes_if_match(self) -> bool:
+        return self.method in ("POST", "PATCH", "DELETE") and bool(VERSIONED_WRITE.match(self.path))
+
+    def _resolve_path_parameters(self, variables: Any) -> list[Any]:
+        """Every id in a path is a public id, a UUID (whatever pattern routes it)."""
+        parameters: list[Any] = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["name"] == "id":
+                parameter["schema"] = {"type": "string", "format": "uuid"}
+                parameter["description"] = "The object's id (a UUID)."
+        return parameters
+
+    def _takes_query(self) -> bool:
+        if self._get_filter_parameters() or self._get_paginator():
+            return True
+        return any(
+            not isinstance(p, OpenApiParameter) or p.location == OpenApiParameter.QUERY
+            for p in self.get_override_parameters()
+        )
+
+    # ---- responses
+
+    def _error_codes(self) -> set[int]:
+        codes = {405, 406, 500, 503}
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             codes.add(401)
         if "{" in self.path:
@@ -58,25 +204,76 @@ class AutoSchema(BaseAutoSchema):
         if unsafe:
             codes.add(429)
         if unsafe and self.method != "DELETE":
-            codes |= {400, 415}  # a body that is not valid, or not JSON
-        if self._get_filter_parameters() or self.get_override_parameters():
-            codes.add(400)
-        if any(p is IF_MATCH for p in self.get_override_parameters()):
-            codes.add(428)  # on the writes that require it (api/common.py ``writing``)
-        for code, response in errors(*sorted(codes)).items():
+            codes |= {400, 413, 415}  # a body that is not valid, too large, or not JSON
+        if self._takes_query():
+            codes.add(400)  # a filter, a cursor or a page size that is not valid
+        if self._takes_if_match():
+            codes |= {412, 428} if IF_MATCH_REQUIRED else {412}
+        return codes
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        for code, response in errors(*sorted(self._error_codes())).items():
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(
                     response.response, str(code), direction=direction
                 ) | {"description": response.description}
+        for code, response in responses.items():
+            headers = response.setdefault("headers", {})
+            headers["Content-Language"] = CONTENT_LANGUAGE
+            content = response.get("content", {})
+            if code.startswith("2"):
+                if any(media != JSON for media in content):
+                    headers["Content-Disposition"] = CONTENT_DISPOSITION
+                ref = content.get(JSON, {}).get("schema", {}).get("$ref", "")
+                if ref.rsplit("/", 1)[-1] in VERSIONED_OUTPUTS:
+                    headers["ETag"] = ETAG
+            if code in ("429", "503"):
+                headers["Retry-After"] = retry_after(required=code == "503")
         return responses
 
-    def get_override_parameters(self) -> list[Any]:
-        params = [p for p in super().get_override_parameters() if p is not IF_MATCH]
-        if (
-            self.method in ("POST", "PATCH", "DELETE")
-            and "{" in self.path
-            # a draft's files carry no version of their own, nor does a notification or a token
-            and not any(name in self.path for name in UNVERSIONED)
-        ):
-            params.append(IF_MATCH)
-        return params
+
+def parameter_enums_by_reference(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A postprocessing hook: a parameter whose values are one of the named enums refers to it
+    (``state=`` takes ``DeclarationStateEnum``), so generated clients have one class per closed
+    set, named in English, instead of one per parameter."""
+    schemas = result.get("components", {}).get("schemas", {})
+    by_values = {
+        frozenset(schema["enum"]): name
+        for name, schema in schemas.items()
+        if name.endswith("Enum") and "enum" in schema
+    }
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "header":
+                    continue
+                schema = parameter.get("schema", {})
+                holder = schema.get("items", schema) if schema.get("type") == "array" else schema
+                name = by_values.get(frozenset(holder.get("enum") or ()))
+                if name is None:
+                    continue
+                if holder is schema:
+                    parameter["schema"] = {"$ref": f"#/components/schemas/{name}"}
+                else:
+                    schema["items"] = {"$ref": f"#/components/schemas/{name}"}
+    return result
+
+
+def nullable_as_json_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A postprocessing hook: OAS 3.0's ``nullable: true`` left by a library (DRF's cursor
+    pagination writes it into ``next`` and ``previous``) means nothing in 3.1, where ``null``
+    would be refused; it becomes ``type: [..., "null"]``."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.pop("nullable", False) and isinstance(node.get("type"), str):
+                node["type"] = [node["type"], "null"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

@@ -60,19 +60,11 @@ def _declaration(request: Request, id: str) -> Declaration:
     return declaration
 
 
-DESCRIPTION = (
-    "The bytes to sign for this step of the declaration: post the step's own input, sign the "
-    "answer's `statement` with NCALayer (detached CMS), then post the step with `signature`. "
-    "The step's own checks run first (permission, state, input, the body's policy, your IIN)."
-)
-
-
 class SubmitStatementView(APIView):
     @extend_schema(
         tags=["signatures"],
         request=None,
         responses={200: StatementOutput, **errors(403, 404, 409)},
-        description=DESCRIPTION,
     )
     def post(self, request: Request, id: str) -> Response:
         declaration = _declaration(request, id)
@@ -90,7 +82,6 @@ class AddendumStatementView(APIView):
         tags=["signatures"],
         request=io.TextInput,
         responses={200: StatementOutput, **errors(400, 403, 404, 409)},
-        description=DESCRIPTION,
     )
     def post(self, request: Request, id: str) -> Response:
         text = valid_input(io.TextInput, request)["text"]
@@ -112,7 +103,6 @@ class NoConflictStatementView(APIView):
         tags=["signatures"],
         request=io.ReasonInput,
         responses={200: StatementOutput, **errors(400, 403, 404, 409)},
-        description=DESCRIPTION,
     )
     def post(self, request: Request, id: str) -> Response:
         reason = valid_input(io.ReasonInput, request)["reason"]
@@ -134,7 +124,6 @@ class DecideStatementView(APIView):
         tags=["signatures"],
         request=io.DecideInput,
         responses={200: StatementOutput, **errors(400, 403, 404, 409)},
-        description=DESCRIPTION,
     )
     def post(self, request: Request, id: str) -> Response:
         data = valid_input(io.DecideInput, request)
@@ -170,7 +159,6 @@ class MeasureStatementView(APIView):
         tags=["signatures"],
         request=io.ConsentInput,
         responses={200: StatementOutput, **errors(400, 403, 404, 409)},
-        description="The bytes to sign for the answer to a transfer proposal.",
     )
     def post(self, request: Request, id: str) -> Response:
         data = valid_input(io.ConsentInput, request)

@@ -34,7 +34,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from declarations.choices import RecordStatus
+from declarations.choices import RecordStatus, VerificationProblem
 from declarations.identifiers import masked
 from declarations.models import Record
 from declarations.models.records import normalize_verification_code
@@ -60,12 +60,19 @@ class Verdict:
     development_seal: bool = False
     sha256: str = ""
     record: dict[str, Any] | None = None
+    #: for people, in the reader's language; ``problem_codes`` holds the same, one code each
     problems: list[str] = field(default_factory=list)
+    problem_codes: list[str] = field(default_factory=list)
     #: each person's own signature embedded in the record, verified again (issue 15)
     personal_signatures: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def problem(self, code: VerificationProblem, message: str) -> None:
+        """Why the file is not valid: the message for people, the code for programs."""
+        self.problems.append(message)
+        self.problem_codes.append(code.value)
 
 
 def _describe(record: Record) -> dict[str, Any]:
@@ -100,17 +107,19 @@ def _check_signature(data: bytes, verdict: Verdict, seal: Seal) -> str:
         reader = PdfFileReader(BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
     except Exception:  # noqa: BLE001 - any parse failure means: not a PDF we can read
-        verdict.problems.append(_("This is not a readable PDF."))
+        verdict.problem(VerificationProblem.UNREADABLE, _("This is not a readable PDF."))
         return ""
     if not signatures:
-        verdict.problems.append(_("The file carries no signature."))
+        verdict.problem(VerificationProblem.UNSIGNED, _("The file carries no signature."))
         return ""
     signature = signatures[0]
     context = ValidationContext(trust_roots=seal.trust_roots, allow_fetching=False)
     try:
         status = validate_pdf_signature(signature, context)
     except Exception:  # noqa: BLE001 - a mangled signature is a failed check, not a crash
-        verdict.problems.append(_("The signature cannot be read."))
+        verdict.problem(
+            VerificationProblem.SIGNATURE_UNREADABLE, _("The signature cannot be read.")
+        )
         return ""
     verdict.signature_intact = bool(status.intact and status.valid)
     verdict.signature_trusted = bool(status.trusted)
@@ -120,11 +129,17 @@ def _check_signature(data: bytes, verdict: Verdict, seal: Seal) -> str:
     verdict.signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else None
     verdict.development_seal = "development" in verdict.signed_by.lower()
     if not verdict.signature_intact:
-        verdict.problems.append(_("The signature does not match the content: it was altered."))
+        verdict.problem(
+            VerificationProblem.ALTERED,
+            _("The signature does not match the content: it was altered."),
+        )
     if not verdict.signature_trusted:
-        verdict.problems.append(_("The seal is not one of ours."))
+        verdict.problem(VerificationProblem.SEAL_UNTRUSTED, _("The seal is not one of ours."))
     if verdict.modified_after_signing:
-        verdict.problems.append(_("Something was added to the file after it was sealed."))
+        verdict.problem(
+            VerificationProblem.MODIFIED_AFTER_SIGNING,
+            _("Something was added to the file after it was sealed."),
+        )
     reason = signature.sig_object.get("/Reason")
     match = _CODE_IN_REASON.search(str(reason)) if reason else None
     return match.group(1) if match else ""
@@ -143,12 +158,13 @@ def verify_pdf(data: bytes, *, seal: Seal | None = None) -> Verdict:
         verdict.ours = verdict.unaltered = True
     elif code and (record := record_by_code(code)) is not None:
         verdict.ours = True
-        verdict.problems.append(
+        verdict.problem(
+            VerificationProblem.BYTES_DIFFER,
             _("The file names our record %(code)s, but its bytes differ from what we issued.")
-            % {"code": code}
+            % {"code": code},
         )
     else:
-        verdict.problems.append(_("We did not issue this file."))
+        verdict.problem(VerificationProblem.NOT_ISSUED, _("We did not issue this file."))
     if record is not None:
         verdict.record = _describe(record)
     if verdict.ours:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -22,7 +23,15 @@ from declarations.api.serializers.common import (
     user_ref,
 )
 from declarations.api.serializers.measures import MeasureInput
-from declarations.choices import Addressee, Category, ConflictType, DeclarationState, Origin
+from declarations.choices import (
+    Addressee,
+    AuditAction,
+    Category,
+    ConflictType,
+    DeclarationAction,
+    DeclarationState,
+    Origin,
+)
 from declarations.dates import DATE_FLOOR
 from declarations.models.declaration import INTEREST_MAX, MATTER_MAX, REASON_MAX, RELATED_MAX
 from declarations.services.declarations import TEXT_MAX
@@ -100,7 +109,8 @@ class DecideInput(StrictSerializer):
 
 class AttachmentInput(StrictSerializer):
     file = serializers.FileField(
-        help_text="PDF, PNG or JPEG, recognised by content; at most COI_ATTACHMENT_MAX_BYTES."
+        help_text="PDF, PNG or JPEG, recognised by its content; at most "
+        f"{settings.COI_ATTACHMENT_MAX_BYTES // (1024 * 1024)} MiB."
     )
 
 
@@ -225,7 +235,7 @@ class DeclarationDetailOutput(DeclarationOutput):
     source = serializers.SerializerMethodField()  # type: ignore[assignment]
     attachments = AttachmentOutput(many=True)
     allowed_actions = serializers.ListField(
-        child=serializers.CharField(),
+        child=serializers.ChoiceField(choices=DeclarationAction.choices),
         help_text="Actions the caller may take now, by endpoint name (e.g. start-review).",
     )
 
@@ -249,16 +259,64 @@ class DeclarationDetailOutput(DeclarationOutput):
         return dict(SourceOutput(obj).data)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "What the step recorded, as hashed into the chain. The keys depend on "
+        "the action; those below are the ones in use, and a later release may add others. Ids "
+        "of people and positions inside it are internal numbers, kept as they were hashed.",
+        "properties": {
+            "registration_number": {"type": "string", "description": "Submitted, opened."},
+            "notice": {"type": "object", "description": "The notice as filed (submitted)."},
+            "late_by_days": {"type": "integer", "description": "Days since `aware_since`."},
+            "source_confidential": {"type": "boolean", "description": "Opened from sources."},
+            "reason": {"type": "string", "description": "The reason given by the actor."},
+            "text": {"type": "string", "description": "A comment's or an addendum's text."},
+            "decision": {
+                "type": "string",
+                "description": "Decided: the decision's id; a consent: `accept` or `decline`.",
+            },
+            "measure": {"type": "string", "description": "The measure's id (empty for none)."},
+            "measures": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "Decided: each measure as decided.",
+            },
+            "measure_snapshot": {"type": "object", "description": "The measure as implemented."},
+            "order_number": {"type": "string"},
+            "order_date": {"type": "string", "format": "date"},
+            "clock": {"type": "string", "description": "A missed deadline's clock."},
+            "level": {"type": "integer", "description": "1 when missed, 2+ when escalated."},
+            "legal_basis": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "The legal references the step rests on, as they read then.",
+            },
+            "signature": {
+                "type": "object",
+                "description": "The person's own signature on the step (hashes and signer).",
+            },
+            "kind": {"type": "string", "description": "A notification's kind."},
+            "channel": {"type": "string", "description": "How a notification was sent."},
+            "delivered": {"type": "boolean", "description": "Whether it reached the server."},
+        },
+    }
+)
+class EventDataField(serializers.JSONField):
+    """The payload of an event: an object whose keys depend on the action."""
+
+
 class EventOutput(serializers.Serializer):
     seq = serializers.IntegerField()
-    action = serializers.CharField()
+    action = serializers.ChoiceField(choices=AuditAction.choices)
     action_display = serializers.CharField(source="get_action_display")
     actor = UserRefField(help_text="null for the system (deadline sweeps).")
-    from_state = serializers.CharField()
-    to_state = serializers.CharField()
-    at = serializers.DateTimeField(source="created_at")
-    data = serializers.JSONField(  # type: ignore[assignment]
-        help_text="The payload, as hashed into the chain."
+    from_state = serializers.ChoiceField(
+        choices=DeclarationState.choices, allow_blank=True, help_text="Empty before any state."
     )
+    to_state = serializers.ChoiceField(choices=DeclarationState.choices, allow_blank=True)
+    at = serializers.DateTimeField(source="created_at")
+    data = EventDataField()  # type: ignore[assignment]
     prev_hash = serializers.CharField()
     hash = serializers.CharField()

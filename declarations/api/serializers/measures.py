@@ -18,6 +18,9 @@ from declarations.choices import MeasureKind, MeasureState
 from declarations.models.declaration import MATTER_MAX, REASON_MAX
 from declarations.services.measures import ACCEPT, DECLINE
 
+#: the servant's answer to a transfer proposal
+CONSENT_DECISIONS = [(ACCEPT, ACCEPT), (DECLINE, DECLINE)]
+
 # ---- inputs -------------------------------------------------------------------------------
 
 
@@ -59,7 +62,7 @@ class MeasureInput(StrictSerializer):
 
 
 class ConsentInput(StrictSerializer):
-    decision = serializers.ChoiceField(choices=[(ACCEPT, ACCEPT), (DECLINE, DECLINE)])
+    decision = serializers.ChoiceField(choices=CONSENT_DECISIONS)
     reason = StrictCharField(
         max_length=REASON_MAX,
         required=False,

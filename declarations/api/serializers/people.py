@@ -11,6 +11,7 @@ from declarations.api.serializers.common import (
     StrictCharField,
     StrictSerializer,
 )
+from declarations.choices import Role
 from declarations.models import ApiToken
 
 
@@ -54,7 +55,7 @@ class VacantPositionOutput(PositionOutput):
 
 class RolesOutput(serializers.Serializer):
     body = BodyOutput()
-    roles = serializers.ListField(child=serializers.CharField())
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
 
 
 class MeServantOutput(serializers.Serializer):

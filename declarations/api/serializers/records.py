@@ -5,8 +5,19 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from declarations.api.serializers.common import StrictCharField, StrictSerializer, StrictUUIDField
-from declarations.choices import DeclarationState
+from declarations.choices import (
+    DeclarationState,
+    ExportFailure,
+    ExportStatus,
+    RecordKind,
+    RecordStatus,
+    VerificationProblem,
+)
 from declarations.dates import validate_typed_date
+from declarations.records.labels import LANGUAGES
+
+#: the languages a record is rendered in: kk, ru, en, or kk and ru side by side
+RECORD_LANGUAGES = [(code, code) for code in LANGUAGES]
 
 # ---- inputs -------------------------------------------------------------------------------
 
@@ -33,7 +44,7 @@ class ExportInput(StrictSerializer):
         default=list,
     )
     language = serializers.ChoiceField(
-        choices=[("kk", "kk"), ("ru", "ru"), ("en", "en"), ("kk-ru", "kk-ru")],
+        choices=RECORD_LANGUAGES,
         required=False,
         help_text="The dossiers' language; default: the request's (Accept-Language).",
     )
@@ -48,10 +59,12 @@ class VerifyInput(StrictSerializer):
 
 class RecordOutput(serializers.Serializer):
     id = serializers.UUIDField(source="code")
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=RecordKind.choices)
     kind_display = serializers.CharField(source="get_kind_display")
-    status = serializers.CharField(help_text="pending (being issued), issued, failed.")
-    language = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=RecordStatus.choices, help_text="pending (being issued), issued, failed."
+    )
+    language = serializers.ChoiceField(choices=RECORD_LANGUAGES)
     verification_code = serializers.CharField()
     sha256 = serializers.CharField(help_text="Empty until issued.")
     size = serializers.IntegerField(allow_null=True)
@@ -62,18 +75,35 @@ class RecordOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ExportFiltersOutput(serializers.Serializer):
+    """The filters an export was started with, as stored (``ExportInput``, defaults filled in)."""
+
+    body = serializers.ListField(
+        child=serializers.CharField(), help_text="State bodies' short names; empty: all yours."
+    )
+    unit = serializers.CharField(help_text="The unit's id; empty: every unit.")
+    submitted_from = serializers.DateField(allow_null=True)
+    submitted_to = serializers.DateField(allow_null=True)
+    state = serializers.ListField(
+        child=serializers.ChoiceField(choices=DeclarationState.choices),
+        help_text="Empty: every registered state.",
+    )
+
+
 class ExportOutput(serializers.Serializer):
     id = serializers.UUIDField(source="code")
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=ExportStatus.choices)
     status_display = serializers.CharField(source="get_status_display")
-    filters = serializers.JSONField()
-    language = serializers.CharField()
+    filters = ExportFiltersOutput()
+    language = serializers.ChoiceField(choices=RECORD_LANGUAGES)
     total = serializers.IntegerField(help_text="Declarations in the export (0 until planned).")
     done = serializers.IntegerField(help_text="Dossiers issued so far.")
     size = serializers.IntegerField(allow_null=True)
     sha256 = serializers.CharField(help_text="Of the ZIP, once done.")
-    failure = serializers.CharField(
-        help_text="Why it failed: planning, dossier, packing or stalled; empty otherwise."
+    failure = serializers.ChoiceField(
+        choices=ExportFailure.choices,
+        allow_blank=True,
+        help_text="Why it failed: planning, dossier, packing or stalled; empty otherwise.",
     )
     error = serializers.CharField(
         source="failure_reason",
@@ -86,7 +116,7 @@ class ExportOutput(serializers.Serializer):
 
 class VerifiedRecordOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=RecordKind.choices)
     kind_display = serializers.CharField()
     verification_code = serializers.CharField()
     registration_number = serializers.CharField(allow_null=True)
@@ -118,7 +148,14 @@ class VerdictOutput(serializers.Serializer):
     development_seal = serializers.BooleanField()
     sha256 = serializers.CharField()
     record = VerifiedRecordOutput(allow_null=True)
-    problems = serializers.ListField(child=serializers.CharField())
+    problems = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why it is not valid, for people, in the caller's language.",
+    )
+    problem_codes = serializers.ListField(
+        child=serializers.ChoiceField(choices=VerificationProblem.choices),
+        help_text="The same problems as stable codes for programs, in the same order.",
+    )
     personal_signatures = PersonalSignatureVerdictOutput(
         many=True, help_text="Each person's own signature embedded in the record, verified again."
     )

@@ -19,6 +19,7 @@ from declarations.api.serializers.declarations import (
     TextInput,
 )
 from declarations.api.serializers.measures import ConsentInput
+from declarations.choices import SignaturePolicy
 
 #: a CMS of one signer with its certificate chain is a few kilobytes
 SIGNATURE_MAX_BYTES = 64 * 1024
@@ -81,5 +82,5 @@ class StatementOutput(serializers.Serializer):
     statement = serializers.CharField(help_text="The exact bytes to sign, in base64.")
     sha256 = serializers.CharField(help_text="Their SHA-256, hex.")
     policy = serializers.ChoiceField(
-        choices=["off", "optional", "required"], help_text="The state body's policy for the step."
+        choices=SignaturePolicy.choices, help_text="The state body's policy for the step."
     )
