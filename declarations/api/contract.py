@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 #: the published file, beside the changelog of its changes
 CONTRACT = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
-REGENERATE = "python manage.py openapi_contract --write"
+REGENERATE = "DJANGO_SETTINGS_MODULE=tests.settings python manage.py openapi_contract --write"
 
 
 class SchemaView(SpectacularAPIView):
