@@ -405,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "ExportStatusEnum": "declarations.choices.ExportStatus",
         "MeasureKindEnum": "declarations.choices.MeasureKind",
         "MeasureStateEnum": "declarations.choices.MeasureState",
+        "NotificationKindEnum": "declarations.choices.NotificationKind",
         "OriginEnum": "declarations.choices.Origin",
         "RecordKindEnum": "declarations.choices.RecordKind",
         "RecordLanguageEnum": "declarations.api.serializers.records.RECORD_LANGUAGES",

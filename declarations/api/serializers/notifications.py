@@ -7,8 +7,6 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,33 +17,11 @@ from declarations.selectors.notifications import notification_due
 
 
 class NotificationKindField(serializers.ChoiceField):
-    """A kind of notification (``NotificationKind``)."""
+    """A kind of notification (``NotificationKind``; ``NotificationKindEnum`` in the schema,
+    named by ``SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]``)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=NotificationKind.choices, **kwargs)
-
-
-class NotificationKindFieldExtension(OpenApiSerializerFieldExtension):
-    """The schema names the kinds ``NotificationKindEnum``. Left to drf-spectacular, a second
-    choice set under the field name ``kind`` would rename the measures' ``KindEnum`` that
-    clients already generate code from, with a warning; the component is made here instead,
-    and referenced, so the enum pass leaves it alone."""
-
-    target_class = NotificationKindField
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
-        component = ResolvedComponent(
-            name="NotificationKindEnum",
-            type=ResolvedComponent.SCHEMA,
-            object="NotificationKindEnum",
-            schema={
-                "enum": list(NotificationKind.values),
-                "type": "string",
-                "description": "\n".join(f"* `{k.value}` - {k.label}" for k in NotificationKind),
-            },
-        )
-        auto_schema.registry.register_on_missing(component)
-        return component.ref
 
 
 # ---- inputs -------------------------------------------------------------------------------
