@@ -13,11 +13,15 @@ added here to every operation, so that no view can forget them:
   path id a UUID;
 - response headers: ``Content-Language`` on every answer, ``ETag`` where a declaration or a
   measure is answered, ``Content-Disposition`` on downloads, ``Retry-After`` on 429 and 503.
+
+The errors are shared responses (``#/components/responses/NotFound``…) and the headers shared
+headers, so the document states each once.
 """
 
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +29,7 @@ from django.utils import translation
 from drf_spectacular.drainage import warn
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.permissions import AllowAny
@@ -93,31 +98,29 @@ VERSIONED_OUTPUTS = ("DeclarationDetailOutput", "MeasureOutput")
 JSON = "application/json"
 
 
-def _header(schema: dict[str, Any], description: str, *, required: bool) -> dict[str, Any]:
-    return {"schema": schema, "description": description, "required": required}
-
-
-CONTENT_LANGUAGE = _header(
-    {"type": "string", "enum": LANGUAGES},
-    "The language of the messages and labels in this answer.",
-    required=True,
-)
-ETAG = _header(
-    {"type": "string"},
-    "The object's version; send it as `If-Match` to change the object.",
-    required=True,
-)
-CONTENT_DISPOSITION = _header(
-    {"type": "string"},
-    'attachment; filename="…": the name to save the file under.',
-    required=True,
-)
-
-
-def retry_after(*, required: bool) -> dict[str, Any]:
-    return _header(
-        {"type": "integer", "minimum": 0}, "Seconds to wait before trying again.", required=required
-    )
+#: the response headers, each a component (``#/components/headers/<name>``)
+HEADERS: dict[str, dict[str, Any]] = {
+    "Content-Language": {
+        "schema": {"type": "string", "enum": LANGUAGES},
+        "description": "The language of the messages and labels in this answer.",
+        "required": True,
+    },
+    "ETag": {
+        "schema": {"type": "string"},
+        "description": "The object's version; send it as `If-Match` to change the object.",
+        "required": True,
+    },
+    "Content-Disposition": {
+        "schema": {"type": "string"},
+        "description": 'attachment; filename="…": the name to save the file under.',
+        "required": True,
+    },
+    "Retry-After": {
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "Seconds to wait before trying again.",
+        "required": False,  # a throttle that cannot say how long sends none
+    },
+}
 
 
 class EnglishSchemaGenerator(SchemaGenerator):
@@ -213,24 +216,48 @@ class AutoSchema(BaseAutoSchema):
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
-        for code, response in errors(*sorted(self._error_codes())).items():
-            if str(code) not in responses:
-                responses[str(code)] = self._get_response_for_code(
-                    response.response, str(code), direction=direction
-                ) | {"description": response.description}
-        for code, response in responses.items():
+        for code in sorted(self._error_codes()):
+            responses.setdefault(str(code), None)
+        for code, response in list(responses.items()):
+            if code >= "400":
+                # every error is the one envelope: a shared response, referred to by name
+                responses[code] = self._error_response(int(code))
+                continue
             headers = response.setdefault("headers", {})
-            headers["Content-Language"] = CONTENT_LANGUAGE
+            headers["Content-Language"] = self._header("Content-Language")
             content = response.get("content", {})
             if code.startswith("2"):
                 if any(media != JSON for media in content):
-                    headers["Content-Disposition"] = CONTENT_DISPOSITION
+                    headers["Content-Disposition"] = self._header("Content-Disposition")
                 ref = content.get(JSON, {}).get("schema", {}).get("$ref", "")
                 if ref.rsplit("/", 1)[-1] in VERSIONED_OUTPUTS:
-                    headers["ETag"] = ETAG
-            if code in ("429", "503"):
-                headers["Retry-After"] = retry_after(required=code == "503")
-        return responses
+                    headers["ETag"] = self._header("ETag")
+        return dict(sorted(responses.items()))
+
+    def _header(self, name: str) -> dict[str, Any]:
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.HEADER, object=name, schema=HEADERS[name]
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _error_response(self, code: int) -> dict[str, Any]:
+        """``#/components/responses/NotFound`` and the like: the envelope, its headers."""
+        headers = {"Content-Language": self._header("Content-Language")}
+        if code in (429, 503):
+            headers["Retry-After"] = self._header("Retry-After")
+        component = ResolvedComponent(
+            name="".join(HTTPStatus(code).phrase.title().split()),
+            type=ResolvedComponent.RESPONSE,
+            object=ErrorOutput,
+            schema={
+                "description": DESCRIPTIONS[code],
+                "headers": headers,
+                "content": {JSON: {"schema": self.resolve_serializer(ErrorOutput, "response").ref}},
+            },
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
 
 
 def parameter_enums_by_reference(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

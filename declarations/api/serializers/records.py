@@ -76,7 +76,7 @@ class RecordOutput(serializers.Serializer):
 
 
 class ExportFiltersOutput(serializers.Serializer):
-    """The filters an export was started with, as stored (``ExportInput``, defaults filled in)."""
+    """The filters the export was started with, as stored, with the defaults filled in."""
 
     body = serializers.ListField(
         child=serializers.CharField(), help_text="State bodies' short names; empty: all yours."
