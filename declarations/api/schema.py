@@ -54,7 +54,7 @@ DESCRIPTIONS = {
     503: "Briefly unavailable (the database is restarting): retry after `Retry-After` seconds.",
 }
 
-#: whether a versioned write without ``If-Match`` is refused (428) at run time
+#: whether a state change or an edit without ``If-Match`` is refused (428) at run time
 IF_MATCH_REQUIRED = False
 
 
@@ -67,9 +67,16 @@ IF_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=IF_MATCH_REQUIRED,
-    description="The `ETag` of the object as last read; a stale value gets 412"
-    + ("" if not IF_MATCH_REQUIRED else ", a missing one 428")
-    + ".",
+    description="The `ETag` of the object as last read: a stale one gets 412"
+    + (", a missing one 428." if IF_MATCH_REQUIRED else "."),
+)
+#: on an append (a comment, an addendum), which changes nothing already written
+IF_MATCH_OPTIONAL = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The `ETag` of the object as last read, optional here: a stale one gets 412.",
 )
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
@@ -91,6 +98,9 @@ VERSIONED_WRITE = re.compile(
     r"(|submit/|start-review/|no-conflict/|withdraw/|reassign-reviewer/|decide/|comments/"
     r"|addenda/|consent/|implement/)$"
 )
+
+#: of those, the appends, which may leave ``If-Match`` out
+APPEND = re.compile(r"/(comments|addenda)/$")
 
 #: the answers that carry the object's version in ``ETag``
 VERSIONED_OUTPUTS = ("DeclarationDetailOutput", "MeasureOutput")
@@ -169,14 +179,17 @@ class AutoSchema(BaseAutoSchema):
     # ---- parameters
 
     def get_override_parameters(self) -> list[Any]:
-        params = [p for p in super().get_override_parameters() if p is not IF_MATCH]
+        params = super().get_override_parameters()
         if self._takes_if_match():
-            params.append(IF_MATCH)
+            params.append(IF_MATCH_OPTIONAL if APPEND.search(self.path) else IF_MATCH)
         params.append(ACCEPT_LANGUAGE)
         return params
 
     def _takes_if_match(self) -> bool:
         return self.method in ("POST", "PATCH", "DELETE") and bool(VERSIONED_WRITE.match(self.path))
+
+    def _if_match_optional(self) -> bool:
+        return not IF_MATCH_REQUIRED or bool(APPEND.search(self.path))
 
     def _resolve_path_parameters(self, variables: Any) -> list[Any]:
         """Every id in a path is a public id, a UUID (whatever pattern routes it)."""
@@ -211,7 +224,7 @@ class AutoSchema(BaseAutoSchema):
         if self._takes_query():
             codes.add(400)  # a filter, a cursor or a page size that is not valid
         if self._takes_if_match():
-            codes |= {412, 428} if IF_MATCH_REQUIRED else {412}
+            codes |= {412} if self._if_match_optional() else {412, 428}
         return codes
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
