@@ -366,6 +366,10 @@ SPECTACULAR_SETTINGS = {
         "- **Versions**: a declaration or a measure answers with an `ETag`; send it back as "
         "`If-Match` on every change to it (a stale one gets 412).\n"
         "- **Lists** are paged by `cursor`; follow `next`.\n"
+        "- **Downloads** answer the file's own type (`application/pdf`, `application/zip`, "
+        "`image/png`, `image/jpeg`) as `format: binary`, its name in `Content-Disposition`. "
+        "A generator that knows only `application/octet-stream` as binary takes a mapping "
+        "(openapi-python-client: `content_type_overrides`).\n"
         "- The contract's changes are listed in `docs/API-CHANGELOG.md`; `info.version` follows "
         "them."
     ),
