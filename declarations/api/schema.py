@@ -81,12 +81,19 @@ IF_MATCH_OPTIONAL = OpenApiParameter(
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
+#: the languages of the API, one named enum for every operation's ``Accept-Language``
+LANGUAGE_ENUM = ResolvedComponent(
+    name="LanguageEnum",
+    type=ResolvedComponent.SCHEMA,
+    object="LanguageEnum",
+    schema={"type": "string", "enum": LANGUAGES},
+)
+
 ACCEPT_LANGUAGE = OpenApiParameter(
     "Accept-Language",
-    OpenApiTypes.STR,
+    LANGUAGE_ENUM.ref,
     OpenApiParameter.HEADER,
     required=False,
-    enum=LANGUAGES,
     description="The language of messages and labels: kk, ru or en (default: ru, or the "
     "language a signed-in user chose). Codes and enum values do not change with it.",
 )
@@ -111,7 +118,7 @@ JSON = "application/json"
 #: the response headers, each a component (``#/components/headers/<name>``)
 HEADERS: dict[str, dict[str, Any]] = {
     "Content-Language": {
-        "schema": {"type": "string", "enum": LANGUAGES},
+        "schema": LANGUAGE_ENUM.ref,
         "description": "The language of the messages and labels in this answer.",
         "required": True,
     },
@@ -182,6 +189,7 @@ class AutoSchema(BaseAutoSchema):
         params = super().get_override_parameters()
         if self._takes_if_match():
             params.append(IF_MATCH_OPTIONAL if APPEND.search(self.path) else IF_MATCH)
+        self.registry.register_on_missing(LANGUAGE_ENUM)
         params.append(ACCEPT_LANGUAGE)
         return params
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -56,6 +57,15 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid", input=data)
         return data
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanWordField(serializers.ChoiceField):
+    """A yes/no query parameter: the words ``true`` or ``false`` only (anything else is a 400),
+    documented as a boolean, as generated clients send one."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=[("true", "true"), ("false", "false")], **kwargs)
 
 
 class StrictUUIDField(serializers.UUIDField):

@@ -10,7 +10,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from declarations.api.serializers.common import StrictBooleanField, StrictSerializer
+from declarations.api.serializers.common import (
+    BooleanWordField,
+    StrictBooleanField,
+    StrictSerializer,
+)
 from declarations.choices import Clock, NotificationKind
 from declarations.models import Notification
 from declarations.selectors.notifications import notification_due
@@ -31,10 +35,8 @@ class NotificationFilterInput(serializers.Serializer):
     """The filter of ``GET /notifications/`` (query parameters; ``cursor`` and ``page_size``
     page)."""
 
-    unread = serializers.ChoiceField(
-        choices=[("true", "true"), ("false", "false")],
-        required=False,
-        help_text="true: only the unread ones; false: only the read ones.",
+    unread = BooleanWordField(
+        required=False, help_text="true: only the unread ones; false: only the read ones."
     )
 
 
