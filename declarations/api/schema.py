@@ -81,7 +81,7 @@ IF_MATCH_OPTIONAL = OpenApiParameter(
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
-#: the languages of the API, one named enum for every operation's ``Accept-Language``
+#: the languages of the API: what ``Content-Language`` answers
 LANGUAGE_ENUM = ResolvedComponent(
     name="LanguageEnum",
     type=ResolvedComponent.SCHEMA,
@@ -89,13 +89,16 @@ LANGUAGE_ENUM = ResolvedComponent(
     schema={"type": "string", "enum": LANGUAGES},
 )
 
+# A string, not an enum: the header is HTTP's (``ru-RU,ru;q=0.9,en;q=0.8`` is read as well), and
+# the server never refuses it, it falls back to the default; an enum would promise a 400.
 ACCEPT_LANGUAGE = OpenApiParameter(
     "Accept-Language",
-    LANGUAGE_ENUM.ref,
+    OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="The language of messages and labels: kk, ru or en (default: ru, or the "
-    "language a signed-in user chose). Codes and enum values do not change with it.",
+    description="The language of messages and labels: `kk`, `ru` or `en` (an HTTP list with "
+    "q-values is read too). Any other gets the default, `ru`, or the language a signed-in user "
+    "chose; `Content-Language` says which was used. Codes and enum values do not change.",
 )
 
 #: the writes that check the object's version (``api/common.py::writing``): a declaration's
@@ -189,7 +192,6 @@ class AutoSchema(BaseAutoSchema):
         params = super().get_override_parameters()
         if self._takes_if_match():
             params.append(IF_MATCH_OPTIONAL if APPEND.search(self.path) else IF_MATCH)
-        self.registry.register_on_missing(LANGUAGE_ENUM)
         params.append(ACCEPT_LANGUAGE)
         return params
 
@@ -256,6 +258,7 @@ class AutoSchema(BaseAutoSchema):
         return dict(sorted(responses.items()))
 
     def _header(self, name: str) -> dict[str, Any]:
+        self.registry.register_on_missing(LANGUAGE_ENUM)
         component = ResolvedComponent(
             name=name, type=ResolvedComponent.HEADER, object=name, schema=HEADERS[name]
         )
