@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012

@@ -239,8 +239,8 @@ class AutoSchema(BaseAutoSchema):
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
-        for code in sorted(self._error_codes()):
-            responses.setdefault(str(code), None)
+        for status in sorted(self._error_codes()):
+            responses.setdefault(str(status), None)
         for code, response in list(responses.items()):
             if code >= "400":
                 # every error is the one envelope: a shared response, referred to by name
