@@ -39,16 +39,7 @@ _STATEMENT = (
 
 #: operation id -> (summary, description)
 OPERATIONS: dict[str, tuple[str, str]] = {
-    # ---- the caller
-    "auth_token": (
-        "Sign in and get a token",
-        "User name and password give a token for `Authorization`. Repeated wrong passwords "
-        "for one user name from one address pause that pair (429 with `Retry-After`).",
-    ),
-    "auth_token_delete": (
-        "Sign out",
-        "Revokes the token the request is made with.",
-    ),
+    # ---- the caller (signing in and out, the tokens: their views say it)
     "me_retrieve": (
         "Who am I",
         "The caller: user name, name, language, roles per state body, their servant profile "

@@ -54,8 +54,8 @@ DESCRIPTIONS = {
     503: "Briefly unavailable (the database is restarting): retry after `Retry-After` seconds.",
 }
 
-#: whether a state change or an edit without ``If-Match`` is refused (428) at run time
-IF_MATCH_REQUIRED = False
+#: a state change or an edit without ``If-Match`` is refused (428; ``api/common.py::writing``)
+IF_MATCH_REQUIRED = True
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -134,6 +134,11 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
         "description": 'attachment; filename="…": the name to save the file under.',
         "required": True,
+    },
+    "WWW-Authenticate": {
+        "schema": {"type": "string"},
+        "description": "The scheme to authenticate with: `Bearer`.",
+        "required": False,
     },
     "Retry-After": {
         "schema": {"type": "integer", "minimum": 0},
@@ -270,6 +275,8 @@ class AutoSchema(BaseAutoSchema):
         headers = {"Content-Language": self._header("Content-Language")}
         if code in (429, 503):
             headers["Retry-After"] = self._header("Retry-After")
+        if code == 401:
+            headers["WWW-Authenticate"] = self._header("WWW-Authenticate")
         component = ResolvedComponent(
             name="".join(HTTPStatus(code).phrase.title().split()),
             type=ResolvedComponent.RESPONSE,
