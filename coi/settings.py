@@ -405,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "DeadlineOutcomeEnum": "declarations.choices.DeadlineOutcome",
         "DeclarationStateEnum": "declarations.choices.DeclarationState",
         "DutyEnum": "declarations.choices.Duty",
+        "ErrorCodeEnum": "declarations.api.serializers.common.ERROR_CODES",
         "ExportFailureEnum": "declarations.choices.ExportFailure",
         "ExportStatusEnum": "declarations.choices.ExportStatus",
         "MeasureKindEnum": "declarations.choices.MeasureKind",

@@ -460,3 +460,31 @@ def test_verification_problems_carry_codes_beside_the_messages(db: None) -> None
     )
     assert body["problem_codes"] == ["unreadable", "not_issued"]
     assert len(body["problems"]) == 2 and body["problems"][0] == "Бұл оқылатын PDF емес."
+
+
+def test_every_error_code_the_code_answers_is_in_the_enum() -> None:
+    """The codes are written in the API's modules or are DRF's own exceptions' defaults."""
+    from pathlib import Path
+
+    from rest_framework import exceptions
+
+    from declarations.api.serializers.common import ERROR_CODES
+
+    known = {code for code, _label in ERROR_CODES}
+    api = Path(contract.__file__).parent
+    written = set()
+    for module in api.glob("*.py"):
+        source = module.read_text()
+        written |= set(re.findall(r'"code": "([a-z_]+)"', source))
+        written |= set(re.findall(r'error_response\(\s*"([a-z_]+)"', source))
+        written |= set(re.findall(r'default_code = "([a-z_]+)"', source))
+    drf = {
+        cls.default_code
+        for cls in vars(exceptions).values()
+        if isinstance(cls, type)
+        and issubclass(cls, exceptions.APIException)
+        and cls is not exceptions.APIException
+        and cls is not exceptions.ValidationError  # answered as "invalid"
+    }
+    assert len(written) > 10
+    assert written | drf <= known, (written | drf) - known

@@ -128,13 +128,36 @@ class BodyOutput(serializers.Serializer):
     bin = serializers.CharField(help_text="Business identification number; empty if not set.")
 
 
+#: every ``code`` of an error (``api/errors.py``): a closed set clients may switch on
+ERROR_CODES = [
+    (code, code)
+    for code in (
+        "invalid",
+        "bad_request",
+        "parse_error",
+        "not_authenticated",
+        "authentication_failed",
+        "permission_denied",
+        "not_found",
+        "method_not_allowed",
+        "not_acceptable",
+        "conflict",
+        "precondition_failed",
+        "precondition_required",
+        "payload_too_large",
+        "unsupported_media_type",
+        "throttled",
+        "server_error",
+        "unavailable",
+    )
+]
+
+
 class ErrorOutput(serializers.Serializer):
     """The one shape of every error."""
 
-    code = serializers.CharField(
-        help_text="Stable, for programs: invalid, not_authenticated, authentication_failed, "
-        "permission_denied, not_found, conflict, precondition_failed, payload_too_large, "
-        "unsupported_media_type, throttled, parse_error, method_not_allowed, not_acceptable."
+    code = serializers.ChoiceField(
+        choices=ERROR_CODES, help_text="Stable, for programs; `message` says it for people."
     )
     message = serializers.CharField(help_text="For people, in the caller's language.")
     fields = serializers.DictField(  # type: ignore[assignment]
