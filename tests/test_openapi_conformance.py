@@ -1,0 +1,482 @@
+"""Every response of the API, checked against the schema it serves (issue 18).
+
+The schema passes openapi-spec-validator and is the same bytes in every language. Then each
+response of the role × endpoint matrix (``tests/test_api_matrix.py``'s requests, as each
+persona), the answers that carry null references, and one answer of every error kind are
+checked two ways:
+
+- schemathesis' conformance checks for the operation the URL names: no server error, the status
+  code documented, the content type one documented for it, documented headers present and valid;
+- the body with openapi-schema-validator, the validator of the schema's own OpenAPI version
+  (3.0's ``nullable`` counts only beside a ``type``: what strict clients do), formats checked,
+  and no property that the schema does not declare;
+
+and the headers the contract names (``ETag``, ``Retry-After``, ``Content-Disposition``,
+``Content-Language``) must be declared on every response that sends them. schemathesis' own
+body check is not used: it reads 3.0's ``nullable`` leniently, as 3.1 would.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import jsonschema.validators
+import openapi_spec_validator
+import pytest
+import requests
+import schemathesis
+from django.conf import settings
+from django.test import Client as DjangoClient
+from django.test import override_settings
+from django.utils import timezone
+from jsonschema.exceptions import ValidationError
+from openapi_schema_validator import OAS30ReadValidator, OAS31Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4, DRAFT202012
+from schemathesis import checks
+from schemathesis.core.failures import FailureGroup
+
+from declarations.choices import DeclarationState, MeasureKind
+from declarations.models import Declaration
+from declarations.records.exports import ExportFilters, export_create
+from declarations.services.decisions import MeasureSpec, declaration_decide
+from tests.api import BASE, client_for, declaration_url
+from tests.builders import Org, declaration_in, new_draft
+from tests.records import IMMEDIATE, issue_all
+from tests.test_api_matrix import MATRIX, PDF, PERSONAS
+
+S = DeclarationState
+SCHEMA_URL = "/api/schema/?format=json"
+URN = "urn:coi:openapi"
+CONTRACT_HEADERS = ("etag", "retry-after", "content-disposition", "content-language")
+VERSIONED = re.compile(r"^/api/v1/(declarations|measures)/[0-9a-f-]{36}/")
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+]
+
+
+def served_schema(**headers: str) -> bytes:
+    response = DjangoClient().get(SCHEMA_URL, **headers)
+    assert response.status_code == 200, response.status_code
+    return response.content
+
+
+def closed(base: Any) -> Any:
+    """``base`` with every object schema closed: a property it does not declare is an error
+    (unless the schema speaks of other properties itself)."""
+    declared_only = base.VALIDATORS["properties"]
+
+    def properties(validator: Any, declared: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        yield from declared_only(validator, declared, instance, schema)
+        if validator.is_type(instance, "object") and not {
+            "additionalProperties",
+            "patternProperties",
+            "unevaluatedProperties",
+        } & set(schema):
+            for name in instance:
+                if name not in declared:
+                    yield ValidationError(f"{name!r} is sent but not declared")
+
+    return jsonschema.validators.extend(base, {"properties": properties})
+
+
+def pointer(*parts: str) -> str:
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+class Contract:
+    """The served schema, and what every response must be to keep it."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.schema = schemathesis.openapi.from_dict(document)
+        three_one = document["openapi"].startswith("3.1")
+        self.validator = closed(OAS31Validator if three_one else OAS30ReadValidator)
+        resource = Resource(contents=document, specification=DRAFT202012 if three_one else DRAFT4)
+        self.registry = Registry().with_resource(URN, resource)
+
+    def problems(self, method: str, path: str, response: Any) -> list[str]:
+        """What in ``response`` (a Django test response to ``method path``) breaks the
+        contract; empty if nothing."""
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        where = f"{method.upper()} {path} -> {response.status_code}"
+        operation = self.schema.find_operation_by_path(method.upper(), path)
+        if operation is None:
+            return self._undocumented(where, path, response, content)
+        found: list[str] = []
+        answer = schemathesis.Response(
+            status_code=response.status_code,
+            headers={name.lower(): [v] for name, v in response.items()},
+            content=content,
+            request=requests.Request(method.upper(), f"http://testserver{path}").prepare(),
+            elapsed=0.0,
+            verify=False,
+        )
+        try:
+            operation.Case().validate_response(answer, checks=CHECKS)
+        except FailureGroup as failures:
+            found += [f"{where}: {f.title}: {f.message}" for f in failures.exceptions]
+        located = self._response(operation.path, method.lower(), response.status_code)
+        if located is not None:
+            found += self._body(where, located, response, content)
+            found += self._headers(where, located[1], response)
+        return found
+
+    def _response(self, template: str, method: str, status: int) -> tuple[str, Any] | None:
+        """The documented response for ``status``: its JSON pointer and its definition."""
+        responses = self.document["paths"][template][method]["responses"]
+        for key in (str(status), f"{status // 100}XX", "default"):
+            if key in responses:
+                where = pointer("paths", template, method, "responses", key)
+                definition = responses[key]
+                if "$ref" in definition:
+                    where = definition["$ref"].removeprefix("#")
+                    name = where.rsplit("/", 1)[-1]
+                    definition = self.document["components"]["responses"][name]
+                return where, definition
+        return None
+
+    def _body(
+        self, where: str, located: tuple[str, Any], response: Any, content: bytes
+    ) -> list[str]:
+        at, definition = located
+        media = response.get("Content-Type", "").split(";")[0].strip()
+        if not (media == "application/json" or media.endswith("+json")):
+            return []
+        if media not in definition.get("content", {}):
+            return []  # the content-type check says so
+        return self._validate(where, at + pointer("content", media, "schema"), json.loads(content))
+
+    def _validate(self, where: str, at: str, instance: Any) -> list[str]:
+        validator = self.validator(
+            {"$ref": f"{URN}#{at}"},
+            registry=self.registry,
+            format_checker=self.validator.FORMAT_CHECKER,
+        )
+        return [
+            f"{where}: body at {error.json_path}: {error.message}"
+            for error in validator.iter_errors(instance)
+        ]
+
+    @staticmethod
+    def _headers(where: str, definition: Any, response: Any) -> list[str]:
+        declared = {name.lower() for name in definition.get("headers", {})}
+        return [
+            f"{where}: sends {name} but the schema does not declare it"
+            for name in CONTRACT_HEADERS
+            if response.has_header(name) and name not in declared
+        ]
+
+    @functools.cached_property
+    def error_schema(self) -> str:
+        """Where the one error shape is: the schema most 4xx answers of the document use."""
+        seen: Counter[str] = Counter()
+        for template, item in self.document["paths"].items():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                for code in operation["responses"]:
+                    if code.startswith("4") and code.isdigit():
+                        located = self._response(template, method, int(code))
+                        if located and "application/json" in located[1].get("content", {}):
+                            seen[located[0] + pointer("content", "application/json", "schema")] += 1
+        return seen.most_common(1)[0][0]
+
+    def _undocumented(self, where: str, path: str, response: Any, content: bytes) -> list[str]:
+        """A method or path the schema has no operation for (a 405, an unknown URL): still the
+        error envelope, in JSON."""
+        if response.status_code < 400:
+            return [f"{where}: answers, but the schema has no such operation"]
+        if response.get("Content-Type", "").split(";")[0] != "application/json":
+            return [f"{where}: not JSON but {response.get('Content-Type')!r}"]
+        return self._validate(where, self.error_schema, json.loads(content))
+
+
+@pytest.fixture(scope="module")
+def contract() -> Contract:
+    return Contract(json.loads(served_schema()))
+
+
+def conforms(contract: Contract, client: Any, method: str, url: str, **kw: Any) -> Any:
+    """Send the request, then assert the answer keeps the contract; returns the answer."""
+    response = getattr(client, method)(url, **kw)
+    problems = contract.problems(method, url.split("?")[0], response)
+    assert not problems, "\n".join(problems)
+    return response
+
+
+# ---- the schema itself ------------------------------------------------------------------------
+
+
+def test_the_schema_is_a_valid_openapi_document(contract: Contract) -> None:
+    openapi_spec_validator.validate(contract.document)
+
+
+def test_the_schema_is_the_same_bytes_in_every_language() -> None:
+    """Two integrators reading it in two languages get one API (issue 18, point 2)."""
+    served = {lang: served_schema(HTTP_ACCEPT_LANGUAGE=lang) for lang in ("kk", "ru", "en")}
+    served["none"] = served_schema()
+    assert len(set(served.values())) == 1, {lang: len(text) for lang, text in served.items()}
+
+
+# ---- the role × endpoint matrix ---------------------------------------------------------------
+
+
+def _if_match(contract: Contract, client: Any, method: str, url: str) -> dict[str, str]:
+    """A write names the version the persona can read, as a client would (nothing when they
+    cannot read it: the refusal is what is checked then)."""
+    versioned = VERSIONED.match(url)
+    if method == "get" or versioned is None or "/attachments/" in url:
+        return {}
+    read = conforms(contract, client, "get", versioned.group(0))
+    return {"HTTP_IF_MATCH": read["ETag"]} if read.status_code == 200 else {}
+
+
+@pytest.mark.parametrize("endpoint", list(MATRIX))
+def test_every_matrix_answer_keeps_the_contract(
+    contract: Contract, org: Org, endpoint: str
+) -> None:
+    setup, codes = MATRIX[endpoint]
+    for persona, expected in zip(PERSONAS, map(int, codes.split()), strict=True):
+        method, url, payload = setup(org)
+        client = client_for(None if persona == "anonymous" else org.users[persona])
+        headers = _if_match(contract, client, method, url)
+        if method == "get":
+            response = conforms(contract, client, method, url, data=payload, **headers)
+        else:
+            response = conforms(
+                contract, client, method, url, data=payload, format="json", **headers
+            )
+        assert response.status_code == expected, (persona, response.status_code)
+
+
+def test_every_upload_answer_keeps_the_contract(contract: Contract, org: Org) -> None:
+    for persona in PERSONAS:
+        client = client_for(None if persona == "anonymous" else org.users[persona])
+        upload = io.BytesIO(PDF)
+        upload.name = "evidence.pdf"
+        url = declaration_url(new_draft(org), "attachments")
+        conforms(contract, client, "post", url, data={"file": upload}, format="multipart")
+
+
+# ---- null references --------------------------------------------------------------------------
+
+
+def test_answers_with_null_references_keep_the_contract(contract: Contract, org: Org) -> None:
+    """``null`` where a reference is empty: the auditor and the administrator have no servant
+    (``/me/``), a draft has no registration number or reviewer, no declaration here has a
+    source, a transfer has no substitute and a reassignment no position, an export touches no
+    declaration (the access log), and a PDF of someone else's is no record of ours."""
+    for who in ("auditor", "admin"):
+        me = conforms(contract, client_for(org.users[who]), "get", f"{BASE}/me/").json()
+        assert me["servant"] is None and me["direct_manager"] is None
+    servant = client_for(org.servant)
+    draft = conforms(contract, servant, "get", declaration_url(new_draft(org))).json()
+    assert draft["registration_number"] is None and draft["source"] is None
+    conforms(contract, servant, "get", f"{BASE}/declarations/")
+    awaiting = declaration_in(org, S.AWAITING_CONSENT)
+    (measure,) = conforms(contract, servant, "get", declaration_url(awaiting, "measures")).json()
+    assert measure["substitute"] is None
+    resolved = _reassigned(org)
+    (measure,) = conforms(contract, servant, "get", declaration_url(resolved, "measures")).json()
+    assert measure["position"] is None
+    for part in ("events", "deadlines", "records"):
+        conforms(contract, servant, "get", declaration_url(resolved, part))
+    conforms(contract, client_for(org.hr), "get", f"{BASE}/measures/")
+    export_create(actor=org.auditor, filters=ExportFilters(bodies=[]), language="en")
+    for who in ("auditor", "head"):
+        conforms(contract, client_for(org.users[who]), "get", f"{BASE}/access/")
+    conforms(contract, client_for(org.auditor), "get", f"{BASE}/exports/")
+    foreign = io.BytesIO(PDF)
+    foreign.name = "foreign.pdf"
+    verdict = conforms(
+        contract, client_for(None), "post", f"{BASE}/verify/", data={"file": foreign}
+    ).json()
+    assert verdict["valid"] is False and verdict["record"] is None
+
+
+def _reassigned(org: Org) -> Declaration:
+    declaration = declaration_in(org, S.IN_REVIEW)
+    declaration_decide(
+        declaration=declaration,
+        actor=org.manager,
+        reason="Hand it over",
+        measures=[MeasureSpec(kind=MeasureKind.REASSIGN, substitute=org.servants["servant2"])],
+    )
+    issue_all(declaration)
+    return declaration
+
+
+# ---- every error kind -------------------------------------------------------------------------
+
+
+def _notice() -> dict[str, Any]:
+    return {
+        "conflict_type": "actual",
+        "category": "kinship",
+        "matter": "Tender 42",
+        "personal_interest": "My brother bids.",
+        "aware_since": str(timezone.localdate() - timedelta(days=1)),
+    }
+
+
+def _fresh(client: Any, declaration: Declaration) -> dict[str, str]:
+    return {"HTTP_IF_MATCH": client.get(declaration_url(declaration))["ETag"]}
+
+
+def _error_400(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    return client_for(org.servant), "post", f"{BASE}/declarations/", {"data": {}, "format": "json"}
+
+
+def _error_401(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    return client_for(None), "get", f"{BASE}/declarations/", {}
+
+
+def _error_401_bad_token(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    client = client_for(None, HTTP_AUTHORIZATION="Bearer not-a-token")
+    return client, "get", f"{BASE}/me/", {}
+
+
+def _error_403(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    client = client_for(org.servant)
+    declaration = declaration_in(org, S.SUBMITTED)
+    return client, "post", declaration_url(declaration, "start-review"), _fresh(client, declaration)
+
+
+def _error_404(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    return (
+        client_for(org.servant),
+        "get",
+        f"{BASE}/declarations/{'0' * 8}-0000-4000-8000-{'0' * 12}/",
+        {},
+    )
+
+
+def _error_404_malformed_id(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    return client_for(org.servant), "get", f"{BASE}/declarations/not-an-id/", {}
+
+
+def _error_404_malformed_id_on_a_download(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    return client_for(org.servant), "get", f"{BASE}/records/12/pdf/", {}
+
+
+def _error_404_no_such_path(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    return client_for(org.servant), "get", f"{BASE}/no-such-thing/", {}
+
+
+def _error_405(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    return (
+        client_for(org.servant),
+        "put",
+        declaration_url(new_draft(org)),
+        {"data": {}, "format": "json"},
+    )
+
+
+def _error_406(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    return client_for(org.servant), "get", f"{BASE}/me/", {"HTTP_ACCEPT": "application/xml"}
+
+
+def _error_409(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    client = client_for(org.servant)
+    declaration = declaration_in(org, S.SUBMITTED)
+    return client, "post", declaration_url(declaration, "submit"), _fresh(client, declaration)
+
+
+def _error_412(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    url = declaration_url(new_draft(org), "submit")
+    return client_for(org.servant), "post", url, {"HTTP_IF_MATCH": '"stale"'}
+
+
+def _error_413(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    body = {**_notice(), "matter": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+    return (
+        client_for(org.servant),
+        "post",
+        f"{BASE}/declarations/",
+        {"data": body, "format": "json"},
+    )
+
+
+def _error_415(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    kw = {"data": "matter=Tender", "content_type": "text/plain"}
+    return client_for(org.servant), "post", f"{BASE}/declarations/", kw
+
+
+def _error_428(org: Org) -> tuple[Any, str, str, dict[str, Any]]:
+    return client_for(org.servant), "post", declaration_url(new_draft(org), "submit"), {}
+
+
+ERRORS = {
+    "400": (_error_400, 400),
+    "401": (_error_401, 401),
+    "401 bad token": (_error_401_bad_token, 401),
+    "403": (_error_403, 403),
+    "404": (_error_404, 404),
+    "404 malformed id": (_error_404_malformed_id, 404),
+    "404 malformed id on a download": (_error_404_malformed_id_on_a_download, 404),
+    "404 no such path": (_error_404_no_such_path, 404),
+    "405": (_error_405, 405),
+    "406": (_error_406, 406),
+    "409": (_error_409, 409),
+    "412": (_error_412, 412),
+    "413": (_error_413, 413),
+    "415": (_error_415, 415),
+    "428": (_error_428, 428),
+}
+
+
+@pytest.mark.parametrize("kind", list(ERRORS))
+def test_every_error_kind_keeps_the_contract(contract: Contract, org: Org, kind: str) -> None:
+    make, status = ERRORS[kind]
+    client, method, url, kw = make(org)
+    response = conforms(contract, client, method, url, **kw)
+    assert response.status_code == status, response.content[:500]
+    assert response.json()["code"]
+
+
+@override_settings(
+    REST_FRAMEWORK={
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "write": "1/min",
+        },
+    }
+)
+def test_a_throttled_answer_keeps_the_contract(contract: Contract, org: Org) -> None:
+    client = client_for(org.servant)
+    url = f"{BASE}/declarations/"
+    conforms(contract, client, "post", url, data=_notice(), format="json")
+    response = conforms(contract, client, "post", url, data=_notice(), format="json")
+    assert response.status_code == 429 and response["Retry-After"]
+
+
+def test_downloads_keep_the_contract(
+    contract: Contract, org: Org, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The binary answers: a record's PDF, a dossier, an export's ZIP, and what leads to them."""
+    declaration = declaration_in(org, S.RESOLVED)
+    issue_all(declaration)
+    auditor = client_for(org.auditor)
+    records = conforms(contract, auditor, "get", declaration_url(declaration, "records")).json()
+    for record in records:
+        conforms(contract, auditor, "get", f"{BASE}/records/{record['id']}/")
+        conforms(contract, auditor, "get", f"{BASE}/records/{record['id']}/pdf/")
+    conforms(contract, auditor, "get", declaration_url(declaration, "dossier"))
+    conforms(contract, auditor, "post", declaration_url(declaration, "dossier"))
+    with IMMEDIATE, django_capture_on_commit_callbacks(execute=True):
+        job = export_create(actor=org.auditor, filters=ExportFilters(bodies=[]), language="en")
+    conforms(contract, auditor, "get", f"{BASE}/exports/{job.code}/")
+    response = conforms(contract, auditor, "get", f"{BASE}/exports/{job.code}/download/")
+    assert response.status_code == 200
