@@ -90,6 +90,14 @@ def closed(base: Any) -> Any:
     return jsonschema.validators.extend(base, {"properties": properties})
 
 
+def path_parameters(template: str, path: str) -> dict[str, str]:
+    """``{"id": "…"}`` of ``/api/v1/declarations/{id}/`` for a concrete path."""
+    pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template))
+    match = re.fullmatch(pattern, path)
+    assert match, (template, path)
+    return match.groupdict()
+
+
 def pointer(*parts: str) -> str:
     return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
 
@@ -123,7 +131,9 @@ class Contract:
             verify=False,
         )
         try:
-            operation.Case().validate_response(answer, checks=CHECKS)
+            operation.Case(path_parameters=path_parameters(operation.path, path)).validate_response(
+                answer, checks=CHECKS
+            )
         except FailureGroup as failures:
             found += [f"{where}: {f.title}: {f.message}" for f in failures.exceptions]
         located = self._response(operation.path, method.lower(), response.status_code)
