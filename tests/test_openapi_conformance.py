@@ -12,8 +12,9 @@ checked two ways:
   and no property that the schema does not declare;
 
 and the headers the contract names (``ETag``, ``Retry-After``, ``Content-Disposition``,
-``Content-Language``) must be declared on every response that sends them. schemathesis' own
-body check is not used: it reads 3.0's ``nullable`` leniently, as 3.1 would.
+``Content-Language``, and a dossier's ``X-Record-Id`` and an export's ``Digest``) must be
+declared on every response that sends them. schemathesis' own body check is not used: it reads
+3.0's ``nullable`` leniently, as 3.1 would.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import jsonschema.validators
+import jsonschema.validators  # type: ignore[import-untyped]
 import openapi_spec_validator
 import pytest
 import requests
@@ -36,7 +37,7 @@ from django.conf import settings
 from django.test import Client as DjangoClient
 from django.test import override_settings
 from django.utils import timezone
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 from openapi_schema_validator import OAS30ReadValidator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
@@ -55,7 +56,14 @@ from tests.test_api_matrix import MATRIX, PDF, PERSONAS
 S = DeclarationState
 SCHEMA_URL = "/api/schema/?format=json"
 URN = "urn:coi:openapi"
-CONTRACT_HEADERS = ("etag", "retry-after", "content-disposition", "content-language")
+CONTRACT_HEADERS = (
+    "etag",
+    "retry-after",
+    "content-disposition",
+    "content-language",
+    "x-record-id",
+    "digest",
+)
 VERSIONED = re.compile(r"^/api/v1/(declarations|measures)/[0-9a-f-]{36}/")
 CHECKS = [
     checks.not_a_server_error,
