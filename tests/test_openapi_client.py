@@ -72,6 +72,7 @@ class Generated:
 
     def __init__(self, package: ModuleType, root: Path) -> None:
         self.package = package
+        self.opened: list[Any] = []
         self.types = importlib.import_module(f"{PACKAGE}.types")
         self.operations: dict[tuple[str, str], ModuleType] = {}
         for file in sorted((root / "api").glob("*/*.py")):
@@ -90,8 +91,17 @@ class Generated:
         # a dossier or an export is sealed while the caller waits: longer than httpx's 5 s
         strict = {"raise_on_unexpected_status": True, "timeout": httpx.Timeout(120.0)}
         if token is None:
-            return self.package.Client(base_url=base_url, **strict)
-        return self.package.AuthenticatedClient(base_url=base_url, token=token, **strict)
+            client = self.package.Client(base_url=base_url, **strict)
+        else:
+            client = self.package.AuthenticatedClient(base_url=base_url, token=token, **strict)
+        self.opened.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close the clients' connections while the live server still shares the test's
+        database connection (a kept-alive one closed later makes its thread touch it)."""
+        while self.opened:
+            self.opened.pop().get_httpx_client().close()
 
     def call(
         self,
@@ -141,9 +151,12 @@ class Generated:
     def _model(hint: Any) -> Any:
         return next(t for t in (typing.get_args(hint) or (hint,)) if hasattr(t, "from_dict"))
 
-    @staticmethod
-    def _typed(hint: Any, v: Any) -> Any:
+    @classmethod
+    def _typed(cls, hint: Any, v: Any) -> Any:
         for t in typing.get_args(hint) or (hint,):
+            if typing.get_origin(t) is list:
+                (item,) = typing.get_args(t)
+                return [cls._typed(item, x) for x in (v if isinstance(v, list) else [v])]
             if isinstance(t, type) and isinstance(v, str):
                 if issubclass(t, enum.Enum):
                     return t(v)
@@ -195,15 +208,21 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
 
 
 @pytest.fixture
+def api(generated: Generated) -> Iterator[Generated]:
+    yield generated
+    generated.close()
+
+
+@pytest.fixture
 def org(transactional_db: None) -> Org:
     """The personas, committed: the live server's thread reads them."""
     return build_org()
 
 
 def test_an_integrator_takes_a_transfer_from_notice_to_export(
-    generated: Generated, live_server: Any, org: Org
+    api: Generated, live_server: Any, org: Org
 ) -> None:
-    api, base, today = generated, live_server.url, timezone.localdate()
+    base, today = live_server.url, timezone.localdate()
 
     def signed_in(who: str) -> Any:
         anonymous = api.client(base)
