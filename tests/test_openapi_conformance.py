@@ -197,18 +197,23 @@ class Contract:
 
     @functools.cached_property
     def error_schema(self) -> str:
-        """Where the one error shape is: the schema most 4xx answers of the document use."""
+        """Where the one error shape is: the schema most 4xx answers of the document give."""
         seen: Counter[str] = Counter()
+        where: dict[str, str] = {}
         for template, item in self.document["paths"].items():
             for method, operation in item.items():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
                 for code in operation["responses"]:
-                    if code.startswith("4") and code.isdigit():
-                        located = self._response(template, method, int(code))
-                        if located and "application/json" in located[1].get("content", {}):
-                            seen[located[0] + pointer("content", "application/json", "schema")] += 1
-        return seen.most_common(1)[0][0]
+                    if not (code.startswith("4") and code.isdigit()):
+                        continue
+                    located = self._response(template, method, int(code))
+                    schema = located and located[1].get("content", {}).get("application/json")
+                    if located and schema:
+                        key = json.dumps(schema.get("schema"), sort_keys=True)
+                        seen[key] += 1
+                        where[key] = located[0] + pointer("content", "application/json", "schema")
+        return where[seen.most_common(1)[0][0]]
 
     def _undocumented(self, where: str, path: str, response: Any, content: bytes) -> list[str]:
         """A method or path the schema has no operation for (a 405, an unknown URL): still the
