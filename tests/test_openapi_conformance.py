@@ -485,6 +485,31 @@ def test_every_error_kind_keeps_the_contract(check: Check, org: Org, kind: str) 
     check.assert_kept()
 
 
+@override_settings(COI_ATTACHMENT_MAX_BYTES=1024)
+def test_refused_uploads_keep_the_contract(check: Check, org: Org) -> None:
+    """A file too large (413), one that is not what its name says (415), one after filing (409),
+    and a PDF to verify past its limit (413)."""
+    url = declaration_url(new_draft(org), "attachments")
+    for content, name, status in (
+        (b"%PDF-" + b"x" * 2000, "big.pdf", 413),
+        (b"<html><script>alert(1)</script></html>", "invoice.pdf", 415),
+    ):
+        upload = io.BytesIO(content)
+        upload.name = name
+        response = check(client_for(org.servant), "post", url, data={"file": upload})
+        check.status(response, status, name)
+    upload = io.BytesIO(PDF)
+    upload.name = "late.pdf"
+    filed = declaration_url(declaration_in(org, S.SUBMITTED), "attachments")
+    check.status(check(client_for(org.servant), "post", filed, data={"file": upload}), 409, "late")
+    with override_settings(COI_VERIFY_MAX_BYTES=8):
+        upload = io.BytesIO(PDF)
+        upload.name = "record.pdf"
+        response = check(client_for(None), "post", f"{BASE}/verify/", data={"file": upload})
+        check.status(response, 413, "verify")
+    check.assert_kept()
+
+
 @override_settings(
     REST_FRAMEWORK={
         **settings.REST_FRAMEWORK,
