@@ -128,7 +128,7 @@ class Contract:
         where = f"{method.upper()} {path} -> {response.status_code}"
         operation = self.schema.find_operation_by_path(method.upper(), path)
         if operation is None:
-            return self._undocumented(where, path, response, content)
+            return self._undocumented(where, response, content)
         found: list[str] = []
         answer = schemathesis.Response(
             status_code=response.status_code,
@@ -215,7 +215,7 @@ class Contract:
                         where[key] = located[0] + pointer("content", "application/json", "schema")
         return where[seen.most_common(1)[0][0]]
 
-    def _undocumented(self, where: str, path: str, response: Any, content: bytes) -> list[str]:
+    def _undocumented(self, where: str, response: Any, content: bytes) -> list[str]:
         """A method or path the schema has no operation for (a 405, an unknown URL): still the
         error envelope, in JSON."""
         if response.status_code < 400:
