@@ -7,7 +7,10 @@ walk is written by hand. The client is strict (``raise_on_unexpected_status``): 
 schema does not document raises, and a body the generated models cannot read raises in
 ``from_dict``. On top of that, a field sent or received that the models do not declare fails
 the walk, and generation itself must be clean: a warning of the generator (an operation or a
-response it had to leave out) fails the test.
+response it had to leave out) fails the test. The generator is configured only as the schema's
+description tells an integrator: its file types read as ``application/octet-stream``, the one
+binary type openapi-python-client knows; the token goes as the generated client sends it by
+default (``Authorization: Bearer``).
 
 Operations are found by method and path (DESIGN.md §6's resource map), not by their generated
 names, so the walk reads like the contract and does not depend on operationIds.
