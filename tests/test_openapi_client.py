@@ -125,14 +125,17 @@ class Generated:
         if body is not None:
             if isinstance(body, dict):
                 body = self._model(hints["body"]).from_dict(body)
-            assert not undeclared(body, "body"), undeclared(body, "body")
+            assert not undeclared(body, "body"), (
+                f"{method} {path} takes no {undeclared(body, 'body')}"
+            )
             kwargs["body"] = body
         response = operation.sync_detailed(client=client, **kwargs)
         expected = expect if isinstance(expect, tuple) else (expect,)
         assert response.status_code in expected, (method, path, response.content[:2000])
         if response.status_code != 204:
             assert response.parsed is not None, (method, path, response.status_code)
-            assert not undeclared(response.parsed, "response"), undeclared(response.parsed, "")
+            unknown = undeclared(response.parsed, "response")
+            assert not unknown, f"{method} {path} answers fields the schema does not declare"
         return response
 
     def form(self, method: str, path: str, **fields: Any) -> Any:
