@@ -135,7 +135,7 @@ class Generated:
         if response.status_code != 204:
             assert response.parsed is not None, (method, path, response.status_code)
             unknown = undeclared(response.parsed, "response")
-            assert not unknown, f"{method} {path} answers fields the schema does not declare"
+            assert not unknown, f"{method} {path} answers undeclared {unknown}"
         return response
 
     def form(self, method: str, path: str, **fields: Any) -> Any:
