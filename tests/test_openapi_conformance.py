@@ -1,9 +1,10 @@
 """Every response of the API, checked against the schema it serves (issue 18).
 
-The schema passes openapi-spec-validator and is the same bytes in every language. Then each
-response of the role × endpoint matrix (``tests/test_api_matrix.py``'s requests, as each
-persona), the answers that carry null references, and one answer of every error kind are
-checked two ways:
+That the schema is valid OpenAPI and the same bytes in every language is
+``tests/test_openapi_contract.py``'s. Here each response of the role × endpoint matrix
+(``tests/test_api_matrix.py``'s requests, as each persona, writes naming the version they read
+in ``If-Match``), the answers that carry null references, and one answer of every error kind
+are checked two ways:
 
 - schemathesis' conformance checks for the operation the URL names: no server error, the status
   code documented, the content type one documented for it, documented headers present and valid;
@@ -29,7 +30,6 @@ from datetime import timedelta
 from typing import Any
 
 import jsonschema.validators  # type: ignore[import-untyped]
-import openapi_spec_validator
 import pytest
 import requests
 import schemathesis
@@ -255,20 +255,6 @@ class Check:
 @pytest.fixture
 def check(contract: Contract) -> Check:
     return Check(contract)
-
-
-# ---- the schema itself ------------------------------------------------------------------------
-
-
-def test_the_schema_is_a_valid_openapi_document(contract: Contract) -> None:
-    openapi_spec_validator.validate(contract.document)
-
-
-def test_the_schema_is_the_same_bytes_in_every_language() -> None:
-    """Two integrators reading it in two languages get one API (issue 18, point 2)."""
-    served = {lang: served_schema(HTTP_ACCEPT_LANGUAGE=lang) for lang in ("kk", "ru", "en")}
-    served["none"] = served_schema()
-    assert len(set(served.values())) == 1, {lang: len(text) for lang, text in served.items()}
 
 
 # ---- the role × endpoint matrix ---------------------------------------------------------------
