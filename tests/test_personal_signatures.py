@@ -57,20 +57,25 @@ def events(declaration: Declaration) -> int:
     return AuditEvent.objects.filter(declaration=declaration).count()
 
 
+def submit_signed(client: Any, draft: Declaration, shown: bytes) -> Any:
+    """The servant files ``draft`` with their signature over the statement they were shown."""
+    return ok(
+        act(
+            client.post,
+            declaration_url(draft, "submit"),
+            {"signature": b64(sign(shown))},
+            format="json",
+        )
+    )
+
+
 @pytest.mark.django_db
 def test_a_notice_signed_with_the_servants_key_is_filed_with_its_evidence(org: Org) -> None:
     draft = new_draft(org)
     client = client_for(org.servant)
     signed = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
     assert json.loads(signed)["signer_iin"] == TESTOV_IIN
-    ok(
-        act(
-            client.post,
-            declaration_url(draft, "submit"),
-            {"signature": b64(sign(signed))},
-            format="json",
-        )
-    )
+    submit_signed(client, draft, signed)
     event = AuditEvent.objects.get(declaration=draft, action=AuditAction.DECLARATION_SUBMITTED)
     recorded = event.data["signature"]
     assert recorded["statement_sha256"] == hashlib.sha256(signed).hexdigest()
@@ -233,14 +238,7 @@ def test_the_dossier_lists_every_personal_signature(org: Org) -> None:
     draft = new_draft(org)
     client = client_for(org.servant)
     text = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
-    ok(
-        act(
-            client.post,
-            declaration_url(draft, "submit"),
-            {"signature": b64(sign(text))},
-            format="json",
-        )
-    )
+    submit_signed(client, draft, text)
     dossier = dossier_issue(declaration=draft, actor=org.auditor, language="en")
     data = pdf_of(dossier)
     assert "Personal electronic digital signatures" in flat(text_of(data))
@@ -256,14 +254,7 @@ def test_verify_record_finds_a_swapped_signature(org: Org) -> None:
     draft = new_draft(org)
     client = client_for(org.servant)
     text = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
-    ok(
-        act(
-            client.post,
-            declaration_url(draft, "submit"),
-            {"signature": b64(sign(text))},
-            format="json",
-        )
-    )
+    submit_signed(client, draft, text)
     (notice,) = issue_all(draft)
     original = pdf_of(notice)
     assert [s["valid"] for s in verify_pdf(original).personal_signatures] == [True]
@@ -329,14 +320,7 @@ def test_a_record_verifies_again_long_after_it_was_signed(org: Org) -> None:
     draft = new_draft(org)
     client = client_for(org.servant)
     text = statement(client, f"{BASE}/declarations/{draft.code}/statement/submit/")
-    ok(
-        act(
-            client.post,
-            declaration_url(draft, "submit"),
-            {"signature": b64(sign(text))},
-            format="json",
-        )
-    )
+    submit_signed(client, draft, text)
     (notice,) = issue_all(draft)
     data = pdf_of(notice)
     with time_machine.travel(AT + timedelta(days=7), tick=False):
