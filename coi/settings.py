@@ -264,7 +264,9 @@ STORAGES = {
 }
 # ---- end of record store ------------------------------------------------------------------------
 
-COI_ATTACHMENT_MAX_BYTES = env_int("COI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# the default is also the number the API contract states (declarations/api/operations.py)
+COI_ATTACHMENT_MAX_BYTES_DEFAULT = 10 * 1024 * 1024
+COI_ATTACHMENT_MAX_BYTES = env_int("COI_ATTACHMENT_MAX_BYTES", COI_ATTACHMENT_MAX_BYTES_DEFAULT)
 # The NCA test contour's identifiers (IIN123456789011, BIN123456789021) fail the check digit;
 # they are accepted in development and the demo only, so the demo servant can sign with the
 # shared test key (issue 15). The deploy check refuses this setting with DEBUG off.
@@ -310,7 +312,9 @@ COI_NCALAYER_URL = env_str("COI_NCALAYER_URL", "wss://127.0.0.1:13579")
 CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(COI_NCALAYER_URL)
 # Addenda per declaration: far more than any honest correction needs, and a bound on the declaration
 # page, its trail and its dossier, which a declarant could otherwise grow without end.
-COI_ADDENDA_MAX = env_int("COI_ADDENDA_MAX", 50)
+# the default is also the number the API contract states (declarations/api/operations.py)
+COI_ADDENDA_MAX_DEFAULT = 50
+COI_ADDENDA_MAX = env_int("COI_ADDENDA_MAX", COI_ADDENDA_MAX_DEFAULT)
 # Everything but the file itself must be small: 1 MB of JSON or form fields (the API's JSON
 # parser answers 413 above it, declarations/api/parsers.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -367,9 +371,9 @@ SPECTACULAR_SETTINGS = {
         "`If-Match` on every change to it (a stale one gets 412).\n"
         "- **Lists** are paged by `cursor`; follow `next`.\n"
         "- **Downloads** answer the file's own type (`application/pdf`, `application/zip`, "
-        "`image/png`, `image/jpeg`) as `format: binary`, its name in `Content-Disposition`. "
-        "A generator that knows only `application/octet-stream` as binary takes a mapping "
-        "(openapi-python-client: `content_type_overrides`).\n"
+        "`image/png`, `image/jpeg`) as `format: binary`, its name in `Content-Disposition`; "
+        "each also lists `application/octet-stream`, which `Accept` may name, so that a "
+        "generator that knows no other binary type reads the file with no configuration.\n"
         "- The contract's changes are listed in `docs/API-CHANGELOG.md`; `info.version` follows "
         "them."
     ),
@@ -469,7 +473,9 @@ COI_TSA_URL = env_str("COI_TSA_URL", "")
 COI_RECORD_LANGUAGE = env_str("COI_RECORD_LANGUAGE", "kk-ru")
 COI_RENDER_TIME_LIMIT = env_int("COI_RENDER_TIME_LIMIT", 60)
 COI_RECORD_MAX_ATTEMPTS = env_int("COI_RECORD_MAX_ATTEMPTS", 5)
-COI_VERIFY_MAX_BYTES = env_int("COI_VERIFY_MAX_BYTES", 50 * 1024 * 1024)
+# the default is also the number the API contract states (declarations/api/operations.py)
+COI_VERIFY_MAX_BYTES_DEFAULT = 50 * 1024 * 1024
+COI_VERIFY_MAX_BYTES = env_int("COI_VERIFY_MAX_BYTES", COI_VERIFY_MAX_BYTES_DEFAULT)
 # Where /verify/<code> is reached from outside: printed on every record and in its QR code.
 COI_PUBLIC_URL = env_str("COI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 COI_EXPORT_CHUNK = env_int("COI_EXPORT_CHUNK", 10)  # dossiers per export task

@@ -5,7 +5,11 @@ and the published ``docs/openapi.yaml`` the one the code makes."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +21,6 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from declarations.api import contract
-from declarations.api.schema import IF_MATCH_REQUIRED
 from declarations.choices import (
     AuditAction,
     DeclarationAction,
@@ -29,6 +32,8 @@ from declarations.choices import (
 from tests.api import BASE, client_for, ok
 from tests.builders import Org, declaration_in, new_draft, pending_measure
 from tests.records import issue_all
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SCHEMA_URL = "/api/schema/"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -106,6 +111,28 @@ def test_the_check_command_passes_and_fails_with_the_diff_and_the_remedy(
     assert stale.read_text() == contract.contract_yaml()
 
 
+def test_a_deployments_own_limits_do_not_change_the_published_contract(tmp_path: Any) -> None:
+    """The contract states the default limits: a deployment that sets its own still serves the
+    published file (limits are read when the schema's modules are imported, so a process of
+    its own, with the environment a deployment would give it)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "COI_ATTACHMENT_MAX_BYTES": str(3 * 1024 * 1024 // 2),
+        "COI_VERIFY_MAX_BYTES": str(7 * 1024 * 1024),
+        "COI_ADDENDA_MAX": "5",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "openapi_contract", "--check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
 # ---- valid OpenAPI 3.1, nullable references nullable --------------------------------------------
 
 
@@ -159,12 +186,18 @@ def test_a_nullable_reference_accepts_null(doc: dict[str, Any], component: str, 
 # ---- downloads ----------------------------------------------------------------------------------
 
 
+#: each download's own types, and the one binary type every generator knows
 BINARY = {
-    "records_pdf": {"application/pdf"},
-    "declarations_dossier": {"application/pdf"},
-    "declarations_dossier_issue": {"application/pdf"},
-    "exports_download": {"application/zip"},
-    "attachments_download": {"application/pdf", "image/png", "image/jpeg"},
+    "records_pdf": {"application/pdf", "application/octet-stream"},
+    "declarations_dossier": {"application/pdf", "application/octet-stream"},
+    "declarations_dossier_issue": {"application/pdf", "application/octet-stream"},
+    "exports_download": {"application/zip", "application/octet-stream"},
+    "attachments_download": {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "application/octet-stream",
+    },
 }
 
 
@@ -265,8 +298,8 @@ def test_every_operation_takes_accept_language(doc: dict[str, Any]) -> None:
         assert all(f"`{code}`" in language["description"] for code in ("kk", "ru", "en"))
     # what the server answers in is one of the three
     header = doc["components"]["headers"]["Content-Language"]
-    assert header["schema"] == {"$ref": "#/components/schemas/LanguageEnum"}
-    assert doc["components"]["schemas"]["LanguageEnum"]["enum"] == ["kk", "ru", "en"]
+    assert header["schema"] == {"$ref": "#/components/schemas/ContentLanguageEnum"}
+    assert doc["components"]["schemas"]["ContentLanguageEnum"]["enum"] == ["kk", "ru", "en"]
 
 
 def test_the_declaration_filters_are_typed(doc: dict[str, Any]) -> None:
@@ -319,7 +352,7 @@ def test_if_match_is_declared_where_it_is_checked(doc: dict[str, Any]) -> None:
     assert {name for name, found in taking.items() if found} == VERSIONED
     for name in VERSIONED:
         (if_match,) = taking[name]
-        required = IF_MATCH_REQUIRED and name not in APPENDS
+        required = name not in APPENDS
         assert if_match.get("required", False) is required, name
         responses = by_id(doc, name)["responses"]
         assert "412" in responses

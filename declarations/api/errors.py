@@ -37,7 +37,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -52,13 +52,14 @@ logger = logging.getLogger(__name__)
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-    default_detail = "The declaration is not in a state that allows this."
+    # never raised bare today; a bare one would still answer in the caller's language
+    default_detail = gettext_lazy("Not possible in the case's current state.")
 
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
-    default_detail = "The declaration has changed since you read it."
+    default_detail = gettext_lazy("The case has changed since you read it; read it again.")
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -67,13 +68,13 @@ class PreconditionRequired(exceptions.APIException):
 
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
     default_code = "precondition_required"
-    default_detail = "This change needs If-Match: send the ETag from your last read."
+    default_detail = gettext_lazy("This change needs If-Match: send the ETag from your last read.")
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "payload_too_large"
-    default_detail = "The upload is too large."
+    default_detail = gettext_lazy("The upload is too large.")
 
 
 class SignInPaused(exceptions.Throttled):

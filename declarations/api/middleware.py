@@ -42,4 +42,5 @@ class ApiErrorMiddleware:
             if name.lower() not in _BODY_HEADERS:
                 envelope[name] = value
         envelope.cookies = response.cookies
+        response.close()  # the page replaced (a file or a stream may hold a handle)
         return envelope

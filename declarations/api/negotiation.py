@@ -25,11 +25,16 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 JSON = "application/json"
 
 
+#: what a generic client asks a file for (the schema offers it beside each file's own types)
+OCTET_STREAM = "application/octet-stream"
+
+
 def downloads(*media_types: str) -> Callable[[Handler], Handler]:
-    """Mark a view method as a download of ``media_types`` (``Accept`` may name them)."""
+    """Mark a view method as a download of ``media_types`` (``Accept`` may name them, or
+    ``application/octet-stream``)."""
 
     def mark(handler: Handler) -> Handler:
-        handler.download_types = media_types  # type: ignore[attr-defined]
+        handler.download_types = (*media_types, OCTET_STREAM)  # type: ignore[attr-defined]
         return handler
 
     return mark

@@ -13,13 +13,17 @@ from __future__ import annotations
 from django.conf import settings
 
 
-def _mib(size: int) -> str:
-    return f"{size // (1024 * 1024)} MiB"
+def mib(size: int) -> str:
+    """A size for people: "10 MiB", "1.5 MiB"."""
+    return f"{size / (1024 * 1024):g} MiB"
 
 
-_ATTACHMENT_MAX = _mib(settings.COI_ATTACHMENT_MAX_BYTES)
-_VERIFY_MAX = _mib(settings.COI_VERIFY_MAX_BYTES)
-_ADDENDA_MAX = settings.COI_ADDENDA_MAX
+# The contract states the defaults, so the published file (docs/openapi.yaml) is the same for
+# every deployment; one that sets another limit says so to its integrators, and a request over
+# it gets 413 (or 400 for an addendum too many) with the limit in the message.
+_ATTACHMENT_MAX = f"{mib(settings.COI_ATTACHMENT_MAX_BYTES_DEFAULT)} (by default)"
+_VERIFY_MAX = f"{mib(settings.COI_VERIFY_MAX_BYTES_DEFAULT)} (by default)"
+_ADDENDA_MAX = f"{settings.COI_ADDENDA_MAX_DEFAULT} (by default)"
 
 _STEP = (
     "Send the declaration's `ETag` as `If-Match`. Answers the declaration as it is after the "

@@ -47,12 +47,18 @@ def nesting_depth(text: str) -> int:
 
 
 def _refuse_constant(name: str) -> Any:
-    # the detail of a parse error, like json's own ("Expecting value: line 1 column 9")
     raise ValueError(f"{name} is not a JSON number")
 
 
 def _invalid(exc: ValueError) -> str:
-    return _("The request body is not valid JSON: %(error)s") % {"error": exc}
+    """The message in the caller's language alone: ``json``'s own text is English, so only
+    where it stopped is taken from it (issue 18: no half-translated errors)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return _("The request body is not valid JSON (line %(line)d, column %(column)d).") % {
+            "line": exc.lineno,
+            "column": exc.colno,
+        }
+    return _("The request body is not valid JSON.")
 
 
 class BoundedJSONParser(JSONParser):

@@ -34,6 +34,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.permissions import AllowAny
 
+from declarations.api.negotiation import OCTET_STREAM
 from declarations.api.operations import OPERATIONS
 from declarations.api.serializers import ErrorOutput
 
@@ -54,9 +55,6 @@ DESCRIPTIONS = {
     503: "Briefly unavailable (the database is restarting): retry after `Retry-After` seconds.",
 }
 
-#: a state change or an edit without ``If-Match`` is refused (428; ``api/common.py::writing``)
-IF_MATCH_REQUIRED = True
-
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorOutput, description=DESCRIPTIONS[code]) for code in codes}
@@ -66,9 +64,9 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    required=IF_MATCH_REQUIRED,
-    description="The `ETag` of the object as last read: a stale one gets 412"
-    + (", a missing one 428." if IF_MATCH_REQUIRED else "."),
+    # a state change or an edit without it is refused (428; ``api/common.py::writing``)
+    required=True,
+    description="The `ETag` of the object as last read: a stale one gets 412, a missing one 428.",
 )
 #: on an append (a comment, an addendum), which changes nothing already written
 IF_MATCH_OPTIONAL = OpenApiParameter(
@@ -83,9 +81,9 @@ LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 #: the languages of the API: what ``Content-Language`` answers
 LANGUAGE_ENUM = ResolvedComponent(
-    name="LanguageEnum",
+    name="ContentLanguageEnum",
     type=ResolvedComponent.SCHEMA,
-    object="LanguageEnum",
+    object="ContentLanguageEnum",
     schema={"type": "string", "enum": LANGUAGES},
 )
 
@@ -204,7 +202,7 @@ class AutoSchema(BaseAutoSchema):
         return self.method in ("POST", "PATCH", "DELETE") and bool(VERSIONED_WRITE.match(self.path))
 
     def _if_match_optional(self) -> bool:
-        return not IF_MATCH_REQUIRED or bool(APPEND.search(self.path))
+        return bool(APPEND.search(self.path))
 
     def _resolve_path_parameters(self, variables: Any) -> list[Any]:
         """Every id in a path is a public id, a UUID (whatever pattern routes it)."""
@@ -255,8 +253,13 @@ class AutoSchema(BaseAutoSchema):
             headers["Content-Language"] = self._header("Content-Language")
             content = response.get("content", {})
             if code.startswith("2"):
-                if any(media != JSON for media in content):
+                files = [media for media in content if media != JSON]
+                if files:
                     headers["Content-Disposition"] = self._header("Content-Disposition")
+                    # Beside the file's own types, the one binary type every generator knows
+                    # (openapi-python-client reads no other as a file): a client generated with
+                    # no configuration gets the file, not an "unexpected status" on a 200.
+                    content.setdefault(OCTET_STREAM, content[files[0]])
                 ref = content.get(JSON, {}).get("schema", {}).get("$ref", "")
                 if ref.rsplit("/", 1)[-1] in VERSIONED_OUTPUTS:
                     headers["ETag"] = self._header("ETag")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from declarations.api.operations import mib
 from declarations.api.serializers.common import (
     BodyOutput,
     PersonOutput,
@@ -110,7 +111,7 @@ class DecideInput(StrictSerializer):
 class AttachmentInput(StrictSerializer):
     file = serializers.FileField(
         help_text="PDF, PNG or JPEG, recognised by its content; at most "
-        f"{settings.COI_ATTACHMENT_MAX_BYTES // (1024 * 1024)} MiB."
+        f"{mib(settings.COI_ATTACHMENT_MAX_BYTES_DEFAULT)} by default."
     )
 
 
