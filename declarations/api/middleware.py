@@ -42,5 +42,7 @@ class ApiErrorMiddleware:
             if name.lower() not in _BODY_HEADERS:
                 envelope[name] = value
         envelope.cookies = response.cookies
-        response.close()  # the page replaced (a file or a stream may hold a handle)
+        # Not ``response.close()``: closing a response sends ``request_finished``, which would end
+        # the request's database work early (``close_old_connections``). The page replaced is
+        # Django's own, made in memory; it holds no file.
         return envelope
